@@ -1,0 +1,269 @@
+"""Tables: load a dataset's rows, parse its features as numbers, report what was dropped.
+
+Every cell is untrusted text until it parses as a finite number. Problems name the file,
+the column and the line (CSV, TSV) or row (other formats) of the first offending cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from generator.config import DatasetConfig
+from generator.errors import UserError, did_you_mean, shorten
+
+# A plain decimal number: no thousands separators, currency, percent, `_` or `inf`.
+NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none")
+LARGEST = 1e100  # beyond this, squared distances lose all precision or overflow
+SHOWN_CELLS = 3  # offending cells quoted in one error line
+
+
+@dataclass(frozen=True)
+class Table:
+    """The rows a dataset clusters on: features as floats, ids as text, and the accounting."""
+
+    features: pd.DataFrame  # one float column per configured feature, rows in file order
+    ids: tuple[str, ...] | None
+    rows_read: int
+    dropped: dict[str, int]  # reason -> number of rows
+    sha256: str
+    origin: str  # where the rows came from, for people
+    notes: tuple[str, ...] = field(default=())  # things a reader should know about the data
+
+    @property
+    def rows_used(self) -> int:
+        return len(self.features)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    frame: pd.DataFrame  # cells as read, columns by name
+    places: list[str]  # "line 7" / "row 7" for each row, for messages
+    digest: str
+    origin: str
+
+
+def load_table(root: Path, config: DatasetConfig) -> Table:
+    """Read the configured table and turn its feature columns into finite floats."""
+    raw = _read_inline(config) if config.data is not None else _read_source(root, config)
+    origin = raw.origin
+    _check_columns(raw, config)
+
+    values: dict[str, np.ndarray] = {}
+    missing = np.zeros(len(raw.frame), dtype=bool)
+    bad = np.zeros(len(raw.frame), dtype=bool)
+    examples: list[str] = []
+    for feature in config.features:
+        numbers, blank, wrong = parse_numbers(raw.frame[feature])
+        values[feature] = numbers
+        missing |= blank
+        bad |= wrong
+        for index in np.flatnonzero(blank | wrong)[:SHOWN_CELLS]:
+            cell = raw.frame[feature].iloc[index]
+            what = "is blank" if blank[index] else "is not a number"
+            examples.append(f"column {feature!r}, {raw.places[index]}: {shorten(cell, 24)} {what}")
+
+    unusable = missing | bad
+    dropped: dict[str, int] = {}
+    if unusable.any():
+        if config.missing == "fail":
+            count = int(unusable.sum())
+            raise UserError(
+                f"{origin}: {count} row(s) with blank or non-numeric features; first: "
+                f"{'; '.join(examples[:SHOWN_CELLS])} (fix the data or set missing: drop)"
+            )
+        if missing.any():
+            dropped["blank or missing feature values"] = int(missing.sum())
+        if (bad & ~missing).any():
+            dropped["feature values that are not numbers"] = int((bad & ~missing).sum())
+
+    keep = ~unusable
+    if not keep.any():
+        raise UserError(f"{origin}: no row has a number in every feature column")
+    features = pd.DataFrame({name: column[keep] for name, column in values.items()})
+    ids = None
+    if config.id_column is not None:
+        ids = tuple(_as_text(cell) for cell in raw.frame[config.id_column][keep])
+    return Table(features=features, ids=ids, rows_read=len(raw.frame), dropped=dropped,
+                 sha256=raw.digest, origin=origin, notes=_notes(features, config))
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _read_inline(config: DatasetConfig) -> RawTable:
+    assert config.data is not None
+    canonical = json.dumps({k: list(v) for k, v in config.data.items()}, sort_keys=True)
+    frame = pd.DataFrame({name: pd.Series(cells, dtype=object) for name, cells in config.data.items()})
+    places = [f"row {i}" for i in range(1, len(frame) + 1)]
+    return RawTable(frame, places, hashlib.sha256(canonical.encode()).hexdigest(),
+                f"{config.path}: data")
+
+
+def _read_source(root: Path, config: DatasetConfig) -> RawTable:
+    assert config.source is not None
+    return read_file(root, config.source)
+
+
+def read_file(root: Path, source: str) -> RawTable:
+    """Read a table file's cells as they are, with the place of every row for messages."""
+    path = root / source
+    shown = source
+    payload = path.read_bytes()
+    digest = hashlib.sha256(payload).hexdigest()
+    suffix = path.suffix.lower()
+    if not payload.strip():
+        raise UserError(f"{shown}: the file is empty")
+    if suffix in (".csv", ".tsv"):
+        frame, places = _read_delimited(payload, shown, "\t" if suffix == ".tsv" else ",")
+    else:
+        frame = _read_binary(payload, shown, suffix)
+        first = 2 if suffix == ".xlsx" else 1  # a sheet's row 1 is its header
+        places = [f"row {i}" for i in range(first, len(frame) + first)]
+    if frame.empty:
+        raise UserError(f"{shown}: has a header but no rows")
+    return RawTable(frame, places, digest, shown)
+
+
+def _read_delimited(payload: bytes, shown: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
+    try:
+        text = payload.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = payload[: error.start].count(b"\n") + 1
+        raise UserError(
+            f"{shown}: line {line}: byte 0x{payload[error.start]:02x} is not UTF-8; "
+            "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                records.append(record)
+                lines.append(reader.line_num)
+    except csv.Error as error:
+        raise UserError(f"{shown}: line {reader.line_num}: {error}") from None
+    if not records:
+        raise UserError(f"{shown}: the file is empty")
+    header, body = [name.strip() for name in records[0]], records[1:]
+    width = len(header)
+    # Spreadsheet exports pad rows with empty trailing cells; anything else is ragged.
+    while width and not header[width - 1] and all(len(r) < width or not r[width - 1].strip() for r in body):
+        width -= 1
+    columns: list[list[str]] = [[] for _ in range(width)]
+    for record, line in zip(body, lines[1:], strict=True):
+        if len(record) < width or any(cell.strip() for cell in record[width:]):
+            raise UserError(
+                f"{shown}: line {line} has {_count_cells(record)} cells but the header names "
+                f"{width} columns; rows must line up with the header"
+            )
+        for column, cell in zip(columns, record, strict=False):
+            column.append(cell)
+    names = header[:width]
+    _check_header(names, shown)
+    frame = pd.DataFrame({name: pd.Series(cells, dtype=object) for name, cells in zip(names, columns, strict=True)})
+    return frame, [f"line {line}" for line in lines[1:]]
+
+
+def _count_cells(record: list[str]) -> int:
+    while record and not record[-1].strip():
+        record = record[:-1]
+    return len(record)
+
+
+def _check_header(names: list[str], shown: str) -> None:
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise UserError(f"{shown}: column {position} has no name in the header")
+        if names.index(name) != position - 1:
+            raise UserError(f"{shown}: column name {shorten(name)} appears twice in the header")
+
+
+def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(io.BytesIO(payload))
+        if suffix == ".xlsx":
+            sheets = pd.read_excel(io.BytesIO(payload), sheet_name=None, dtype=object)
+            if len(sheets) != 1:
+                raise UserError(f"{shown}: has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); "
+                                "keep the table alone in one sheet")
+            frame = next(iter(sheets.values()))
+            _check_header([str(name).strip() for name in frame.columns], shown)
+            return frame.rename(columns=lambda name: str(name).strip())
+        records = json.loads(payload.decode("utf-8-sig"))
+    except UserError:
+        raise
+    except (ValueError, OSError, ImportError) as error:  # the readers' own parse errors
+        raise UserError(f"{shown}: cannot be read as {suffix[1:]}: {shorten(str(error), 80)}") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise UserError(f"{shown}: must be a JSON list of records ({{column: value}} objects)")
+    return pd.DataFrame.from_records(records).astype(object)
+
+
+def _check_columns(raw: RawTable, config: DatasetConfig) -> None:
+    columns = [str(name) for name in raw.frame.columns]
+    wanted = [*config.features, *([config.id_column] if config.id_column else [])]
+    absent = [name for name in wanted if name not in columns]
+    if not absent:
+        return
+    hint = did_you_mean(absent[0], columns)
+    if len(columns) == 1 and any(sep in columns[0] for sep in ";|\t"):
+        hint += f"; the header is one column {shorten(columns[0])}: is the file separated by another character?"
+    raise UserError(f"{raw.origin}: no column {absent[0]!r}{hint}; the columns are: "
+                    f"{shorten(', '.join(columns), 100)} ({config.path} names it)")
+
+
+# --- parsing numbers -----------------------------------------------------------------
+
+
+def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Floats of a column, with masks of its blank cells and of its cells that are not numbers."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        size = len(column)
+        return np.full(size, np.nan), np.zeros(size, dtype=bool), np.ones(size, dtype=bool)
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        numbers = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        blank = column.isna().to_numpy()
+    else:
+        text = column.map(_as_text, na_action="ignore").astype(object)
+        blank = (column.isna() | text.str.strip().str.lower().isin(MISSING_TOKENS)).to_numpy()
+        numeric = text.str.fullmatch(rf"\s*{NUMBER}\s*").fillna(False).astype(bool).to_numpy()
+        numbers = pd.to_numeric(text.where(numeric), errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        wrong = ~blank & ~(np.isfinite(numbers) & (np.abs(numbers) <= LARGEST))
+    return numbers, blank, wrong
+
+
+def _as_text(cell: object) -> str:
+    """A cell as the text a person would have typed: 12 not 12.0, True not 1."""
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
+        return str(int(cell))
+    return str(cell)
+
+
+def _notes(features: pd.DataFrame, config: DatasetConfig) -> tuple[str, ...]:
+    """Warnings for the report: features that cannot separate segments or look like codes."""
+    notes = []
+    for name in features.columns:
+        column = features[name]
+        distinct = column.nunique()
+        label = config.label(name)
+        if distinct == 1:
+            notes.append(f"{label} has the same value in every row, so it cannot separate segments.")
+        elif len(column) >= 20 and distinct <= 5 and all(math.isclose(v, round(v)) for v in column.unique()):
+            notes.append(f"{label} takes only {distinct} whole-number values: if it is a code "
+                         "(a channel, a region), its distances mean nothing and it should not be a feature.")
+        elif len(column) >= 20 and distinct == len(column) and (column.diff().dropna() == 1).all():
+            notes.append(f"{label} counts up by one on every row, like an id: it should not be a feature.")
+    return tuple(notes)

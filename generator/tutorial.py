@@ -1,0 +1,182 @@
+"""The tutorial's code, run at build time so every number and chart on the page is its output.
+
+Each step is a snippet of plain Python that a reader can copy. Steps run one after another
+in one namespace, as cells of a notebook do; like a notebook, a step whose last line is an
+expression "shows" that value: a figure becomes an image, a DataFrame a table. Whatever a
+step prints is shown under it. Nothing here is written to disk.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from generator.figures import snapshot
+
+TRIED_K = (2, 3, 4)
+
+LOAD = '''\
+import pandas as pd
+
+data = {
+    "CustomerID": [1, 2, 3, 4, 5, 6],
+    "Age": [19, 35, 26, 27, 50, 45],
+    "AnnualSpend": [15000, 35000, 18000, 22000, 55000, 48000],
+}
+df = pd.DataFrame(data)
+df
+'''
+
+FIT = '''\
+from sklearn.cluster import KMeans
+
+kmeans = KMeans(n_clusters=2, random_state=42)
+df["Cluster"] = kmeans.fit_predict(df[["Age", "AnnualSpend"]])
+df
+'''
+
+PLOT = '''\
+from matplotlib.figure import Figure
+
+
+def plot_clusters(df, kmeans):
+    """Customers coloured by cluster, each centre marked with a cross."""
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.scatter(df["Age"], df["AnnualSpend"], c=df["Cluster"], cmap="viridis", s=80)
+    centres = kmeans.cluster_centers_
+    ax.scatter(centres[:, 0], centres[:, 1], c="red", marker="X", s=200, label="Centre")
+    ax.set_xlabel("Age")
+    ax.set_ylabel("Annual Spending ($)")
+    ax.set_title(f"{kmeans.n_clusters} clusters")
+    ax.legend()
+    return fig
+
+
+plot_clusters(df, kmeans)  # in a script: plot_clusters(df, kmeans).savefig("clusters.png")
+'''
+
+CENTRES = '''\
+centres = pd.DataFrame(kmeans.cluster_centers_, columns=["Age", "AnnualSpend"])
+centres["Customers"] = df["Cluster"].value_counts().sort_index()
+centres.round(1)
+'''
+
+SCALED = '''\
+from sklearn.preprocessing import StandardScaler
+
+scaled = StandardScaler().fit_transform(df[["Age", "AnnualSpend"]])
+df["ClusterScaled"] = KMeans(n_clusters=2, random_state=42).fit_predict(scaled)
+df
+'''
+
+TRY_K = '''\
+kmeans = KMeans(n_clusters={k}, random_state=42)
+df["Cluster"] = kmeans.fit_predict(df[["Age", "AnnualSpend"]])
+print(f"inertia: {{kmeans.inertia_:,.0f}}")
+plot_clusters(df, kmeans)
+'''
+
+TRY_K_CENTRES = CENTRES
+
+
+@dataclass(frozen=True)
+class Step:
+    """One snippet and what running it showed."""
+
+    code: str
+    printed: str  # standard output, may be empty
+    shown: Any  # the value of the last expression, or None
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One tab of "try other k": its code, chart, centres and inertia."""
+
+    k: int
+    fit: Step
+    image: bytes
+    centres: Step
+    inertia: float
+
+
+@dataclass(frozen=True)
+class Tutorial:
+    """Everything the tutorial page shows, each value produced by running its code."""
+
+    load: Step
+    fit: Step
+    plot: Step
+    image: bytes
+    centres: Step
+    scaled: Step
+    trials: tuple[Trial, ...]
+    facts: dict[str, Any]  # numbers the prose quotes, read off the namespace
+
+
+def run_tutorial() -> Tutorial:
+    """Run every snippet in order in one namespace and collect what each shows."""
+    namespace: dict[str, Any] = {}
+    load = _run(LOAD, namespace)
+    fit = _run(FIT, namespace)
+    plot = _run(PLOT, namespace)
+    image = _image(plot)
+    centres = _run(CENTRES, namespace)
+    facts = _facts(namespace)
+    scaled = _run(SCALED, namespace)
+    facts.update(_agreement(namespace["df"]))
+    trials = []
+    for k in TRIED_K:
+        step = _run(TRY_K.format(k=k), namespace)
+        trials.append(Trial(k, step, _image(step), _run(TRY_K_CENTRES, namespace),
+                            float(namespace["kmeans"].inertia_)))
+    return Tutorial(load, fit, plot, image, centres, scaled, tuple(trials), facts)
+
+
+def _run(code: str, namespace: dict[str, Any]) -> Step:
+    """Execute `code` as a notebook cell: statements, then the value of a final expression."""
+    tree = ast.parse(code)
+    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    body = ast.Module(body=tree.body[:-1] if last else tree.body, type_ignores=[])
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(body, "<tutorial>", "exec"), namespace)  # noqa: S102 - our own snippets
+        shown = eval(compile(ast.Expression(last.value), "<tutorial>", "eval"), namespace) if last else None  # noqa: S307
+    if isinstance(shown, pd.DataFrame):
+        shown = shown.copy()
+    return Step(code, output.getvalue(), shown)
+
+
+def _image(step: Step) -> bytes:
+    return snapshot(step.shown)
+
+
+def _facts(namespace: dict[str, Any]) -> dict[str, Any]:
+    df: pd.DataFrame = namespace["df"]
+    kmeans = namespace["kmeans"]
+    age = df["Age"]
+    spend = df["AnnualSpend"]
+    return {
+        "age_range": float(age.max() - age.min()),
+        "spend_range": float(spend.max() - spend.min()),
+        "age_std": float(age.std(ddof=0)),
+        "spend_std": float(spend.std(ddof=0)),
+        "inertia": float(kmeans.inertia_),
+        "members": {int(c): [int(i) for i in df.loc[df["Cluster"] == c, "CustomerID"]]
+                    for c in sorted(df["Cluster"].unique())},
+        "centres_equal_means": bool(np.allclose(
+            kmeans.cluster_centers_,
+            df.groupby("Cluster")[["Age", "AnnualSpend"]].mean().sort_index().to_numpy())),
+    }
+
+
+def _agreement(df: pd.DataFrame) -> dict[str, Any]:
+    """How many customers the scaled clustering groups as the unscaled one does (labels aside)."""
+    pairs = pd.crosstab(df["Cluster"], df["ClusterScaled"]).to_numpy()
+    same = int(max(np.trace(pairs), np.trace(pairs[:, ::-1])))
+    return {"scaled_agree": same, "customers": len(df)}

@@ -1,0 +1,59 @@
+"""MkDocs hook: the only code that knows MkDocs. It asks the generator for the generated
+pages and images and adds them to the build in memory.
+
+Everything is generated in `on_config`, before MkDocs empties `site_dir`, so a bad dataset
+stops the build with the previous site untouched. Problems a site author can fix arrive as
+`UserError` and leave as `PluginError`: one line each, no traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+from generator.build import GeneratedFile, generate
+from generator.errors import UserError
+
+REPORTS_INDEX = "reports/index.md"
+
+# This module is loaded afresh with every configuration load, so this holds one build's files.
+_generated: list[GeneratedFile] = []
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    root = Path(config.config_file_path).resolve().parent
+    try:
+        files = generate(root)
+    except UserError as error:
+        raise PluginError(str(error)) from None
+    docs = Path(config.docs_dir)
+    clashes = [f.path for f in files if (docs / f.path).exists()]
+    if clashes:
+        raise PluginError(f"{config.docs_dir}/{clashes[0]}: a hand-written file has the path of a "
+                          "generated page; rename or remove it")
+    _generated[:] = files
+    if config.nav is not None:
+        config.nav = _with_reports(config.nav, [f.path for f in files])
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    for generated in _generated:
+        files.append(File.generated(config, generated.path, content=generated.content))
+    return files
+
+
+def _with_reports(nav: list[object], paths: list[str]) -> list[object]:
+    """The nav with the reports index expanded into a section holding every report."""
+    reports = sorted(p for p in paths if p.startswith("reports/") and p.endswith("/index.md") and p != REPORTS_INDEX)
+    expanded: list[object] = []
+    for item in nav:
+        if isinstance(item, dict) and list(item.values()) == [REPORTS_INDEX]:
+            (title,) = item
+            expanded.append({title: [REPORTS_INDEX, *reports]})
+        else:
+            expanded.append(item)
+    return expanded
