@@ -18,8 +18,16 @@ from generator.data import Table, load_table
 from generator.downloads import assignments_csv, segments_json
 from generator.figures import Scatter, scatter
 from generator.model import segment
-from generator.pages import (Image, Report, environment, map_alt, reference_page, report_page,
-                             reports_index, tutorial_page)
+from generator.pages import (
+    Image,
+    Report,
+    environment,
+    map_alt,
+    reference_page,
+    report_page,
+    reports_index,
+    tutorial_page,
+)
 from generator.profiles import profile
 from generator.tutorial import run_tutorial
 
@@ -46,7 +54,7 @@ def generate(root: Path) -> list[GeneratedFile]:
     # Stage 2: every table loads and parses before anything is clustered.
     tables = [load_table(root, config) for config in configs]
     # Stage 3: segment, name and draw each dataset; write its page and downloads.
-    env = environment()
+    env = environment(root)
     reports: list[Report] = []
     files: list[GeneratedFile] = []
     for config, table in zip(configs, tables, strict=True):
@@ -72,7 +80,6 @@ def _report(config: DatasetConfig, table: Table) -> tuple[Report, dict[str, byte
     result = segment(table, config)
     profiles = profile(result, config)
     names = [p.name for p in profiles]
-    parts = (config, result, profiles)
     x_name, y_name = config.plot_features
     x_label, y_label = config.label(x_name), config.label(y_name)
     centres = [(s.center[x_name], s.center[y_name]) for s in result.segments]
@@ -80,7 +87,7 @@ def _report(config: DatasetConfig, table: Table) -> tuple[Report, dict[str, byte
         x=table.features[x_name].to_numpy(), y=table.features[y_name].to_numpy(), labels=result.labels,
         centers=np.array(centres), names=names, xlabel=x_label, ylabel=y_label))}
     described = [Image("segments.png",
-                       map_alt(parts, (x_label, y_label), centres,
+                       map_alt(result, profiles, (x_label, y_label), centres,
                                f"Scatterplot of {y_label} (vertical) against {x_label} (horizontal)"),
                        f"Customers by {x_label} and {y_label}, coloured by segment; "
                        "circled numbers mark segment centres.")]
@@ -92,7 +99,8 @@ def _report(config: DatasetConfig, table: Table) -> tuple[Report, dict[str, byte
             names=names, xlabel=axes[0], ylabel=axes[1]))
         lead = (f"Map of all {len(config.features)} features reduced to two principal components, "
                 f"which together explain {sum(pca.explained):.0%} of their variance,")
-        described.append(Image("pca.png", map_alt(parts, ("PC1", "PC2"), [tuple(c) for c in pca.centers], lead),
+        pca_alt = map_alt(result, profiles, ("PC1", "PC2"), [(c[0], c[1]) for c in pca.centers], lead)
+        described.append(Image("pca.png", pca_alt,
                                f"All {len(config.features)} features on one map (PCA of the scaled "
                                f"features): PC1 explains {pca.explained[0]:.0%} of the variance, "
                                f"PC2 {pca.explained[1]:.0%}."))

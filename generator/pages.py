@@ -24,7 +24,7 @@ from generator.model import Segmentation
 from generator.profiles import Profile
 from generator.tutorial import Tutorial
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = "templates"  # the folder of Jinja templates, under the project root
 # Python-Markdown's backslash-escapable characters, plus `|` (tables); `<>&` become entities.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 _UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
@@ -51,12 +51,13 @@ class Report:
     versions: dict[str, str]
 
 
-def environment(folder: Path = TEMPLATES) -> jinja2.Environment:
-    """The one Jinja environment: strict about undefined names, Markdown-friendly whitespace."""
+def environment(root: Path) -> jinja2.Environment:
+    """The one Jinja environment over the project's templates: strict about undefined names."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=jinja2.FileSystemLoader(root / TEMPLATES),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # Markdown, not HTML: values are escaped by `text` before they arrive
+        # Markdown, not HTML: values are escaped by `text` / `attribute` before they arrive.
+        autoescape=False,  # noqa: S701
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -70,6 +71,11 @@ def text(value: object) -> str:
     """Untrusted text as literal inline Markdown: no markup, no HTML, one line."""
     flat = " ".join(str(value).split())
     return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", flat), quote=False)
+
+
+def code(value: object) -> str:
+    """Untrusted text shown as code: inline HTML, since a Markdown code span cannot escape."""
+    return f"<code>{text(value)}</code>"
 
 
 def attribute(value: object) -> str:
@@ -86,8 +92,10 @@ def author_markdown(value: str | None) -> str | None:
 
 
 def number(value: float) -> str:
-    """A value for a table: thousands separated, decimals by magnitude (1,234 / 42.7 / 0.42)."""
+    """A value for a table: thousands separated, decimals by magnitude (1,234 / 42.7 / 0.42 / 31)."""
     magnitude = abs(value)
+    if float(value).is_integer() and magnitude < 1e15:
+        return f"{int(value):,}"
     if magnitude >= 1000:
         return f"{value:,.0f}"
     if magnitude >= 10:
@@ -142,10 +150,9 @@ def summary(report: Report) -> str:
             f"with {percent(largest[0].share)} of customers.")
 
 
-def map_alt(report_parts: tuple[DatasetConfig, Segmentation, tuple[Profile, ...]],
-            axes: tuple[str, str], centres: Sequence[tuple[float, float]], lead: str) -> str:
+def map_alt(result: Segmentation, profiles: tuple[Profile, ...], axes: tuple[str, str],
+            centres: Sequence[tuple[float, float]], lead: str) -> str:
     """Alt text for a segment map: what it plots, then every segment's size and centre."""
-    config, result, profiles = report_parts
     parts = [f"{lead} for {sum(s.size for s in result.segments):,} customers in {result.k} segments."]
     for segment, profile, (x, y) in zip(result.segments, profiles, centres, strict=True):
         parts.append(f"Segment {segment.number}, {profile.name}: {segment.size:,} customers "
@@ -154,7 +161,8 @@ def map_alt(report_parts: tuple[DatasetConfig, Segmentation, tuple[Profile, ...]
 
 
 def _image(image: Image) -> dict[str, str]:
-    return {"src": attribute(image.src), "alt": attribute(image.alt), "caption": text(image.caption)}
+    # Inside a raw HTML block Markdown is not parsed: HTML escaping alone is right there.
+    return {"src": attribute(image.src), "alt": attribute(image.alt), "caption": attribute(image.caption)}
 
 
 def _data_section(report: Report) -> dict[str, Any]:
@@ -166,8 +174,10 @@ def _data_section(report: Report) -> dict[str, Any]:
         "dropped": [(text(reason), f"{count:,}") for reason, count in table.dropped.items()],
         "notes": [text(note) for note in table.notes],
         "sha256": table.sha256,
-        "features": [(text(f), text(report.config.label(f))) for f in report.config.features],
-        "id_column": text(report.config.id_column) if report.config.id_column else None,
+        "features": [(code(f), text(report.config.label(f))) for f in report.config.features
+                     if report.config.label(f) != f] or None,
+        "feature_names": [text(f) for f in report.config.features],
+        "id_column": code(report.config.id_column) if report.config.id_column else None,
     }
 
 
@@ -240,7 +250,8 @@ def frame_table(frame: pd.DataFrame) -> dict[str, list[Any]]:
     header = [text(frame.index.name or "")] + [text(c) for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
     align = ["---:"] + ["---:" if n else ":---" for n in numeric]
-    rows = [[text(index)] + [_cell(v) for v in values] for index, values in zip(frame.index, frame.to_numpy(), strict=True)]
+    rows = [[text(index)] + [_cell(v) for v in values]
+            for index, values in zip(frame.index, frame.to_numpy(), strict=True)]
     return {"header": header, "align": align, "rows": rows}
 
 

@@ -65,7 +65,7 @@ def _name(z: dict[str, float], config: DatasetConfig, count: int) -> str:
             groups[-1][1].append(config.label(feature))
         else:
             groups.append((word, [config.label(feature)]))
-    text = ", ".join(f"{word} {' & '.join(labels)}" for word, labels in groups)
+    text = ", ".join(f"{word} {' and '.join(labels)}" for word, labels in groups)
     return text[0].upper() + text[1:]
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from generator.figures import snapshot
 
 TRIED_K = (2, 3, 4)

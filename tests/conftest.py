@@ -1,0 +1,49 @@
+"""Shared fixtures: a tiny real project in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MakeProject = Callable[..., Path]
+
+TINY = """\
+title: Tiny
+data:
+  id: [a, b, c, d, e, f]
+  x: [1, 2, 3, 10, 11, 12]
+  y: [1, 1, 2, 10, 11, 10]
+id_column: id
+features: [x, y]
+n_clusters: 2
+"""
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> MakeProject:
+    """Make a project root under tmp_path: the shipped templates, dataset files by id, and
+    any other files by path."""
+
+    def make(datasets: dict[str, str] | None = None, files: dict[str, bytes | str] | None = None) -> Path:
+        root = tmp_path / "project"
+        folder = root / "site_config" / "datasets"
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (root / "templates").exists():
+            shutil.copytree(ROOT / "templates", root / "templates")
+        for dataset_id, text in (datasets if datasets is not None else {"tiny": TINY}).items():
+            (folder / f"{dataset_id}.yml").write_text(text, encoding="utf-8")
+        for name, content in (files or {}).items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, str):
+                path.write_text(content, encoding="utf-8")
+            else:
+                path.write_bytes(content)
+        return root
+
+    return make

@@ -1,0 +1,480 @@
+"""Tables: every format gives the same numbers; every damaged file ends in one clear line."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from generator.config import CONFIG_DIR, load_dataset
+from generator.data import Table, load_table
+from generator.errors import UserError
+from tests.conftest import MakeProject
+
+MESSY = Path("/work/shared/datasets/messy")
+WHOLESALE = "[Fresh, Milk, Grocery, Frozen, Detergents_Paper, Delicassen]"
+BLANK = "blank or missing feature values"
+NOT_NUMBER = "feature values that are not numbers"
+
+Files = dict[str, bytes | str]
+
+
+def config_text(source: str, *lines: str) -> str:
+    """A dataset file reading `source`; a line whose key is already there replaces it."""
+    base = {"title": "title: T", "source": f"source: {source}", "features": "features: [x, y]"}
+    keys = {line.split(":", 1)[0] for line in lines}
+    return "\n".join([*(line for key, line in base.items() if key not in keys), *lines]) + "\n"
+
+
+def load(make_project: MakeProject, files: Files, *lines: str, source: str = "content/data/t.csv") -> Table:
+    root = make_project({"t": config_text(source, *lines)}, files)
+    return load_table(root, load_dataset(root, root / CONFIG_DIR / "t.yml"))
+
+
+def failure(make_project: MakeProject, files: Files, *lines: str, source: str = "content/data/t.csv") -> str:
+    """The one problem loading the table reports, checked to be one line naming the file."""
+    root = make_project({"t": config_text(source, *lines)}, files)
+    config = load_dataset(root, root / CONFIG_DIR / "t.yml")
+    with pytest.raises(UserError) as caught:
+        load_table(root, config)
+    assert len(caught.value.problems) == 1, caught.value.problems
+    problem = caught.value.problems[0]
+    assert problem.startswith(f"{source}: "), problem
+    assert "\n" not in problem and "\r" not in problem, problem
+    return problem
+
+
+def csv(name: str = "t.csv", text: str | bytes = "") -> Files:
+    return {f"content/data/{name}": text}
+
+
+def numbers(table: Table, column: str) -> list[float]:
+    return [float(value) for value in table.features[column]]
+
+
+# --- inline data ---------------------------------------------------------------------------
+
+
+def test_inline_data_gives_a_table(make_project: MakeProject) -> None:
+    root = make_project()  # the TINY dataset
+    table = load_table(root, load_dataset(root, root / CONFIG_DIR / "tiny.yml"))
+    assert list(table.features.columns) == ["x", "y"]
+    assert all(dtype == "float64" for dtype in table.features.dtypes)
+    assert numbers(table, "x") == [1.0, 2.0, 3.0, 10.0, 11.0, 12.0]
+    assert numbers(table, "y") == [1.0, 1.0, 2.0, 10.0, 11.0, 10.0]
+    assert table.ids == ("a", "b", "c", "d", "e", "f")
+    assert (table.rows_read, table.rows_used, table.dropped) == (6, 6, {})
+    assert table.origin == "site_config/datasets/tiny.yml: data"
+    assert table.notes == ()
+
+
+def inline_table(make_project: MakeProject, data: str, *lines: str) -> Table:
+    text = f"title: T\ndata: {data}\nfeatures: [x, y]\n" + "".join(f"{line}\n" for line in lines)
+    root = make_project({"t": text})
+    return load_table(root, load_dataset(root, root / CONFIG_DIR / "t.yml"))
+
+
+def test_inline_sha256_is_stable_and_follows_the_values(make_project: MakeProject) -> None:
+    first = inline_table(make_project, "{x: [1, 2, 3], y: [4, 5, 6]}").sha256
+    again = inline_table(make_project, "{x: [1, 2, 3], y: [4, 5, 6]}").sha256
+    changed = inline_table(make_project, "{x: [1, 2, 3], y: [4, 5, 7]}").sha256
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    assert first == again
+    assert first != changed
+
+
+def test_inline_ids_are_text(make_project: MakeProject) -> None:
+    table = inline_table(make_project, "{id: [7, 8.0, b], x: [1, 2, 3], y: [4, 5, 6]}", "id_column: id")
+    assert table.ids == ("7", "8", "b")
+
+
+@pytest.mark.parametrize(
+    ("cells", "fragment"),
+    [
+        ("[1, abc, 3]", "column 'x', row 2: 'abc' is not a number"),
+        ("[1, true, 3]", "column 'x', row 2: True is not a number"),
+        ("[1, .inf, 3]", "column 'x', row 2: inf is not a number"),
+        ("[1, ~, 3]", "column 'x', row 2: None is blank"),
+        ("[1, 2, '']", "column 'x', row 3: '' is blank"),
+    ],
+)
+def test_inline_cell_that_is_not_a_number(make_project: MakeProject, cells: str, fragment: str) -> None:
+    root = make_project({"t": f"title: T\ndata: {{x: {cells}, y: [4, 5, 6]}}\nfeatures: [x, y]\n"})
+    config = load_dataset(root, root / CONFIG_DIR / "t.yml")
+    with pytest.raises(UserError) as caught:
+        load_table(root, config)
+    (problem,) = caught.value.problems
+    assert problem.startswith("site_config/datasets/t.yml: data: 1 row(s) with blank or non-numeric features")
+    assert fragment in problem
+
+
+def test_inline_text_numbers_parse(make_project: MakeProject) -> None:
+    table = inline_table(make_project, "{x: ['1e3', ' 7 ', -2.5], y: [4, 5, 6]}")
+    assert numbers(table, "x") == [1000.0, 7.0, -2.5]
+
+
+# --- every format, the same numbers -----------------------------------------------------------
+
+FRAME = {"id": ["a", "b", "c"], "x": [1.5, 2.0, -3.0], "y": [10, 20, 30]}
+
+
+def to_parquet() -> bytes:
+    buffer = io.BytesIO()
+    pd.DataFrame(FRAME).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def to_xlsx() -> bytes:
+    buffer = io.BytesIO()
+    pd.DataFrame(FRAME).to_excel(buffer, index=False, engine="openpyxl")
+    return buffer.getvalue()
+
+
+WRITERS: dict[str, Callable[[], bytes]] = {
+    "t.csv": lambda: b"id,x,y\na,1.5,10\nb,2,20\nc,-3,30\n",
+    "t.tsv": lambda: b"id\tx\ty\na\t1.5\t10\nb\t2\t20\nc\t-3\t30\n",
+    "t.json": lambda: json.dumps([dict(zip(FRAME, row, strict=True)) for row in zip(*FRAME.values(), strict=True)])
+    .encode(),
+    "t.parquet": to_parquet,
+    "t.xlsx": to_xlsx,
+}
+
+
+@pytest.mark.parametrize("name", list(WRITERS))
+def test_every_format_gives_the_same_numbers(make_project: MakeProject, name: str) -> None:
+    payload = WRITERS[name]()
+    table = load(make_project, csv(name, payload), "id_column: id", source=f"content/data/{name}")
+    assert numbers(table, "x") == [1.5, 2.0, -3.0]
+    assert numbers(table, "y") == [10.0, 20.0, 30.0]
+    assert table.ids == ("a", "b", "c")
+    assert (table.rows_read, table.rows_used, table.dropped) == (3, 3, {})
+    assert table.sha256 == hashlib.sha256(payload).hexdigest()
+    assert table.origin == f"content/data/{name}"
+
+
+def test_file_sha256_is_stable_and_follows_the_values(make_project: MakeProject) -> None:
+    first = load(make_project, csv(text="x,y\n1,2\n3,4\n")).sha256
+    again = load(make_project, csv(text="x,y\n1,2\n3,4\n")).sha256
+    changed = load(make_project, csv(text="x,y\n1,2\n3,5\n")).sha256
+    assert first == again
+    assert first != changed
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "expected"),
+    [
+        ("t.csv", b"id,x,y\n007,1,2\n0.50,3,4\n", ("007", "0.50")),
+        ("t.json", b'[{"id": 7, "x": 1, "y": 2}, {"id": 8.0, "x": 3, "y": 4}]', ("7", "8")),
+    ],
+)
+def test_ids_are_the_text_a_person_typed(
+    make_project: MakeProject, name: str, payload: bytes, expected: tuple[str, ...]
+) -> None:
+    table = load(make_project, csv(name, payload), "id_column: id", source=f"content/data/{name}")
+    assert table.ids == expected
+
+
+# --- cells that are not numbers ------------------------------------------------------------
+
+NOT_NUMBERS = ["abc", "5%", "$1", "15,000", "15_000", "inf", "-inf", "True", "0x10", "1e101", "-1e101", "1e400",
+               "1 000", "\u22123", "\uff11\uff12"]
+
+
+@pytest.mark.parametrize("cell", NOT_NUMBERS)
+def test_not_a_number_fails_naming_column_and_line(make_project: MakeProject, cell: str) -> None:
+    problem = failure(make_project, csv(text=f'x,y\n1,10\n"{cell}",20\n3,30\n'))
+    assert problem.startswith("content/data/t.csv: 1 row(s) with blank or non-numeric features")
+    assert f"column 'x', line 3: {cell!r} is not a number" in problem
+    assert "missing: drop" in problem
+
+
+@pytest.mark.parametrize("cell", NOT_NUMBERS)
+def test_not_a_number_is_dropped_and_counted(make_project: MakeProject, cell: str) -> None:
+    table = load(make_project, csv(text=f'x,y\n1,10\n"{cell}",20\n3,30\n'), "missing: drop")
+    assert table.dropped == {NOT_NUMBER: 1}
+    assert (table.rows_read, table.rows_used) == (3, 2)
+    assert numbers(table, "x") == [1.0, 3.0]
+    assert numbers(table, "y") == [10.0, 30.0]
+
+
+@pytest.mark.parametrize("cell", ["", "  ", "NA", "NaN", "nan", "N/A", "null", "None"])
+def test_missing_tokens_are_blank(make_project: MakeProject, cell: str) -> None:
+    files = csv(text=f'x,y\n1,10\n2,20\n3,"{cell}"\n')
+    assert f"column 'y', line 4: {cell!r} is blank" in failure(make_project, files)
+    table = load(make_project, files, "missing: drop")
+    assert table.dropped == {BLANK: 1}
+    assert (table.rows_read, table.rows_used) == (3, 2)
+
+
+def test_blank_and_bad_rows_are_counted_apart(make_project: MakeProject) -> None:
+    files = csv(text="x,y\n1,10\n,20\nabc,30\n4,5%\n,NA\n6,60\n")
+    problem = failure(make_project, files)
+    assert problem.startswith("content/data/t.csv: 4 row(s) with blank or non-numeric features; first: ")
+    assert "column 'x', line 3: '' is blank; column 'x', line 4: 'abc' is not a number; " in problem
+    table = load(make_project, files, "missing: drop")
+    assert table.dropped == {BLANK: 2, NOT_NUMBER: 2}
+    assert (table.rows_read, table.rows_used) == (6, 2)
+    assert numbers(table, "x") == [1.0, 6.0]
+
+
+def test_no_usable_row_left(make_project: MakeProject) -> None:
+    problem = failure(make_project, csv(text="x,y\nabc,1\n2,\n"), "missing: drop")
+    assert problem == "content/data/t.csv: no row has a number in every feature column"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("1e3", 1000.0), ("-2.5", -2.5), (" 7 ", 7.0), ("+3", 3.0), (".5", 0.5), ("1.", 1.0), ("007", 7.0),
+     ("-1E-2", -0.01), ("1e100", 1e100), ("-1e100", -1e100)],
+)
+def test_plain_numbers_parse(make_project: MakeProject, cell: str, expected: float) -> None:
+    table = load(make_project, csv(text=f'x,y\n"{cell}",1\n0,2\n'))
+    assert numbers(table, "x") == [expected, 0.0]
+
+
+# --- the shape of a file -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"\n  \n", "the file is empty"),
+        (b"\xef\xbb\xbf", "the file is empty"),
+        (b"x,y\n", "has a header but no rows"),
+        (b"x,y\n,\n\n", "has a header but no rows"),
+        (b"x,y\n1,2\n3\n", "line 3 has 1 cells but the header names 2 columns"),
+        (b"x,y\n1,2\n\n3\n", "line 4 has 1 cells but the header names 2 columns"),
+        (b"x,y\n1,2\n3,4,5\n", "line 3 has 3 cells but the header names 2 columns"),
+        (b"x,y,x\n1,2,3\n", "column name 'x' appears twice in the header"),
+        (b"x, y,y \n1,2,3\n", "column name 'y' appears twice in the header"),
+        (b"x,,y\n1,2,3\n", "column 2 has no name in the header"),
+        (b'x,y\n1,"2\n', "line 2: unexpected end of data"),
+        (b"x,y\n1,2\n3,\xff\n", "line 3: byte 0xff is not UTF-8"),
+        (b"x,y\r\n1,2\r\n3,4\r\n5,\x96\r\n", "line 4: byte 0x96 is not UTF-8"),
+    ],
+)
+def test_damaged_csv(make_project: MakeProject, payload: bytes, expected: str) -> None:
+    problem = failure(make_project, csv(text=payload))
+    assert problem.startswith(f"content/data/t.csv: {expected}"), problem
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"x,y,,\n1,2,,\n3,4,,\n", b"x,y\n1,2,\n3,4,,\n", b"x,y,\n1,2\n3,4\n", b"\xef\xbb\xbfx,y\r\n1,2\r\n3,4\r\n"],
+    ids=["empty-columns", "trailing-commas", "empty-header-cell", "bom-crlf"],
+)
+def test_spreadsheet_padding_is_accepted(make_project: MakeProject, payload: bytes) -> None:
+    table = load(make_project, csv(text=payload))
+    assert numbers(table, "x") == [1.0, 3.0]
+    assert numbers(table, "y") == [2.0, 4.0]
+    assert (table.rows_read, table.rows_used) == (2, 2)
+
+
+def test_line_numbers_count_blank_lines_and_crlf(make_project: MakeProject) -> None:
+    problem = failure(make_project, csv(text=b"x,y\r\n\r\n1,2\r\n\r\nabc,3\r\n"))
+    assert "column 'x', line 5: 'abc' is not a number" in problem
+
+
+@pytest.mark.parametrize(
+    ("header", "lines", "expected"),
+    [
+        ("x,Y", ("features: [x, y]",), "no column 'y' (did you mean 'Y'?)"),
+        ("xx,yy", ("features: [x, y]",), "no column 'x' (did you mean 'xx'?)"),
+        ("Fresh goods,Milk", ("features: [Fresh, Milk]",), "no column 'Fresh' (did you mean 'Fresh goods'?)"),
+        ("x,y", ("id_column: customer",), "no column 'customer'"),
+    ],
+)
+def test_configured_column_that_does_not_exist(
+    make_project: MakeProject, header: str, lines: tuple[str, ...], expected: str
+) -> None:
+    problem = failure(make_project, csv(text=f"{header}\n1,2\n"), *lines)
+    assert problem.startswith(f"content/data/t.csv: {expected}; the columns are: ")
+    assert problem.endswith("(site_config/datasets/t.yml names it)")
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"),
+    [
+        ("t.csv", b"x;y\n1;2\n3;4\n"),
+        ("t.csv", b"x|y\n1|2\n3|4\n"),
+        ("t.csv", b"x;y\n1,5;2,5\n3,5;4,0\n"),
+        ("t.tsv", b"x,y\n1,2\n3,4\n"),
+    ],
+    ids=["semicolon", "pipe", "semicolon-decimal-comma", "tsv-with-commas"],
+)
+def test_other_delimiter_gets_a_hint(make_project: MakeProject, name: str, payload: bytes) -> None:
+    problem = failure(make_project, csv(name, payload), source=f"content/data/{name}")
+    assert re.search(r"separat|delimit", problem), problem
+
+
+# --- binary formats and JSON ---------------------------------------------------------------------
+
+
+def workbook(*sheets: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    for number, rows in enumerate(sheets):
+        sheet = book.active if number == 0 else book.create_sheet(f"Sheet{number + 1}")
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_with_two_sheets(make_project: MakeProject) -> None:
+    payload = workbook([["x", "y"], [1, 2]], [["notes"]])
+    problem = failure(make_project, csv("t.xlsx", payload), source="content/data/t.xlsx")
+    assert problem == "content/data/t.xlsx: has 2 sheets ('Sheet', 'Sheet2'); keep the table alone in one sheet"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (["x", "x", "y"], "column name 'x' appears twice in the header"),
+        (["x", None, "y"], "column 2 has no name in the header"),
+    ],
+    ids=["duplicate", "blank"],
+)
+def test_xlsx_header_problems(make_project: MakeProject, header: list[object], expected: str) -> None:
+    payload = workbook([header, [1, 2, 3], [4, 5, 6]])
+    problem = failure(make_project, csv("t.xlsx", payload), source="content/data/t.xlsx")
+    assert problem == f"content/data/t.xlsx: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "expected"),
+    [
+        ("t.parquet", b"not parquet", "cannot be read as parquet: "),
+        ("t.xlsx", b"not a workbook", "cannot be read as xlsx: "),
+        ("t.json", b"[1, 2", "cannot be read as json: "),
+        ("t.json", b'{"x": [1, 2], "y": [3, 4]}', "must be a JSON list of records"),
+        ("t.json", b"[1, 2]", "must be a JSON list of records"),
+        ("t.json", b"  \n", "the file is empty"),
+    ],
+)
+def test_unreadable_file(make_project: MakeProject, name: str, payload: bytes, expected: str) -> None:
+    problem = failure(make_project, csv(name, payload), source=f"content/data/{name}")
+    assert problem.startswith(f"content/data/{name}: {expected}"), problem
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "place"),
+    [
+        ("t.json", b'[{"x": 1, "y": 2}, {"x": "abc", "y": 3}]', "row 2"),
+        ("t.json", b'[{"x": 1, "y": 2}, {"x": true, "y": 3}]', "row 2"),
+        ("t.xlsx", workbook([["x", "y"], [1, 2], ["abc", 3]]), "row 3"),  # the sheet's row: row 1 is the header
+    ],
+)
+def test_other_formats_name_the_row(make_project: MakeProject, name: str, payload: bytes, place: str) -> None:
+    problem = failure(make_project, csv(name, payload), source=f"content/data/{name}")
+    assert f"column 'x', {place}: " in problem
+    assert "is not a number" in problem
+
+
+def test_json_record_without_a_feature_is_blank(make_project: MakeProject) -> None:
+    payload = b'[{"x": 1, "y": 2}, {"x": 3}, {"x": 5, "y": 6}]'
+    table = load(make_project, csv("t.json", payload), "missing: drop", source="content/data/t.json")
+    assert table.dropped == {BLANK: 1}
+    assert numbers(table, "x") == [1.0, 5.0]
+
+
+# --- notes for the reader -------------------------------------------------------------------------
+
+
+def notes_for(make_project: MakeProject, xs: list[float], *lines: str) -> tuple[str, ...]:
+    rows = "".join(f"{x},{index * 1.5}\n" for index, x in enumerate(xs))
+    return load(make_project, csv(text="x,y\n" + rows), *lines).notes
+
+
+def test_constant_feature_gets_a_note(make_project: MakeProject) -> None:
+    notes = notes_for(make_project, [5, 5, 5], "labels: {x: Age}")
+    assert notes == ("Age has the same value in every row, so it cannot separate segments.",)
+
+
+@pytest.mark.parametrize(
+    ("xs", "fragment"),
+    [
+        ([i % 3 for i in range(25)], "x takes only 3 whole-number values"),
+        ([i % 5 + 1 for i in range(20)], "x takes only 5 whole-number values"),
+        ([i + 100 for i in range(25)], "x counts up by one on every row, like an id"),
+    ],
+    ids=["three-codes", "five-codes-20-rows", "counter"],
+)
+def test_code_like_feature_gets_a_note(make_project: MakeProject, xs: list[float], fragment: str) -> None:
+    (note,) = notes_for(make_project, xs)
+    assert note.startswith(fragment)
+    assert "\n" not in note
+
+
+@pytest.mark.parametrize(
+    "xs",
+    [
+        [i % 3 for i in range(19)],
+        [i % 6 for i in range(25)],
+        [i % 3 + 0.5 for i in range(25)],
+        [(i * 7) % 25 for i in range(25)],
+    ],
+    ids=["too-few-rows", "six-values", "not-whole", "shuffled"],
+)
+def test_ordinary_feature_gets_no_note(make_project: MakeProject, xs: list[float]) -> None:
+    assert notes_for(make_project, xs) == ()
+
+
+# --- the damaged real files in /work/shared/datasets/messy ----------------------------------------
+
+
+def messy(name: str) -> Files:
+    return {f"content/data/{name}": (MESSY / name).read_bytes()}
+
+
+@pytest.mark.parametrize(
+    ("name", "missing", "read", "used", "dropped"),
+    [
+        ("wholesale_injected_NA_row.csv", "drop", 441, 440, {BLANK: 1}),
+        ("wholesale_60_appended_negative_rows.csv", "drop", 500, 473, {BLANK: 27}),
+        # Only the unused first column name is damaged; the features load untouched.
+        ("wholesale_junk_before_header.csv", "fail", 440, 440, {}),
+    ],
+)
+def test_messy_file_that_loads(
+    make_project: MakeProject, name: str, missing: str, read: int, used: int, dropped: dict[str, int]
+) -> None:
+    source = f"content/data/{name}"
+    table = load(make_project, messy(name), f"features: {WHOLESALE}", f"missing: {missing}", source=source)
+    assert (table.rows_read, table.rows_used, table.dropped) == (read, used, dropped)
+    assert table.features.iloc[0].tolist() == [12669.0, 9656.0, 7561.0, 214.0, 2674.0, 1338.0]
+    assert table.sha256 == hashlib.sha256((MESSY / name).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("name", "missing", "fragments"),
+    [
+        ("wholesale_injected_NA_row.csv", "fail",
+         ["1 row(s) with blank or non-numeric features", "column 'Fresh', line 5: 'NA' is blank", "missing: drop"]),
+        ("wholesale_60_appended_negative_rows.csv", "fail",
+         ["27 row(s) with blank or non-numeric features", "column 'Fresh', line 357: '' is blank"]),
+        ("wholesale_mixed_encoding_extra_cols.csv", "fail", ["line 10: byte 0xa0 is not UTF-8", "save the file as UTF-8"]),
+        ("wholesale_mixed_encoding_extra_cols.csv", "drop", ["line 10: byte 0xa0 is not UTF-8"]),
+        ("wholesale_renamed_header_Fresh_goods.csv", "fail", ["no column 'Fresh' (did you mean 'Fresh goods'?)"]),
+        ("wholesale_renamed_header_Fresh_goods.csv", "drop", ["no column 'Fresh' (did you mean 'Fresh goods'?)"]),
+    ],
+)
+def test_messy_file_that_fails(make_project: MakeProject, name: str, missing: str, fragments: list[str]) -> None:
+    source = f"content/data/{name}"
+    problem = failure(make_project, messy(name), f"features: {WHOLESALE}", f"missing: {missing}", source=source)
+    for fragment in fragments:
+        assert fragment in problem
+
+
+def test_messy_semicolon_file_hints_at_the_delimiter(make_project: MakeProject) -> None:
+    name = "wholesale_semicolon_trailing_delims.csv"
+    problem = failure(make_project, messy(name), f"features: {WHOLESALE}", source=f"content/data/{name}")
+    assert re.search(r"separat|delimit", problem), problem

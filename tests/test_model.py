@@ -1,0 +1,358 @@
+"""model: scaling, K-Means, choosing k, canonical order, centres in original units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+from generator import model
+from generator.config import DatasetConfig
+from generator.data import Table
+from generator.errors import UserError
+from generator.model import Segmentation, canonical_labels, segment, structure
+
+PATH = "site_config/datasets/t.yml"
+
+# The tutorial's six customers.
+TUTORIAL = {"Age": [19, 35, 26, 27, 50, 45], "AnnualSpend": [15000, 35000, 18000, 22000, 55000, 48000]}
+# Two tight groups far apart along x (and y): {1, 2, 3, 4} and {100, 102}, rows interleaved.
+SEPARABLE = {"x": [100, 1, 2, 102, 3, 4], "y": [50, 5, 5, 50, 5, 5]}
+
+
+def dataset(columns: dict[str, Any], **options: Any) -> tuple[DatasetConfig, Table]:
+    """A config and a table built directly, without files."""
+    frame = pd.DataFrame({name: np.asarray(values, dtype=float) for name, values in columns.items()})
+    config = DatasetConfig(id="t", path=PATH, title="T", features=tuple(frame.columns), **options)
+    table = Table(features=frame, ids=None, rows_read=len(frame), dropped={}, sha256="0" * 64, origin="t")
+    return config, table
+
+
+def group_means(table: Table, labels: np.ndarray) -> dict[int, dict[str, float]]:
+    """Mean of every feature per label, computed independently with pandas."""
+    means = table.features.groupby(labels).mean()
+    return {int(number): {str(k): float(v) for k, v in row.items()} for number, row in means.iterrows()}
+
+
+def check_centres_are_means(result: Segmentation, table: Table) -> None:
+    means = group_means(table, result.labels)
+    assert sorted(means) == [s.number for s in result.segments]
+    for s in result.segments:
+        assert s.center == pytest.approx(means[s.number], rel=1e-12)
+
+
+# --- the tutorial's six customers --------------------------------------------------------
+
+
+def test_tutorial_customers_with_two_segments_unscaled() -> None:
+    config, table = dataset(TUTORIAL, scale="none", n_clusters=2)
+    result = segment(table, config)
+
+    # Young low spenders {19, 26, 27} and older high spenders {35, 50, 45}; equal sizes, so
+    # the tie is broken by centre: the lower centre is segment 0.
+    assert result.labels.tolist() == [0, 1, 0, 0, 1, 1]
+    assert [s.size for s in result.segments] == [3, 3]
+    assert [s.share for s in result.segments] == [0.5, 0.5]
+    assert result.segments[0].center == pytest.approx({"Age": 24.0, "AnnualSpend": 55000 / 3})
+    assert result.segments[1].center == pytest.approx({"Age": 130 / 3, "AnnualSpend": 46000.0})
+    # Sum of squares: Age 38 + 350/3, AnnualSpend 74_000_000/3 + 206_000_000.
+    assert result.inertia == pytest.approx(692_000_464 / 3)
+    check_centres_are_means(result, table)
+    assert sum(s.size for s in result.segments) == table.rows_used == 6
+    assert sum(s.share for s in result.segments) == pytest.approx(1.0)
+    assert result.k == 2
+    assert result.candidates == (model.Candidate(2, result.inertia, result.silhouette),)
+    assert result.silhouette == pytest.approx(silhouette_score(table.features.to_numpy(), result.labels))
+
+
+def test_tutorial_overall_mean_and_spread() -> None:
+    config, table = dataset(TUTORIAL, scale="none", n_clusters=2)
+    result = segment(table, config)
+    assert result.overall == pytest.approx({"Age": 202 / 6, "AnnualSpend": 193000 / 6})
+    assert result.spread == pytest.approx({"Age": float(np.std(TUTORIAL["Age"])),
+                                           "AnnualSpend": float(np.std(TUTORIAL["AnnualSpend"]))})
+
+
+# --- a hand-checkable separable dataset ------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", ["standard", "minmax", "robust", "none"])
+def test_separable_groups_exact_centres_in_original_units(scale: str) -> None:
+    config, table = dataset(SEPARABLE, scale=scale, n_clusters=2)
+    result = segment(table, config)
+
+    assert result.labels.tolist() == [1, 0, 0, 1, 0, 0]  # the larger group is segment 0
+    assert [(s.number, s.size) for s in result.segments] == [(0, 4), (1, 2)]
+    assert [s.share for s in result.segments] == pytest.approx([4 / 6, 2 / 6])
+    assert result.segments[0].center == {"x": 2.5, "y": 5.0}
+    assert result.segments[1].center == {"x": 101.0, "y": 50.0}
+    check_centres_are_means(result, table)
+
+
+def test_separable_groups_inertia_unscaled() -> None:
+    config, table = dataset(SEPARABLE, scale="none", n_clusters=2)
+    result = segment(table, config)
+    # x: 1.5² + 0.5² + 0.5² + 1.5² = 5 and 1² + 1² = 2; y is constant within each group.
+    assert result.inertia == pytest.approx(7.0)
+
+
+@pytest.mark.parametrize("scale", ["standard", "minmax", "robust", "none"])
+def test_centres_are_group_means_of_raw_data_for_every_scale(scale: str) -> None:
+    frame, _ = make_blobs(n_samples=40, centers=3, n_features=3, cluster_std=2.0, random_state=3)
+    columns = {"a": frame[:, 0] * 1000, "b": frame[:, 1], "c": frame[:, 2] / 10 + 5}
+    config, table = dataset(columns, scale=scale, n_clusters=3)
+    result = segment(table, config)
+    check_centres_are_means(result, table)
+    assert result.overall == pytest.approx({name: float(np.mean(v)) for name, v in columns.items()})
+
+
+# --- canonical order --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scaled", "labels", "expected"),
+    [
+        ([[0.0], [1.0], [2.0], [10.0], [11.0]], [1, 1, 1, 0, 0], [0, 0, 0, 1, 1]),  # largest first
+        ([[5.0], [0.0]], [0, 1], [1, 0]),  # equal sizes: lower centre first
+        ([[1.0, 9.0], [1.0, 2.0], [3.0, 0.0]], [0, 1, 2], [1, 0, 2]),  # ties by centre, then next axis
+        ([[0.0], [0.0], [7.0], [7.0], [7.0], [9.0]], [2, 2, 0, 0, 0, 1], [1, 1, 0, 0, 0, 2]),
+    ],
+)
+def test_canonical_labels(scaled: list[list[float]], labels: list[int], expected: list[int]) -> None:
+    assert canonical_labels(np.array(scaled), np.array(labels)).tolist() == expected
+
+
+@pytest.mark.parametrize(("columns", "k"), [(SEPARABLE, 2), (TUTORIAL, 2)])
+def test_shuffled_rows_give_the_same_segments(columns: dict[str, list[int]], k: int) -> None:
+    config, table = dataset(columns, n_clusters=k)
+    order = [3, 5, 0, 4, 2, 1]
+    shuffled_config, shuffled = dataset({n: [v[i] for i in order] for n, v in columns.items()}, n_clusters=k)
+    first, second = segment(table, config), segment(shuffled, shuffled_config)
+
+    assert second.labels.tolist() == first.labels[order].tolist()
+    assert [(s.number, s.size, s.share) for s in second.segments] == [
+        (s.number, s.size, s.share) for s in first.segments
+    ]
+    for a, b in zip(first.segments, second.segments, strict=True):
+        assert b.center == pytest.approx(a.center, rel=1e-12)
+
+
+def test_shuffled_blobs_give_the_same_segments() -> None:
+    points, _ = make_blobs(n_samples=[30, 20, 10], centers=None, cluster_std=0.4, random_state=7)
+    order = np.random.default_rng(0).permutation(len(points))
+    config, table = dataset({"a": points[:, 0], "b": points[:, 1]}, n_clusters=3)
+    _, shuffled = dataset({"a": points[order, 0], "b": points[order, 1]}, n_clusters=3)
+    first, second = segment(table, config), segment(shuffled, config)
+
+    assert [s.size for s in first.segments] == [30, 20, 10]
+    assert second.labels.tolist() == first.labels[order].tolist()
+    for a, b in zip(first.segments, second.segments, strict=True):
+        assert (b.number, b.size) == (a.number, a.size)
+        assert b.center == pytest.approx(a.center, rel=1e-12)
+
+
+# --- choosing k -------------------------------------------------------------------------------
+
+
+def test_range_evaluates_every_k_and_picks_the_best_silhouette() -> None:
+    points, _ = make_blobs(n_samples=30, centers=3, cluster_std=1.5, random_state=11)
+    config, table = dataset({"a": points[:, 0], "b": points[:, 1]}, n_clusters=(2, 5))
+    result = segment(table, config)
+
+    assert [c.k for c in result.candidates] == [2, 3, 4, 5]
+    inertias = [c.inertia for c in result.candidates]
+    assert all(a > b for a, b in zip(inertias, inertias[1:], strict=False))
+    # Independently: scale, fit and score every k.
+    scaled = StandardScaler().fit_transform(points)
+    expected = {}
+    for k in range(2, 6):
+        fit = KMeans(n_clusters=k, n_init=10, random_state=42).fit(scaled)
+        expected[k] = float(silhouette_score(scaled, fit.labels_))
+    assert {c.k: c.silhouette for c in result.candidates} == pytest.approx(expected)
+    best = max(expected, key=lambda k: expected[k])
+    assert result.k == best == len(result.segments)
+    assert result.silhouette == pytest.approx(silhouette_score(scaled, result.labels))
+    assert result.inertia == next(c.inertia for c in result.candidates if c.k == best)
+    assert f"k = {best}" in result.reason
+
+
+def test_tutorial_range_prefers_two_segments() -> None:
+    config, table = dataset(TUTORIAL, scale="none", n_clusters=(2, 5))
+    result = segment(table, config)
+    assert [c.k for c in result.candidates] == [2, 3, 4, 5]
+    silhouettes = {c.k: c.silhouette for c in result.candidates}
+    assert result.k == 2
+    assert silhouettes[2] == max(s for s in silhouettes.values() if s is not None)
+
+
+@pytest.mark.parametrize(
+    "centers",
+    [
+        [[0.0, 0.0], [10.0, 0.0], [5.0, 10.0]],
+        [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]],
+    ],
+)
+def test_well_separated_blobs_give_the_true_k_and_a_clear_structure(centers: list[list[float]]) -> None:
+    points, truth = make_blobs(n_samples=120, centers=np.array(centers), cluster_std=0.7, random_state=0)
+    config, table = dataset({"a": points[:, 0], "b": points[:, 1]}, n_clusters=(2, 6))
+    result = segment(table, config)
+    assert result.k == len(centers)
+    assert result.structure == "clear"
+    assert adjusted_rand_score(truth, result.labels) == 1.0  # the same partition, any numbering
+
+
+def test_uniform_noise_has_no_clear_structure() -> None:
+    points = np.random.default_rng(1).uniform(size=(200, 2))
+    config, table = dataset({"a": points[:, 0], "b": points[:, 1]}, n_clusters=(2, 6))
+    result = segment(table, config)
+    assert result.silhouette is not None
+    assert result.structure == structure(result.silhouette)
+    assert result.structure in ("weak", "none")
+
+
+@pytest.mark.parametrize(
+    ("silhouette", "expected"),
+    [
+        (None, "none"),
+        (-0.3, "none"),
+        (0.0, "none"),
+        (0.25, "none"),
+        (0.26, "weak"),
+        (0.4, "weak"),
+        (0.5, "weak"),
+        (0.51, "clear"),
+        (0.9, "clear"),
+    ],
+)
+def test_structure_thresholds(silhouette: float | None, expected: str) -> None:
+    assert structure(silhouette) == expected
+
+
+# --- user errors ------------------------------------------------------------------------------
+
+
+def test_fixed_k_with_fewer_distinct_points_than_k() -> None:
+    config, table = dataset({"x": [1, 1, 1, 5, 5], "y": [2, 2, 2, 6, 6]}, n_clusters=3)
+    with pytest.raises(UserError, match="n_clusters") as error:
+        segment(table, config)
+    assert PATH in str(error.value)
+    assert "2" in str(error.value)  # the number of distinct customers
+
+
+def test_fixed_k_equal_to_distinct_points_works() -> None:
+    config, table = dataset({"x": [1, 1, 5, 5, 9], "y": [2, 2, 6, 6, 9]}, scale="none", n_clusters=3)
+    result = segment(table, config)
+    assert [(s.size, s.center) for s in result.segments] == [
+        (2, {"x": 1.0, "y": 2.0}), (2, {"x": 5.0, "y": 6.0}), (1, {"x": 9.0, "y": 9.0})
+    ]
+
+
+def test_range_starting_above_rows_minus_one() -> None:
+    config, table = dataset({"x": [1, 2, 9], "y": [1, 3, 7]}, n_clusters=(3, 5))
+    with pytest.raises(UserError, match="n_clusters") as error:
+        segment(table, config)
+    assert PATH in str(error.value)
+
+
+def test_range_starting_above_distinct_points() -> None:
+    config, table = dataset({"x": [1, 1, 1, 5, 5, 5], "y": [1, 1, 1, 5, 5, 5]}, n_clusters=(3, 5))
+    with pytest.raises(UserError, match="n_clusters"):
+        segment(table, config)
+
+
+def test_range_is_cut_to_what_the_data_allows() -> None:
+    config, table = dataset({"x": [1, 2, 9], "y": [1, 3, 7]}, n_clusters=(2, 5))
+    result = segment(table, config)
+    assert [c.k for c in result.candidates] == [2]  # k <= rows - 1
+    assert result.k == 2
+
+
+# --- PCA map ----------------------------------------------------------------------------------
+
+
+def test_no_projection_with_two_features() -> None:
+    config, table = dataset(SEPARABLE, n_clusters=2)
+    assert segment(table, config).projection is None
+
+
+def test_projection_with_three_features() -> None:
+    points, _ = make_blobs(n_samples=45, centers=3, n_features=4, cluster_std=1.0, random_state=5)
+    columns = {name: points[:, j] for j, name in enumerate("abcd")}
+    config, table = dataset(columns, n_clusters=3)
+    result = segment(table, config)
+    pca = result.projection
+    assert pca is not None
+    assert pca.points.shape == (45, 2)
+    assert pca.centers.shape == (3, 2)
+    first, second = pca.explained
+    assert 0.0 <= second <= first <= 1.0
+    assert first + second <= 1.0 + 1e-12
+    independent = PCA(n_components=2).fit(StandardScaler().fit_transform(points))
+    assert pca.explained == pytest.approx(tuple(independent.explained_variance_ratio_))
+    for number in range(3):
+        assert pca.centers[number] == pytest.approx(pca.points[result.labels == number].mean(axis=0))
+
+
+# --- determinism and sampling -------------------------------------------------------------------
+
+
+def test_two_runs_are_identical() -> None:
+    points, _ = make_blobs(n_samples=60, centers=4, n_features=3, cluster_std=2.0, random_state=2)
+    config, table = dataset({name: points[:, j] for j, name in enumerate("abc")}, n_clusters=(2, 5))
+    first, second = segment(table, config), segment(table, config)
+    assert np.array_equal(first.labels, second.labels)
+    assert first.segments == second.segments
+    assert first.candidates == second.candidates
+    assert (first.k, first.inertia, first.silhouette) == (second.k, second.inertia, second.silhouette)
+    assert first.projection is not None
+    assert second.projection is not None
+    assert np.array_equal(first.projection.points, second.projection.points)
+
+
+def two_groups(rows: int) -> dict[str, np.ndarray]:
+    noise = np.random.default_rng(4).normal(0.0, 0.5, size=(rows, 2))
+    offset = np.where(np.arange(rows) % 2 == 0, 0.0, 20.0)
+    return {"a": noise[:, 0] + offset, "b": noise[:, 1] + offset}
+
+
+def test_silhouette_is_sampled_above_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model, "SILHOUETTE_SAMPLE", 20)
+    config, table = dataset(two_groups(40), n_clusters=2)
+    result = segment(table, config)
+    assert result.silhouette_sampled
+    scaled = StandardScaler().fit_transform(table.features.to_numpy())
+    expected = silhouette_score(scaled, result.labels, sample_size=20, random_state=42)
+    assert result.silhouette == pytest.approx(expected)
+
+
+def test_silhouette_is_exact_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model, "SILHOUETTE_SAMPLE", 20)
+    config, table = dataset(two_groups(20), n_clusters=2)
+    result = segment(table, config)
+    assert not result.silhouette_sampled
+    scaled = StandardScaler().fit_transform(table.features.to_numpy())
+    assert result.silhouette == pytest.approx(silhouette_score(scaled, result.labels))
+
+
+def test_sampled_silhouette_survives_a_sample_that_misses_a_segment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One far-out customer is a segment of its own; the silhouette sample may not contain it."""
+    monkeypatch.setattr(model, "SILHOUETTE_SAMPLE", 10)
+    rows = 30
+    sampled = set(np.random.RandomState(42).permutation(rows)[:10].tolist())  # sklearn's sample
+    outlier = min(set(range(rows)) - sampled)
+    points = np.random.default_rng(0).normal(0.0, 1.0, size=(rows, 2))
+    points[outlier] = [100.0, 100.0]
+    config, table = dataset({"a": points[:, 0], "b": points[:, 1]}, n_clusters=2)
+
+    result = segment(table, config)  # raises ValueError ("Number of labels is 1") today
+
+    assert [s.size for s in result.segments] == [29, 1]
+    assert result.silhouette_sampled
+    assert result.silhouette is None or -1.0 <= result.silhouette <= 1.0

@@ -1,0 +1,195 @@
+"""End to end: the real `mkdocs build --strict` on a copy of the shipped project.
+
+This is the one test module that runs MkDocs. It checks what a reader gets: the pages of the
+contract exist, the centroid tables show the group means of the published rows, the site
+loads nothing from another host, and a bad dataset leaves the previous site untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PROJECT_PARTS = ("mkdocs.yml", "content", "site_config", "hooks", "templates", "generator")
+
+
+class _Tables(HTMLParser):
+    """Every <table> of a page as rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[-1].append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables_of(page: Path) -> list[list[list[str]]]:
+    parser = _Tables()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.tables
+
+
+def copy_project(target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / part)
+    return target
+
+
+def mkdocs_build(project: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"SOURCE_DATE_EPOCH": "1700000000", "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_project(tmp_path_factory.mktemp("e2e") / "project")
+    result = mkdocs_build(project, project / "site")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr
+    return project
+
+
+def test_contract_pages_exist(built: Path) -> None:
+    site = built / "site"
+    for page in ("index.html", "tutorial/index.html", "reports/index.html", "reference/configuration/index.html"):
+        assert (site / page).is_file(), page
+    for config in sorted((built / "site_config" / "datasets").glob("*.yml")):
+        folder = site / "reports" / config.stem
+        for name in ("index.html", "segments.json", "assignments.csv", "segments.png"):
+            assert (folder / name).is_file(), f"{config.stem}/{name}"
+        html = (folder / "index.html").read_text(encoding="utf-8")
+        assert re.search(r'<img[^>]*alt="[^"]{40,}"', html), "a report image needs descriptive alt text"
+
+
+def test_nothing_generated_lands_in_content(built: Path) -> None:
+    assert not (built / "content" / "reports").exists()
+    assert not (built / "content" / "tutorial").exists()
+    assert not (built / "site" / "data").exists(), "raw input tables must not be published"
+
+
+@pytest.mark.parametrize("dataset", ["wholesale-customers", "tutorial-customers"])
+def test_centroid_table_shows_the_means_of_the_published_rows(built: Path, dataset: str) -> None:
+    folder = built / "site" / "reports" / dataset
+    result = json.loads((folder / "segments.json").read_text())
+    features: list[str] = result["features"]
+    sums: dict[int, list[float]] = defaultdict(lambda: [0.0] * len(features))
+    counts: dict[int, int] = defaultdict(int)
+    with (folder / "assignments.csv").open(newline="") as handle:
+        for record in csv.DictReader(handle):
+            segment = int(record["segment"])
+            counts[segment] += 1
+            for j, feature in enumerate(features):
+                sums[segment][j] += float(record[feature])
+    header = ["Segment", "Name", "Customers", "Share"]
+    centroids = next(t for t in tables_of(folder / "index.html") if t[0][:4] == header)
+    body = [row for row in centroids[1:] if row[0]]  # the last row (all customers) has no number
+    assert len(body) == result["n_clusters"] == len(counts)
+    for row in body:
+        segment = int(row[0])
+        assert int(row[2].replace(",", "")) == counts[segment]
+        for j, cell in enumerate(row[4:]):
+            shown = float(cell.replace(",", ""))
+            mean = sums[segment][j] / counts[segment]
+            decimals = len(cell.split(".")[1]) if "." in cell else 0
+            assert abs(shown - mean) <= 0.5 * 10 ** -decimals + 1e-9, (segment, features[j], cell, mean)
+
+
+def test_tutorial_shows_its_figures_and_tabs(built: Path) -> None:
+    site = built / "site" / "tutorial"
+    html = (site / "index.html").read_text(encoding="utf-8")
+    for k in (2, 3, 4):
+        assert f"k = {k}" in html
+        assert (site / f"clusters-k{k}.png").read_bytes().startswith(b"\x89PNG")
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    assert 'kmeans = KMeans(n_clusters=2, random_state=42)' in text
+    assert 'kmeans = KMeans(n_clusters=4, random_state=42)' in text
+
+
+def test_no_request_to_another_host(built: Path) -> None:
+    loads = re.compile(r'<(?:script|img|link|iframe|source)\b[^>]*\b(?:src|href)="(https?:)?//', re.IGNORECASE)
+    for page in (built / "site").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not loads.search(text), f"{page} loads from another host"
+        assert "fonts.googleapis" not in text
+        assert "fonts.gstatic" not in text
+    for sheet in (built / "site").rglob("*.css"):
+        assert "@import url(http" not in sheet.read_text(encoding="utf-8")
+
+
+def test_same_inputs_same_site_bytes(built: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    result = mkdocs_build(built, again)
+    assert result.returncode == 0, result.stderr
+    assert tree_digest(again) == tree_digest(built / "site")
+
+
+def test_bad_dataset_stops_the_build_and_keeps_the_previous_site(built: Path, tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    site = project / "site"
+    shutil.copytree(built / "site", site)
+    before = tree_digest(site)
+    config = project / "site_config" / "datasets" / "tutorial-customers.yml"
+    config.write_text(config.read_text().replace("n_clusters: [2, 4]", "n_clusters: 010\nscales: none"))
+    result = mkdocs_build(project, site)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "site_config/datasets/tutorial-customers.yml: n_clusters: must be a whole number" in result.stderr
+    assert "site_config/datasets/tutorial-customers.yml: scales: unknown key (did you mean 'scale'?)" in result.stderr
+    assert tree_digest(site) == before
+
+
+def test_hand_written_page_may_not_be_overwritten(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    (project / "content" / "reports").mkdir()
+    (project / "content" / "reports" / "index.md").write_text("# Mine\n")
+    result = mkdocs_build(project, project / "site")
+    assert result.returncode != 0
+    assert "content/reports/index.md: a hand-written file has the path of a generated page" in result.stderr
+    assert not (project / "site").exists()
