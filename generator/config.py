@@ -301,7 +301,15 @@ def _int_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
     return value
 
 
+def _float_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
+    value = loader.construct_scalar(node)
+    if "_" in value or ":" in value:  # YAML 1.1 reads 1_000.5 and 1:30.5 as numbers
+        return value
+    return float(loader.construct_yaml_float(node))
+
+
 _StrictLoader.add_constructor("tag:yaml.org,2002:bool", _bool_or_text)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _float_or_text)
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _int_or_text)
 
 
@@ -341,11 +349,13 @@ def load_dataset(root: Path, path: Path) -> DatasetConfig:
     try:
         raw = _read_yaml(path)
     except Invalid as error:
-        raise UserError(f"{shown}: file: {error}") from None
+        raise UserError([*problems, f"{shown}: file: {error}"]) from None
     if raw is None:
-        raise UserError(f"{shown}: file: is empty; it needs at least title, features and source or data")
+        problem("file", "is empty; it needs at least title, features and source or data")
+    elif not isinstance(raw, dict):
+        problem("file", f"must be a mapping of keys to values, got {_kind(raw)}")
     if not isinstance(raw, dict):
-        raise UserError(f"{shown}: file: must be a mapping of keys to values, got {_kind(raw)}")
+        raise UserError(problems)
 
     known = {option.key: option for option in OPTIONS}
     values: dict[str, Any] = {}

@@ -156,6 +156,7 @@ def _read_delimited(payload: bytes, shown: str, delimiter: str) -> tuple[pd.Data
     if not records:
         raise UserError(f"{shown}: the file is empty")
     header, body = [name.strip() for name in records[0]], records[1:]
+    _check_delimiter(header, shown, delimiter)
     width = len(header)
     # Spreadsheet exports pad rows with empty trailing cells; anything else is ragged.
     while width and not header[width - 1] and all(len(r) < width or not r[width - 1].strip() for r in body):
@@ -164,8 +165,8 @@ def _read_delimited(payload: bytes, shown: str, delimiter: str) -> tuple[pd.Data
     for record, line in zip(body, lines[1:], strict=True):
         if len(record) < width or any(cell.strip() for cell in record[width:]):
             raise UserError(
-                f"{shown}: line {line} has {_count_cells(record)} cells but the header names "
-                f"{width} columns; rows must line up with the header"
+                f"{shown}: line {line} has {_count_cells(record)} cell(s) but the header names "
+                f"{width} column(s); rows must line up with the header"
             )
         for column, cell in zip(columns, record, strict=False):
             column.append(cell)
@@ -173,6 +174,19 @@ def _read_delimited(payload: bytes, shown: str, delimiter: str) -> tuple[pd.Data
     _check_header(names, shown)
     frame = pd.DataFrame({name: pd.Series(cells, dtype=object) for name, cells in zip(names, columns, strict=True)})
     return frame, [f"line {line}" for line in lines[1:]]
+
+
+def _check_delimiter(header: list[str], shown: str, delimiter: str) -> None:
+    """A header read as one column that holds another separator: say which one it seems to be."""
+    named = [name for name in header if name]
+    if len(named) != 1:
+        return
+    for other in (";", "\t", "|", ","):
+        if other != delimiter and other in named[0]:
+            expected = "tab" if delimiter == "\t" else repr(delimiter)
+            found = "tab" if other == "\t" else repr(other)
+            raise UserError(f"{shown}: the header is one column {shorten(named[0])}; the file seems separated "
+                            f"by {found}, but a {Path(shown).suffix} file is read as separated by {expected}")
 
 
 def _count_cells(record: list[str]) -> int:
@@ -194,13 +208,19 @@ def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
         if suffix == ".parquet":
             return pd.read_parquet(io.BytesIO(payload))
         if suffix == ".xlsx":
-            sheets = pd.read_excel(io.BytesIO(payload), sheet_name=None, dtype=object)
+            # header=None: pandas would rename duplicate and blank headers ("x.1", "Unnamed: 1").
+            sheets = pd.read_excel(io.BytesIO(payload), sheet_name=None, dtype=object, header=None)
             if len(sheets) != 1:
                 raise UserError(f"{shown}: has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); "
                                 "keep the table alone in one sheet")
-            frame = next(iter(sheets.values()))
-            _check_header([str(name).strip() for name in frame.columns], shown)
-            return frame.rename(columns=lambda name: str(name).strip())
+            cells = next(iter(sheets.values()))
+            if cells.empty:
+                raise UserError(f"{shown}: the sheet is empty")
+            names = ["" if pd.isna(name) else _as_text(name).strip() for name in cells.iloc[0]]
+            _check_header(names, shown)
+            body = cells.iloc[1:].reset_index(drop=True)
+            body.columns = pd.Index(names)
+            return body
         records = json.loads(payload.decode("utf-8-sig"))
     except UserError:
         raise
@@ -208,6 +228,8 @@ def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
         raise UserError(f"{shown}: cannot be read as {suffix[1:]}: {shorten(str(error), 80)}") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise UserError(f"{shown}: must be a JSON list of records ({{column: value}} objects)")
+    if not records:
+        raise UserError(f"{shown}: the list of records is empty")
     return pd.DataFrame.from_records(records).astype(object)
 
 

@@ -47,7 +47,8 @@ def failure(make_project: MakeProject, files: Files, *lines: str, source: str = 
     assert len(caught.value.problems) == 1, caught.value.problems
     problem = caught.value.problems[0]
     assert problem.startswith(f"{source}: "), problem
-    assert "\n" not in problem and "\r" not in problem, problem
+    assert "\n" not in problem, problem
+    assert "\r" not in problem, problem
     return problem
 
 
@@ -250,9 +251,9 @@ def test_plain_numbers_parse(make_project: MakeProject, cell: str, expected: flo
         (b"\xef\xbb\xbf", "the file is empty"),
         (b"x,y\n", "has a header but no rows"),
         (b"x,y\n,\n\n", "has a header but no rows"),
-        (b"x,y\n1,2\n3\n", "line 3 has 1 cells but the header names 2 columns"),
-        (b"x,y\n1,2\n\n3\n", "line 4 has 1 cells but the header names 2 columns"),
-        (b"x,y\n1,2\n3,4,5\n", "line 3 has 3 cells but the header names 2 columns"),
+        (b"x,y\n1,2\n3\n", "line 3 has 1 cell(s) but the header names 2 column(s)"),
+        (b"x,y\n1,2\n\n3\n", "line 4 has 1 cell(s) but the header names 2 column(s)"),
+        (b"x,y\n1,2\n3,4,5\n", "line 3 has 3 cell(s) but the header names 2 column(s)"),
         (b"x,y,x\n1,2,3\n", "column name 'x' appears twice in the header"),
         (b"x, y,y \n1,2,3\n", "column name 'y' appears twice in the header"),
         (b"x,,y\n1,2,3\n", "column 2 has no name in the header"),
@@ -461,7 +462,8 @@ def test_messy_file_that_loads(
          ["1 row(s) with blank or non-numeric features", "column 'Fresh', line 5: 'NA' is blank", "missing: drop"]),
         ("wholesale_60_appended_negative_rows.csv", "fail",
          ["27 row(s) with blank or non-numeric features", "column 'Fresh', line 357: '' is blank"]),
-        ("wholesale_mixed_encoding_extra_cols.csv", "fail", ["line 10: byte 0xa0 is not UTF-8", "save the file as UTF-8"]),
+        ("wholesale_mixed_encoding_extra_cols.csv", "fail",
+         ["line 10: byte 0xa0 is not UTF-8", "save the file as UTF-8"]),
         ("wholesale_mixed_encoding_extra_cols.csv", "drop", ["line 10: byte 0xa0 is not UTF-8"]),
         ("wholesale_renamed_header_Fresh_goods.csv", "fail", ["no column 'Fresh' (did you mean 'Fresh goods'?)"]),
         ("wholesale_renamed_header_Fresh_goods.csv", "drop", ["no column 'Fresh' (did you mean 'Fresh goods'?)"]),
