@@ -22,7 +22,7 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check generator hooks tests
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'

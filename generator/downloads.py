@@ -32,22 +32,31 @@ def segments_json(report: Report) -> bytes:
         "dropped_because": dict(table.dropped),
         "segments": [
             {"segment": s.number, "name": p.name, "description": p.description, "size": s.size,
-             "share": s.share, "center": s.center,
-             "index": {f: (round(v, 1) if v is not None else None) for f, v in p.index.items()}}
+             "share": s.share, "center": s.center, "median": s.median,
+             "index": {f: (round(v, 1) if v is not None else None) for f, v in p.index.items()},
+             "stability": s.stability, "stability_band": s.band}
             for s, p in zip(result.segments, report.profiles, strict=True)
         ],
         "overall_mean": result.overall,
         "inertia": result.inertia,
         "silhouette": result.silhouette,
         "silhouette_sampled": result.silhouette_sampled,
+        "stability": result.stability,
+        "stability_sampled": result.stability_sampled,
+        # Evaluated for a range, and beside a fixed n_clusters as evidence.
+        "candidates": [
+            {"k": c.k, "inertia": c.inertia, "silhouette": c.silhouette,
+             "calinski_harabasz": c.calinski_harabasz, "davies_bouldin": c.davies_bouldin,
+             "stability": c.stability, "min_share": c.min_share}
+            for c in result.candidates
+        ],
+        "recommendation": {"k": result.recommended, "reason": result.reason, "fixed": result.fixed},
+        "knee": result.knee,
+        "structure": result.structure,
+        "reference_silhouette": result.reference_silhouette,
         "data_sha256": table.sha256,
         "versions": report.versions,
     }
-    if len(result.candidates) > 1:
-        document["candidates"] = [{"k": c.k, "inertia": c.inertia, "silhouette": c.silhouette}
-                                  for c in result.candidates]
-        document["recommendation"] = {"k": result.k, "reason": result.reason}
-        document["structure"] = result.structure
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 

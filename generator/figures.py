@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -40,9 +41,9 @@ def style(number: int) -> tuple[str, str]:
     return PALETTE[number % len(PALETTE)], MARKERS[(number // len(PALETTE) + number) % len(MARKERS)]
 
 
-def scatter(chart: Scatter) -> bytes:
+def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> bytes:
     """A scatterplot coloured by segment, each centre marked with its number."""
-    figure = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
+    figure = Figure(figsize=size, dpi=DPI, layout="constrained")
     try:
         ax = figure.add_subplot()
         alpha = 0.85 if len(chart.x) <= 500 else 0.4
@@ -59,15 +60,134 @@ def scatter(chart: Scatter) -> bytes:
                         fontweight="bold", color="#222222", zorder=4)
         ax.set_xlabel(plain(chart.xlabel))
         ax.set_ylabel(plain(chart.ylabel))
-        ax.grid(True, color="#dddddd", linewidth=0.6)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        _tidy(ax)
         ax.legend(title="Segment (circled: centre)", fontsize=8, title_fontsize=8, frameon=False,
                   loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return png(figure)
     finally:
         figure.clear()
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """The measures of every evaluated k, for the "Choosing k" charts."""
+
+    ks: Sequence[int]
+    inertia: Sequence[float]
+    silhouette: Sequence[float | None]
+    stability: Sequence[float | None]
+    chosen: int
+    knee: int | None
+    stable_line: float  # the stability a solution needs to count as stable
+    reference: float | None  # the silhouette of structureless data at the chosen k
+
+
+def diagnostics(chart: Diagnostics) -> bytes:
+    """Three panels over k: inertia with its elbow, mean silhouette, and stability."""
+    figure = Figure(figsize=(9.5, 3.2), dpi=DPI, layout="constrained")
+    try:
+        panels = figure.subplots(1, 3)
+        series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
+                  ("Stability (adjusted Rand)", chart.stability))
+        for ax, (title, values) in zip(panels, series, strict=True):
+            points = [(k, v) for k, v in zip(chart.ks, values, strict=True) if v is not None]
+            if points:
+                ks, ys = zip(*points, strict=True)
+                ax.plot(ks, ys, color=PALETTE[0], marker="o", linewidth=1.8)
+                for k, y in points:
+                    if k == chart.chosen:
+                        ax.scatter([k], [y], s=160, facecolors="none", edgecolors=PALETTE[3], linewidths=2.2,
+                                   zorder=3, label=f"chosen k = {k}")
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("k (number of segments)")
+            ax.set_xticks(list(chart.ks))
+            _tidy(ax)
+        if chart.knee is not None:
+            panels[0].axvline(chart.knee, color="#777777", linestyle=":", linewidth=1.2,
+                              label=f"elbow k = {chart.knee}")
+        if chart.reference is not None:
+            panels[1].axhline(chart.reference, color="#777777", linestyle=":", linewidth=1.2,
+                              label="structureless data")
+        panels[2].axhline(chart.stable_line, color="#777777", linestyle="--", linewidth=1.2, label="stable from here")
+        panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
+        for ax in panels:
+            ax.legend(fontsize=7, frameon=False, loc="best")
+        return png(figure)
+    finally:
+        figure.clear()
+
+
+@dataclass(frozen=True)
+class Distributions:
+    """Every feature's values by segment, for box plots."""
+
+    values: Sequence[np.ndarray]  # one array per feature, all rows
+    labels: np.ndarray
+    features: Sequence[str]  # display labels
+    k: int
+
+
+def distributions(chart: Distributions) -> bytes:
+    """One box plot per feature, a box per segment: the middle half, whiskers at 5% and 95%."""
+    columns = min(3, len(chart.features))
+    rows = -(-len(chart.features) // columns)
+    figure = Figure(figsize=(3.2 * columns, 2.6 * rows), dpi=DPI, layout="constrained")
+    try:
+        axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
+        for ax, values, label in zip(axes, chart.values, chart.features, strict=False):
+            groups = [values[chart.labels == s] for s in range(chart.k)]
+            boxes = ax.boxplot(groups, whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6,
+                               medianprops={"color": "#222222", "linewidth": 1.4})
+            for number, box in enumerate(boxes["boxes"]):
+                box.set_facecolor(style(number)[0])
+                box.set_alpha(0.85)
+            ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
+            ax.set_xlabel("segment", fontsize=8)
+            ax.set_title(plain(label), fontsize=9)
+            ax.tick_params(labelsize=8)
+            _tidy(ax)
+        for ax in axes[len(chart.features):]:
+            ax.set_visible(False)
+        return png(figure)
+    finally:
+        figure.clear()
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Standardised segment centres (z-scores) for the profile ("snake") chart."""
+
+    z: np.ndarray  # segments x features
+    features: Sequence[str]  # display labels
+    names: Sequence[str]
+
+
+def profiles(chart: Profiles) -> bytes:
+    """One line per segment across the features: how far its centre sits from the average."""
+    figure = Figure(figsize=(max(6.0, 1.2 * len(chart.features) + 3.5), 4.2), dpi=DPI, layout="constrained")
+    try:
+        ax = figure.add_subplot()
+        positions = np.arange(len(chart.features))
+        ax.axhline(0, color="#777777", linewidth=1, linestyle="--")
+        for number, name in enumerate(chart.names):
+            colour, marker = style(number)
+            ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
+                    label=plain(f"{number}: {name}"))
+        ax.set_xticks(positions, [plain(f) for f in chart.features], rotation=20, ha="right", fontsize=9)
+        ax.set_ylabel("centre vs average (standard deviations)")
+        _tidy(ax)
+        ax.legend(title="Segment", fontsize=8, title_fontsize=8, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0))
+        return png(figure)
+    finally:
+        figure.clear()
+
+
+def _tidy(ax: Any) -> None:
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
 
 
 def png(figure: Figure) -> bytes:

@@ -1,38 +1,37 @@
-"""Segments: scaling, K-Means, choosing k, canonical order, centres in original units.
+"""Segments: scaling, K-Means for every candidate k, stability refits, canonical order, and
+centres in original units.
 
 This is the only module that imports `sklearn.cluster`. scikit-learn validates its own
-parameters; we add only which file and key a problem belongs to.
+parameters; we add only which file and key a problem belongs to. Every fit runs on one
+thread: small fits run many times faster so, and results then do not depend on the number
+of cores (parallelism belongs to whole datasets).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
+from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
+from generator.recommendation import Candidate, band, knee, recommend, structure
 
-SILHOUETTE_SAMPLE = 10_000  # above this many rows the silhouette is computed on a sample
-# Kaufman & Rousseeuw's reading of the mean silhouette: above 0.5 a reasonable to strong
-# structure, 0.25 to 0.5 a weak one that may be artificial, below 0.25 no substantial one.
-CLEAR_SILHOUETTE = 0.5
-WEAK_SILHOUETTE = 0.25
+__all__ = ["Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "segment"]
 
-
-@dataclass(frozen=True)
-class Candidate:
-    """One evaluated number of segments."""
-
-    k: int
-    inertia: float
-    silhouette: float | None
+SILHOUETTE_SAMPLE = 10_000  # above this many rows the silhouette is computed on a random sample
+STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
+STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
+REFERENCE_RUNS = 3  # structureless reference data sets for the structure verdict
+EVIDENCE_RANGE = (2, 8)  # the k evaluated beside a fixed n_clusters, to show the evidence
+SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,9 @@ class Segment:
     size: int
     share: float
     center: dict[str, float]
+    stability: float | None = None  # mean Jaccard agreement with its match in bootstrap refits
+    band: str = "not measured"  # Hennig's reading of `stability`
+    median: dict[str, float] = field(default_factory=dict)  # the median of its rows, original units
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,17 @@ class Projection:
     points: np.ndarray  # rows x 2
     centers: np.ndarray  # segments x 2, the projected segment means
     explained: tuple[float, float]  # share of variance each axis explains
+
+
+@dataclass(frozen=True)
+class ScalingCheck:
+    """What standardising would change, for `scale: none` with features of very unequal spread."""
+
+    widest: str
+    narrowest: str
+    ratio: float  # standard deviation of the widest over that of the narrowest feature
+    agreement: float  # adjusted Rand index between the unscaled and the standardised solution
+    moved: int  # customers in a different segment after standardising (segments matched)
 
 
 @dataclass(frozen=True)
@@ -66,46 +79,68 @@ class Segmentation:
     silhouette_sampled: bool
     candidates: tuple[Candidate, ...]
     reason: str  # why this k, in plain words
-    structure: str  # "clear", "weak" or "none", from the chosen solution's silhouette
+    structure: str  # "clear", "weak" or "none"
     overall: dict[str, float]  # the mean of every feature over all used rows
     spread: dict[str, float]  # the standard deviation of every feature over all used rows
     projection: Projection | None
+    recommended: int = 0  # the k the rule recommends (differs from k when n_clusters is fixed)
+    fixed: bool = False
+    knee: int | None = None
+    reference_silhouette: float | None = None
+    stability: float | None = None  # the chosen solution's mean adjusted Rand index across refits
+    stability_sampled: bool = False
+    alternatives: dict[int, np.ndarray] = field(default_factory=dict)  # canonical labels by k
+    scaling: ScalingCheck | None = None
+
+
+@dataclass(frozen=True)
+class _Solution:
+    candidate: Candidate
+    labels: np.ndarray
+    jaccard: tuple[float | None, ...]
 
 
 def segment(table: Table, config: DatasetConfig) -> Segmentation:
-    """Scale the features, fit K-Means for each candidate k and keep the recommended one."""
+    """Scale the features, evaluate every candidate k, and keep the recommended (or fixed) one."""
     original = table.features.to_numpy(dtype=float)
     scaled = scale(original, config.scale)
-    low, high = _k_range(scaled, config)
-    fits = {k: _fit(scaled, k, config) for k in range(low, high + 1)}
-    candidates = tuple(
-        Candidate(k, float(fit.inertia_), _silhouette(scaled, fit.labels_, config.random_state))
-        for k, fit in fits.items()
-    )
-    chosen, reason = _recommend(candidates, fixed=isinstance(config.n_clusters, int))
-    labels = canonical_labels(scaled, fits[chosen.k].labels_)
-    segments = _segments(original, labels, table.features.columns)
+    rng = np.random.default_rng(config.random_state)
+    sample = np.sort(rng.permutation(len(scaled))[:STABILITY_SAMPLE])
+    with threadpool_limits(limits=1):
+        solutions = {k: _solve(scaled, k, config, sample) for k in _k_values(scaled, config)}
+        candidates = tuple(s.candidate for s in solutions.values())
+        recommended, reason = recommend(candidates)
+        fixed = isinstance(config.n_clusters, int)
+        if fixed:
+            reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
+                      f"on the evidence below the rule would recommend k = {recommended.k}.")
+        chosen = solutions[config.n_clusters if isinstance(config.n_clusters, int) else recommended.k]
+        reference = _reference_silhouette(scaled[sample], chosen.candidate.k, config)
+        scaling = _scaling_check(original, chosen.labels, config) if config.scale == "none" else None
+    c = chosen.candidate
+    columns = [str(name) for name in table.features.columns]
     return Segmentation(
-        k=chosen.k,
-        labels=labels,
-        segments=segments,
-        inertia=chosen.inertia,
-        silhouette=chosen.silhouette,
+        k=c.k,
+        labels=chosen.labels,
+        segments=_segments(original, chosen.labels, columns, chosen.jaccard),
+        inertia=c.inertia,
+        silhouette=c.silhouette,
         silhouette_sampled=len(scaled) > SILHOUETTE_SAMPLE,
         candidates=candidates,
         reason=reason,
-        structure=structure(chosen.silhouette),
-        overall={name: float(table.features[name].mean()) for name in table.features.columns},
-        spread={name: float(table.features[name].std(ddof=0)) for name in table.features.columns},
-        projection=_project(scaled, labels, chosen.k) if original.shape[1] > 2 else None,
+        structure=structure(c.silhouette, reference, c.stability),
+        overall={name: float(table.features[name].mean()) for name in columns},
+        spread={name: float(table.features[name].std(ddof=0)) for name in columns},
+        projection=_project(scaled, chosen.labels, c.k) if original.shape[1] > 2 else None,
+        recommended=recommended.k,
+        fixed=fixed,
+        knee=knee(candidates),
+        reference_silhouette=reference,
+        stability=c.stability,
+        stability_sampled=len(scaled) > STABILITY_SAMPLE,
+        alternatives={k: s.labels for k, s in solutions.items()},
+        scaling=scaling,
     )
-
-
-def structure(silhouette: float | None) -> str:
-    """How clearly the data falls into segments: `clear`, `weak` or `none`."""
-    if silhouette is None or silhouette <= WEAK_SILHOUETTE:
-        return "none"
-    return "clear" if silhouette > CLEAR_SILHOUETTE else "weak"
 
 
 def scale(values: np.ndarray, method: str) -> np.ndarray:
@@ -129,45 +164,138 @@ def canonical_labels(scaled: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return result
 
 
-def _k_range(scaled: np.ndarray, config: DatasetConfig) -> tuple[int, int]:
+def _k_values(scaled: np.ndarray, config: DatasetConfig) -> list[int]:
+    """The k to evaluate: the configured range, or a fixed k beside the evidence range."""
     distinct = len(np.unique(scaled, axis=0))
+    # A silhouette needs at least one segment with two members: k <= rows - 1.
+    usable = min(distinct, len(scaled) - 1)
     if isinstance(config.n_clusters, int):
         if distinct < config.n_clusters:
             raise UserError(f"{config.path}: n_clusters: {config.n_clusters} segments need at least "
                             f"{config.n_clusters} distinct customers; the data has {distinct}")
-        return config.n_clusters, config.n_clusters
+        evidence = range(EVIDENCE_RANGE[0], min(EVIDENCE_RANGE[1], usable) + 1)
+        return sorted({config.n_clusters, *evidence})
     low, high = config.n_clusters
-    # A silhouette needs at least one segment with two members: k <= rows - 1.
-    usable = min(high, distinct, len(scaled) - 1)
-    if usable < low:
+    if min(high, usable) < low:
         raise UserError(f"{config.path}: n_clusters: the range starts at {low} but the data has only "
                         f"{len(scaled)} rows ({distinct} distinct); lower the range")
-    return low, usable
+    return list(range(low, min(high, usable) + 1))
 
 
-def _fit(scaled: np.ndarray, k: int, config: DatasetConfig) -> KMeans:
-    return KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(scaled)
+def _solve(scaled: np.ndarray, k: int, config: DatasetConfig, sample: np.ndarray) -> _Solution:
+    """Fit one k on all rows, measure it, and refit it on resamples for its stability."""
+    fit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(scaled)
+    labels = canonical_labels(scaled, fit.labels_)
+    sizes = np.bincount(labels, minlength=k)
+    separated = 2 <= len(np.unique(labels)) <= len(scaled) - 1
+    ari, jaccard = _stability(scaled[sample], labels[sample], k, config)
+    candidate = Candidate(
+        k=k,
+        inertia=float(fit.inertia_),
+        silhouette=_silhouette(scaled, labels, config.random_state),
+        calinski_harabasz=float(calinski_harabasz_score(scaled, labels)) if separated else None,
+        davies_bouldin=float(davies_bouldin_score(scaled, labels)) if separated else None,
+        min_share=float(sizes.min() / len(labels)),
+        stability=ari,
+    )
+    return _Solution(candidate, labels, jaccard)
 
 
 def _silhouette(scaled: np.ndarray, labels: np.ndarray, seed: int) -> float | None:
-    if not 2 <= len(np.unique(labels)) <= len(scaled) - 1:
+    """The mean silhouette, on a seeded sample above SILHOUETTE_SAMPLE rows that keeps every segment."""
+    found = np.unique(labels)
+    if not 2 <= len(found) <= len(scaled) - 1:
         return None
-    sample = SILHOUETTE_SAMPLE if len(scaled) > SILHOUETTE_SAMPLE else None
-    return float(silhouette_score(scaled, labels, sample_size=sample, random_state=seed))
+    if len(scaled) <= SILHOUETTE_SAMPLE:
+        return float(silhouette_score(scaled, labels))
+    chosen = np.random.default_rng(seed).choice(len(scaled), SILHOUETTE_SAMPLE, replace=False)
+    absent = np.setdiff1d(found, labels[chosen])
+    chosen = np.concatenate([chosen, [np.flatnonzero(labels == s)[0] for s in absent]]).astype(int)
+    return float(silhouette_score(scaled[chosen], labels[chosen]))
 
 
-def _recommend(candidates: tuple[Candidate, ...], *, fixed: bool) -> tuple[Candidate, str]:
-    if fixed:
-        only = candidates[0]
-        return only, f"k = {only.k} is fixed by the configuration (n_clusters)."
-    scored = [c for c in candidates if c.silhouette is not None]
-    span = f"{candidates[0].k} to {candidates[-1].k}"
-    if not scored:
-        return candidates[0], f"k = {candidates[0].k}: no k from {span} has a defined silhouette."
-    best = max(scored, key=lambda c: (c.silhouette or 0.0, -c.k))
-    return best, (f"k = {best.k} has the highest mean silhouette ({best.silhouette:.2f}) "
-                  f"of the k from {span}: its customers sit closest to their own segment "
-                  "relative to the next one.")
+def _stability(points: np.ndarray, reference: np.ndarray, k: int,
+               config: DatasetConfig) -> tuple[float | None, tuple[float | None, ...]]:
+    """Agreement of bootstrap refits (each with its own seed) with the reference solution.
+
+    Returns the mean adjusted Rand index over the refits, and for each reference segment its
+    mean Jaccard agreement with the refit segment matched to it (Hungarian matching).
+    """
+    rng = np.random.default_rng(config.random_state + k)
+    agreements: list[float] = []
+    jaccard_sum = np.zeros(k)
+    for run in range(STABILITY_RUNS):
+        resample = _resample(points, k, rng)
+        if resample is None:
+            continue
+        refit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state + 1 + run)
+        predicted = refit.fit(points[resample]).predict(points)
+        agreements.append(float(adjusted_rand_score(reference, predicted)))
+        drawn = np.unique(resample)
+        matrix = _jaccard(reference[drawn], predicted[drawn], k)
+        rows, cols = linear_sum_assignment(-matrix)
+        jaccard_sum[rows] += matrix[rows, cols]
+    if not agreements:
+        return None, (None,) * k
+    return float(np.mean(agreements)), tuple(float(v) for v in jaccard_sum / len(agreements))
+
+
+def _resample(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Bootstrap row indices holding at least k distinct points (a few draws at most)."""
+    for _ in range(5):
+        drawn = rng.integers(0, len(points), size=len(points))
+        if len(np.unique(points[drawn], axis=0)) >= k:
+            return drawn
+    return None
+
+
+def _jaccard(first: np.ndarray, second: np.ndarray, k: int) -> np.ndarray:
+    """Jaccard similarity of every segment of one labelling with every segment of another."""
+    both = np.zeros((k, k))
+    np.add.at(both, (first, second), 1)
+    union = both.sum(axis=1)[:, None] + both.sum(axis=0)[None, :] - both
+    result: np.ndarray = np.divide(both, union, out=np.zeros_like(both), where=union > 0)
+    return result
+
+
+def _reference_silhouette(points: np.ndarray, k: int, config: DatasetConfig) -> float | None:
+    """The silhouette K-Means reaches on structureless data: uniform in the points' principal-axis box."""
+    if len(points) <= k + 1:
+        return None
+    centred = points - points.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    rotated = centred @ axes.T
+    low, high = rotated.min(axis=0), rotated.max(axis=0)
+    rng = np.random.default_rng(config.random_state)
+    scores = []
+    for run in range(REFERENCE_RUNS):
+        uniform = rng.uniform(low, high, size=rotated.shape)
+        labels = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state + run).fit_predict(uniform)
+        score = _silhouette(uniform, labels, config.random_state)
+        if score is not None:
+            scores.append(score)
+    return float(np.mean(scores)) if scores else None
+
+
+def _scaling_check(original: np.ndarray, labels: np.ndarray, config: DatasetConfig) -> ScalingCheck | None:
+    """With `scale: none`: when spreads differ more than SPREAD_RATIO, what standardising changes."""
+    spreads = original.std(axis=0)
+    if spreads.min() <= 0 or spreads.max() / spreads.min() <= SPREAD_RATIO:
+        return None
+    k = int(labels.max()) + 1
+    standardised = scale(original, "standard")
+    fit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(standardised)
+    other = canonical_labels(standardised, fit.labels_)
+    both = np.zeros((k, k))
+    np.add.at(both, (labels, other), 1)
+    rows, cols = linear_sum_assignment(-both)
+    return ScalingCheck(
+        widest=config.features[int(spreads.argmax())],
+        narrowest=config.features[int(spreads.argmin())],
+        ratio=float(spreads.max() / spreads.min()),
+        agreement=float(adjusted_rand_score(labels, other)),
+        moved=int(len(labels) - both[rows, cols].sum()),
+    )
 
 
 def _means(values: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -177,7 +305,8 @@ def _means(values: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return result
 
 
-def _segments(original: np.ndarray, labels: np.ndarray, columns: pd.Index) -> tuple[Segment, ...]:
+def _segments(original: np.ndarray, labels: np.ndarray, columns: list[str],
+              jaccard: tuple[float | None, ...]) -> tuple[Segment, ...]:
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=k)
     centres = _means(original, labels, k)
@@ -186,7 +315,10 @@ def _segments(original: np.ndarray, labels: np.ndarray, columns: pd.Index) -> tu
             number=s,
             size=int(sizes[s]),
             share=float(sizes[s] / len(labels)),
-            center={str(name): float(centres[s, j]) for j, name in enumerate(columns)},
+            center={name: float(centres[s, j]) for j, name in enumerate(columns)},
+            stability=jaccard[s],
+            band=band(jaccard[s]),
+            median={name: float(np.median(original[labels == s, j])) for j, name in enumerate(columns)},
         )
         for s in range(k)
     )

@@ -1,8 +1,8 @@
 """Pages: prepared values -> Markdown, through one Jinja environment over `templates/`.
 
 Templates only place values. Everything that comes from a user (titles, column names,
-cells, segment names) is escaped here, before it reaches a template, by `text` (Markdown
-and HTML inline text) or `attribute` (an HTML attribute value). Jinja's own syntax in data
+cells, segment names) is escaped here, before it reaches a template: `text` for inline
+Markdown, `code` for names shown as code, `attribute` inside raw HTML. Jinja syntax in data
 is inert: values are inserted, never parsed as templates.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,25 +17,30 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from generator import recommendation
 from generator.config import OPTIONS, DatasetConfig
 from generator.data import Table
-from generator.model import Segmentation
+from generator.formats import column, number, percent, plural
+from generator.illustrations import Illustrations
+from generator.illustrations import Image as Image
+from generator.model import SILHOUETTE_SAMPLE, STABILITY_RUNS, STABILITY_SAMPLE, Segmentation
 from generator.profiles import Profile
 from generator.tutorial import Tutorial
 
 TEMPLATES = "templates"  # the folder of Jinja templates, under the project root
-# Python-Markdown's backslash-escapable characters, plus `|` (tables); `<>&` become entities.
+# Python-Markdown's backslash-escapable characters, plus `|` (tables).
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
-_UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Image:
-    """An image of a page: its file name beside the page, alt text and caption, plain text."""
-
-    src: str
-    alt: str
-    caption: str
+# Characters that start block syntax of the enabled extensions (`??? note`, `=== "tab"`),
+# written as character references, which Markdown leaves alone and HTML shows as the character.
+_ENTITIES = {"?": "&#63;", "=": "&#61;"}
+# A link destination (inline `](...)` or a reference definition `]: ...`) with a script
+# scheme, even with spaces or line breaks inside, which browsers ignore in URLs.
+_SCRIPT_LINK = re.compile(
+    r"(\]\s*\(\s*<?\s*|\]\s*:\s*<?\s*)("
+    + "|".join(r"\s*".join(word) for word in ("javascript", "vbscript", "data"))
+    + r")(\s*:)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Report:
     table: Table
     result: Segmentation
     profiles: tuple[Profile, ...]
-    images: tuple[Image, ...]
+    illustrations: Illustrations
     versions: dict[str, str]
 
 
@@ -70,7 +74,8 @@ def environment(root: Path) -> jinja2.Environment:
 def text(value: object) -> str:
     """Untrusted text as literal inline Markdown: no markup, no HTML, one line."""
     flat = " ".join(str(value).split())
-    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", flat), quote=False)
+    escaped = html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", flat), quote=False)
+    return "".join(_ENTITIES.get(char, char) for char in escaped)
 
 
 def code(value: object) -> str:
@@ -84,27 +89,13 @@ def attribute(value: object) -> str:
 
 
 def author_markdown(value: str | None) -> str | None:
-    """The site author's Markdown, kept as Markdown but with raw HTML and script links disarmed."""
+    """The site author's Markdown, kept as Markdown but disarmed: no raw HTML, no attribute
+    lists (`{: onclick=... }`), no script links (inline, reference-style or split by spaces)."""
     if value is None:
         return None
-    disarmed = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _UNSAFE_LINK.sub("](#", disarmed)
-
-
-def number(value: float) -> str:
-    """A value for a table: thousands separated, decimals by magnitude (1,234 / 42.7 / 0.42 / 31)."""
-    magnitude = abs(value)
-    if float(value).is_integer() and magnitude < 1e15:
-        return f"{int(value):,}"
-    if magnitude >= 1000:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:,.1f}"
-    return f"{value:,.2f}"
-
-
-def percent(share: float) -> str:
-    return f"{100 * share:.1f}%"
+    disarmed = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("{", "\\{")
+    # `#javascript:...` is a harmless link to a fragment of the same page.
+    return _SCRIPT_LINK.sub(r"\1#\2\3", disarmed)
 
 
 # --- report ---------------------------------------------------------------------------
@@ -113,28 +104,26 @@ def percent(share: float) -> str:
 def report_page(report: Report, env: jinja2.Environment) -> str:
     """The Markdown of one dataset's report."""
     config, result = report.config, report.result
-    features = list(config.features)
-    centroid_rows = [
-        [str(s.number), text(p.name), f"{s.size:,}", percent(s.share)]
-        + [number(s.center[f]) for f in features]
-        for s, p in zip(result.segments, report.profiles, strict=True)
-    ]
-    centroid_rows.append(["", "All customers", f"{report.table.rows_used:,}", percent(1.0)]
-                         + [number(result.overall[f]) for f in features])
+    art = report.illustrations
     context = {
         "title": text(config.title),
         "description": author_markdown(config.description),
         "credit": author_markdown(config.credit),
         "summary": text(summary(report)),
-        "images": [_image(image) for image in report.images],
-        "centroids": {"header": ["Segment", "Name", "Customers", "Share"] + [text(config.label(f)) for f in features],
-                      "align": ["---:", ":---", "---:", "---:"] + ["---:"] * len(features),
-                      "rows": centroid_rows},
-        "profiles": [{"number": p.number, "name": text(p.name), "description": text(p.description)}
-                     for p in report.profiles],
+        "structure": result.structure,
+        "silhouette": _score(result.silhouette),
+        "maps": [_image(image) for image in art.maps],
+        "centroids": _centroids(report),
+        "indices": _indices(report),
+        "profiles": [{"number": p.number, "name": text(p.name), "description": text(p.description),
+                      "band": s.band, "stability": _score(s.stability)}
+                     for s, p in zip(result.segments, report.profiles, strict=True)],
+        "distributions": _image(art.distributions),
+        "profile_chart": _image(art.profiles),
+        "choosing": _choosing(report),
+        "scaling": _scaling(report),
         "data": _data_section(report),
         "method": _method_section(report),
-        "candidates": _candidates(result) if len(result.candidates) > 1 else None,
         "downloads": {"rows": config.publish_rows},
     }
     return env.get_template("report.md.j2").render(context)
@@ -144,20 +133,11 @@ def summary(report: Report) -> str:
     """One line about a report, for the reports index and the page's lead."""
     result, table = report.result, report.table
     largest = max(zip(result.segments, report.profiles, strict=True), key=lambda pair: pair[0].size)
-    how = "fixed" if len(result.candidates) == 1 else "chosen by silhouette"
-    return (f"{table.rows_used:,} customers, {len(report.config.features)} features, "
-            f"{result.k} segments ({how}); the largest is '{largest[1].name}' "
-            f"with {percent(largest[0].share)} of customers.")
-
-
-def map_alt(result: Segmentation, profiles: tuple[Profile, ...], axes: tuple[str, str],
-            centres: Sequence[tuple[float, float]], lead: str) -> str:
-    """Alt text for a segment map: what it plots, then every segment's size and centre."""
-    parts = [f"{lead} for {sum(s.size for s in result.segments):,} customers in {result.k} segments."]
-    for segment, profile, (x, y) in zip(result.segments, profiles, centres, strict=True):
-        parts.append(f"Segment {segment.number}, {profile.name}: {segment.size:,} customers "
-                     f"({percent(segment.share)}), centre at {axes[0]} {number(x)}, {axes[1]} {number(y)}.")
-    return " ".join(parts)
+    how = "fixed" if result.fixed else "recommended"
+    verdict = {"clear": "clear structure", "weak": "weak structure", "none": "no clear structure"}
+    return (f"{plural(table.rows_used, 'customer')}, {len(report.config.features)} features, "
+            f"{result.k} segments ({how}; {verdict[result.structure]}); the largest is "
+            f"'{largest[1].name}' with {percent(largest[0].share)} of customers.")
 
 
 def _image(image: Image) -> dict[str, str]:
@@ -165,8 +145,80 @@ def _image(image: Image) -> dict[str, str]:
     return {"src": attribute(image.src), "alt": attribute(image.alt), "caption": attribute(image.caption)}
 
 
+def _score(value: float | None, digits: int = 2) -> str:
+    return f"{value:.{digits}f}" if value is not None else "-"
+
+
+def _table(header: list[str], align: list[str], columns: list[list[str]]) -> dict[str, Any]:
+    rows = [list(row) for row in zip(*columns, strict=True)]
+    return {"header": header, "align": align, "rows": rows}
+
+
+def _centroids(report: Report) -> dict[str, Any]:
+    config, result, table = report.config, report.result, report.table
+    features = list(config.features)
+    segments = result.segments
+    columns = [
+        [str(s.number) for s in segments] + [""],
+        [text(p.name) for p in report.profiles] + ["All customers"],
+        [f"{s.size:,}" for s in segments] + [f"{table.rows_used:,}"],
+        [percent(s.share) for s in segments] + [percent(1.0)],
+    ] + [column([s.center[f] for s in segments] + [result.overall[f]]) for f in features]
+    header = ["Segment", "Name", "Customers", "Share"] + [text(config.label(f)) for f in features]
+    return _table(header, ["---:", ":---", "---:", "---:"] + ["---:"] * len(features), columns)
+
+
+def _indices(report: Report) -> dict[str, Any]:
+    config = report.config
+    features = list(config.features)
+    columns = [[str(p.number) for p in report.profiles], [text(p.name) for p in report.profiles]]
+    for f in features:
+        columns.append([f"{p.index[f]:.0f}" if p.index[f] is not None else "-" for p in report.profiles])
+    header = ["Segment", "Name"] + [text(config.label(f)) for f in features]
+    return _table(header, ["---:", ":---"] + ["---:"] * len(features), columns)
+
+
+def _choosing(report: Report) -> dict[str, Any]:
+    result = report.result
+    cands = result.candidates
+    marked = [f"**{c.k}**" if c.k == result.k else str(c.k) for c in cands]
+    columns = [marked, column([c.inertia for c in cands]), [_score(c.silhouette, 3) for c in cands],
+               [number(c.calinski_harabasz) if c.calinski_harabasz is not None else "-" for c in cands],
+               [_score(c.davies_bouldin, 3) for c in cands], [percent(c.min_share) for c in cands],
+               [_score(c.stability) for c in cands]]
+    header = ["k", "Inertia", "Silhouette", "Calinski-Harabasz", "Davies-Bouldin", "Smallest segment", "Stability"]
+    tabs = [{"k": k, "image": _image(image), "chosen": k == result.k}
+            for k, image in report.illustrations.candidates]
+    return {
+        "reason": text(result.reason),
+        "fixed": result.fixed,
+        "chart": _image(report.illustrations.diagnostics),
+        "table": _table(header, ["---:"] * len(header), columns),
+        "tabs": tabs,
+        "knee": result.knee,
+        "reference": _score(result.reference_silhouette),
+        "min_share": percent(recommendation.MIN_SHARE),
+        "stable": recommendation.STABLE_ARI,
+        "runs": STABILITY_RUNS,
+        "silhouette_sampled": result.silhouette_sampled,
+        "silhouette_sample": f"{SILHOUETTE_SAMPLE:,}",
+        "stability_sampled": result.stability_sampled,
+        "stability_sample": f"{STABILITY_SAMPLE:,}",
+    }
+
+
+def _scaling(report: Report) -> dict[str, Any] | None:
+    check = report.result.scaling
+    if check is None:
+        return None
+    label = report.config.label
+    return {"widest": text(label(check.widest)), "narrowest": text(label(check.narrowest)),
+            "ratio": number(round(check.ratio)), "agreement": _score(check.agreement),
+            "moved": plural(check.moved, "customer")}
+
+
 def _data_section(report: Report) -> dict[str, Any]:
-    table = report.table
+    table, config = report.table, report.config
     return {
         "origin": text(table.origin),
         "read": f"{table.rows_read:,}",
@@ -174,10 +226,9 @@ def _data_section(report: Report) -> dict[str, Any]:
         "dropped": [(text(reason), f"{count:,}") for reason, count in table.dropped.items()],
         "notes": [text(note) for note in table.notes],
         "sha256": table.sha256,
-        "features": [(code(f), text(report.config.label(f))) for f in report.config.features
-                     if report.config.label(f) != f] or None,
-        "feature_names": [text(f) for f in report.config.features],
-        "id_column": code(report.config.id_column) if report.config.id_column else None,
+        "feature_names": [text(f) for f in config.features],
+        "labelled": [(code(f), text(config.label(f))) for f in config.features if config.label(f) != f],
+        "id_column": code(config.id_column) if config.id_column else None,
     }
 
 
@@ -185,27 +236,15 @@ def _method_section(report: Report) -> dict[str, Any]:
     config, result = report.config, report.result
     return {
         "scale": config.scale,
-        "structure": result.structure,
-        "k": result.k,
-        "reason": text(result.reason),
         "random_state": config.random_state,
         "n_init": config.n_init,
         "inertia": number(result.inertia),
-        "silhouette": f"{result.silhouette:.3f}" if result.silhouette is not None else "not defined",
-        "sampled": result.silhouette_sampled,
+        "silhouette": _score(result.silhouette, 3),
         "versions": [(text(name), text(version)) for name, version in report.versions.items()],
     }
 
 
-def _candidates(result: Segmentation) -> list[list[str]]:
-    return [
-        [("**" + str(c.k) + "**") if c.k == result.k else str(c.k), number(c.inertia),
-         f"{c.silhouette:.3f}" if c.silhouette is not None else "-"]
-        for c in result.candidates
-    ]
-
-
-def reports_index(reports: Sequence[Report], env: jinja2.Environment) -> str:
+def reports_index(reports: list[Report], env: jinja2.Environment) -> str:
     """The list of every report with its one-line summary."""
     entries = [{"id": r.config.id, "title": text(r.config.title), "summary": text(summary(r))} for r in reports]
     return env.get_template("reports.md.j2").render(reports=entries)
@@ -215,9 +254,23 @@ def reports_index(reports: Sequence[Report], env: jinja2.Environment) -> str:
 
 
 def reference_page(env: jinja2.Environment) -> str:
-    """The configuration reference, straight from the schema in `generator.config`."""
+    """The configuration reference and the rule for choosing k, from the code that applies them."""
     options = [{"key": o.key, "default": o.default, "doc": o.doc} for o in OPTIONS]
-    return env.get_template("reference.md.j2").render(options=options)
+    rule = {
+        "min_share": percent(recommendation.MIN_SHARE),
+        "stable": recommendation.STABLE_ARI,
+        "runs": STABILITY_RUNS,
+        "stability_sample": f"{STABILITY_SAMPLE:,}",
+        "silhouette_sample": f"{SILHOUETTE_SAMPLE:,}",
+        "none_silhouette": recommendation.NO_STRUCTURE_SILHOUETTE,
+        "clear_silhouette": recommendation.CLEAR_SILHOUETTE,
+        "min_gap": recommendation.MIN_GAP,
+        "clear_gap": recommendation.CLEAR_GAP,
+        "bands": [(f"{low:.2f}" if low else "0", f"{high:.2f}" if high != float("inf") else "1", name)
+                  for (low, _), (high, name) in zip([(0.0, ""), *recommendation.BANDS[:-1]],
+                                                    recommendation.BANDS, strict=True)],
+    }
+    return env.get_template("reference.md.j2").render(options=options, rule=rule)
 
 
 # --- tutorial ---------------------------------------------------------------------------
@@ -232,6 +285,7 @@ def tutorial_page(tutorial: Tutorial, env: jinja2.Environment) -> str:
         facts=tutorial.facts,
         plot_alt=attribute(_tutorial_alt(tutorial.centres.shown)),
         trial_alts=[attribute(_tutorial_alt(trial.centres.shown)) for trial in tutorial.trials],
+        comparison_alt=attribute(_comparison_alt(tutorial)),
     )
 
 
@@ -240,9 +294,18 @@ def _tutorial_alt(centres: pd.DataFrame) -> str:
     parts = [f"Scatterplot of AnnualSpend against Age for the six customers in {len(centres)} "
              "clusters, each centre marked with a red cross."]
     for cluster, row in centres.iterrows():
-        parts.append(f"Cluster {cluster}: {int(row['Customers'])} customers, centre at Age "
+        parts.append(f"Cluster {cluster}: {plural(int(row['Customers']), 'customer')}, centre at Age "
                      f"{number(row['Age'])}, AnnualSpend {number(row['AnnualSpend'])}.")
     return " ".join(parts)
+
+
+def _comparison_alt(tutorial: Tutorial) -> str:
+    facts = tutorial.facts
+    return (f"Two panels of the six customers. Left, as unscaled K-Means measures distance, with both "
+            f"axes in the same units: Age spans only {number(facts['age_range'])} of the "
+            f"{number(facts['spend_range'])} units on the spending axis, so the points form a vertical "
+            f"line. Right, standardised: both features spread over a few standard deviations. "
+            f"{facts['scaled_agree']} of {facts['customers']} customers keep the same companions.")
 
 
 def frame_table(frame: pd.DataFrame) -> dict[str, list[Any]]:

@@ -19,7 +19,8 @@ from generator.data import parse_numbers, read_file
 from generator.errors import UserError
 
 MAX_CODES = 10  # at most this many distinct whole numbers make a column look like a code
-ID_NAME = re.compile(r"(^|[^a-z])(id|key|code|number|no)$|^id[^a-z]", re.IGNORECASE)
+# "id", "customer_id", "Customer ID", "CustomerID", "CustomerId", "client_no", "id_customer"
+ID_NAME = re.compile(r"(?:^|[\W_])(?i:id|key|no|number)$|[a-z](?:ID|Id|Key|No|Number)$|^(?i:id)[\W_]")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def _role(name: str, values: np.ndarray, not_numbers: int, rows: int) -> tuple[s
         return "skip", "left out: text, not numbers"
     whole = bool(np.all(values == np.round(values)))
     distinct = len(np.unique(values))
-    if ID_NAME.search(name) or (whole and distinct == len(values) and rows >= 20):
+    counts_up = whole and distinct == len(values) and bool(np.all(np.diff(np.sort(values)) == 1))
+    if ID_NAME.search(name) or (counts_up and rows >= 20):
         return "id", "the customer id: carried into downloads, not clustered"
     if distinct == 1:
         return "skip", "left out: the same value in every row"

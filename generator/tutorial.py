@@ -76,6 +76,22 @@ df["ClusterScaled"] = KMeans(n_clusters=2, random_state=42).fit_predict(scaled)
 df
 '''
 
+COMPARE = '''\
+fig = Figure(figsize=(9, 4), layout="constrained")
+left, right = fig.subplots(1, 2)
+left.scatter(df["Age"], df["AnnualSpend"], c=df["Cluster"], cmap="viridis", s=80)
+left.set_aspect("equal", adjustable="datalim")  # one unit of age = one dollar, as K-Means sees it
+left.set_title("Unscaled: the distances K-Means measures")
+left.set_xlabel("Age")
+left.set_ylabel("AnnualSpend")
+right.scatter(scaled[:, 0], scaled[:, 1], c=df["ClusterScaled"], cmap="viridis", s=80)
+right.set_aspect("equal", adjustable="datalim")
+right.set_title("Standardised")
+right.set_xlabel("Age (standard deviations)")
+right.set_ylabel("AnnualSpend (standard deviations)")
+fig
+'''
+
 TRY_K = '''\
 kmeans = KMeans(n_clusters={k}, random_state=42)
 df["Cluster"] = kmeans.fit_predict(df[["Age", "AnnualSpend"]])
@@ -116,6 +132,8 @@ class Tutorial:
     image: bytes
     centres: Step
     scaled: Step
+    compare: Step
+    comparison: bytes
     trials: tuple[Trial, ...]
     facts: dict[str, Any]  # numbers the prose quotes, read off the namespace
 
@@ -131,12 +149,14 @@ def run_tutorial() -> Tutorial:
     facts = _facts(namespace)
     scaled = _run(SCALED, namespace)
     facts.update(_agreement(namespace["df"]))
+    compare = _run(COMPARE, namespace)
+    comparison = _image(compare)
     trials = []
     for k in TRIED_K:
         step = _run(TRY_K.format(k=k), namespace)
         trials.append(Trial(k, step, _image(step), _run(TRY_K_CENTRES, namespace),
                             float(namespace["kmeans"].inertia_)))
-    return Tutorial(load, fit, plot, image, centres, scaled, tuple(trials), facts)
+    return Tutorial(load, fit, plot, image, centres, scaled, compare, comparison, tuple(trials), facts)
 
 
 def _run(code: str, namespace: dict[str, Any]) -> Step:

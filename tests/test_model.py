@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,8 @@ from generator import model
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
-from generator.model import Segmentation, canonical_labels, segment, structure
+from generator.model import Segmentation, canonical_labels, segment
+from generator.recommendation import structure
 
 PATH = "site_config/datasets/t.yml"
 
@@ -68,7 +70,10 @@ def test_tutorial_customers_with_two_segments_unscaled() -> None:
     assert sum(s.size for s in result.segments) == table.rows_used == 6
     assert sum(s.share for s in result.segments) == pytest.approx(1.0)
     assert result.k == 2
-    assert result.candidates == (model.Candidate(2, result.inertia, result.silhouette),)
+    # A fixed k is used, and k = 2..5 (at most rows - 1) are still measured as evidence.
+    assert [c.k for c in result.candidates] == [2, 3, 4, 5]
+    assert (result.candidates[0].inertia, result.candidates[0].silhouette) == (result.inertia, result.silhouette)
+    assert result.fixed
     assert result.silhouette == pytest.approx(silhouette_score(table.features.to_numpy(), result.labels))
 
 
@@ -168,7 +173,7 @@ def test_range_evaluates_every_k_and_picks_the_best_silhouette() -> None:
 
     assert [c.k for c in result.candidates] == [2, 3, 4, 5]
     inertias = [c.inertia for c in result.candidates]
-    assert all(a > b for a, b in zip(inertias, inertias[1:], strict=False))
+    assert all(a > b for a, b in pairwise(inertias))
     # Independently: scale, fit and score every k.
     scaled = StandardScaler().fit_transform(points)
     expected = {}
@@ -213,26 +218,29 @@ def test_uniform_noise_has_no_clear_structure() -> None:
     config, table = dataset({"a": points[:, 0], "b": points[:, 1]}, n_clusters=(2, 6))
     result = segment(table, config)
     assert result.silhouette is not None
-    assert result.structure == structure(result.silhouette)
-    assert result.structure in ("weak", "none")
+    assert result.reference_silhouette is not None
+    # K-Means on noise scores about what it scores on structureless reference data.
+    assert abs(result.silhouette - result.reference_silhouette) < 0.05
+    assert result.structure == "none"
 
 
 @pytest.mark.parametrize(
-    ("silhouette", "expected"),
+    ("silhouette", "reference", "stability", "expected"),
     [
-        (None, "none"),
-        (-0.3, "none"),
-        (0.0, "none"),
-        (0.25, "none"),
-        (0.26, "weak"),
-        (0.4, "weak"),
-        (0.5, "weak"),
-        (0.51, "clear"),
-        (0.9, "clear"),
+        (None, 0.3, 0.9, "none"),
+        (0.25, None, None, "none"),  # Kaufman & Rousseeuw: no substantial structure
+        (0.45, 0.42, 0.9, "none"),  # hardly better than structureless data
+        (0.45, 0.30, 0.9, "weak"),
+        (0.50, 0.20, 0.9, "weak"),  # not above 0.5
+        (0.70, 0.60, 0.9, "weak"),  # not far enough above the reference
+        (0.70, 0.30, 0.5, "weak"),  # unstable
+        (0.70, 0.30, 0.9, "clear"),
+        (0.70, None, None, "clear"),
     ],
 )
-def test_structure_thresholds(silhouette: float | None, expected: str) -> None:
-    assert structure(silhouette) == expected
+def test_structure_thresholds(silhouette: float | None, reference: float | None, stability: float | None,
+                              expected: str) -> None:
+    assert structure(silhouette, reference, stability) == expected
 
 
 # --- user errors ------------------------------------------------------------------------------
@@ -328,7 +336,9 @@ def test_silhouette_is_sampled_above_the_limit(monkeypatch: pytest.MonkeyPatch) 
     result = segment(table, config)
     assert result.silhouette_sampled
     scaled = StandardScaler().fit_transform(table.features.to_numpy())
-    expected = silhouette_score(scaled, result.labels, sample_size=20, random_state=42)
+    rows = np.random.default_rng(42).choice(40, 20, replace=False)  # the seeded sample, seed = random_state
+    assert len(set(result.labels[rows])) == 2
+    expected = silhouette_score(scaled[rows], result.labels[rows])
     assert result.silhouette == pytest.approx(expected)
 
 

@@ -138,7 +138,8 @@ def test_equal_generated_names_are_made_unique() -> None:
 def test_a_further_feature_tells_equal_names_apart() -> None:
     features = ("x", "y", "z")
     result = segmentation(
-        [{"x": 200.0, "y": 180.0, "z": 80.0}, {"x": 200.0, "y": 180.0, "z": 120.0}, {"x": -100.0, "y": -60.0, "z": 100.0}],
+        [{"x": 200.0, "y": 180.0, "z": 80.0}, {"x": 200.0, "y": 180.0, "z": 120.0},
+         {"x": -100.0, "y": -60.0, "z": 100.0}],
         overall={"x": 100.0, "y": 100.0, "z": 100.0}, spread={"x": 50.0, "y": 50.0, "z": 20.0},
     )
     first, second, _ = profile(result, config(features))
