@@ -101,8 +101,16 @@ class _Solution:
 
 
 def segment(table: Table, config: DatasetConfig) -> Segmentation:
-    """Scale the features, evaluate every candidate k, and keep the recommended (or fixed) one."""
-    original = table.features.to_numpy(dtype=float)
+    """Scale the features, evaluate every candidate k, and keep the recommended (or fixed) one.
+
+    The work runs on the rows sorted by their values, so the order of rows in the input file
+    changes nothing: not the k-means++ starts, the samples, the sums, nor any number shown.
+    """
+    given = table.features.to_numpy(dtype=float)
+    order = np.lexsort(given.T[::-1])  # canonical row order: by the first feature, then the next
+    restore = np.empty_like(order)
+    restore[order] = np.arange(len(order))
+    original = given[order]
     scaled = scale(original, config.scale)
     rng = np.random.default_rng(config.random_state)
     sample = np.sort(rng.permutation(len(scaled))[:STABILITY_SAMPLE])
@@ -119,9 +127,10 @@ def segment(table: Table, config: DatasetConfig) -> Segmentation:
         scaling = _scaling_check(original, chosen.labels, config) if config.scale == "none" else None
     c = chosen.candidate
     columns = [str(name) for name in table.features.columns]
+    projection = _project(scaled, chosen.labels, c.k) if original.shape[1] > 2 else None
     return Segmentation(
         k=c.k,
-        labels=chosen.labels,
+        labels=chosen.labels[restore],
         segments=_segments(original, chosen.labels, columns, chosen.jaccard),
         inertia=c.inertia,
         silhouette=c.silhouette,
@@ -129,16 +138,17 @@ def segment(table: Table, config: DatasetConfig) -> Segmentation:
         candidates=candidates,
         reason=reason,
         structure=structure(c.silhouette, reference, c.stability),
-        overall={name: float(table.features[name].mean()) for name in columns},
-        spread={name: float(table.features[name].std(ddof=0)) for name in columns},
-        projection=_project(scaled, chosen.labels, c.k) if original.shape[1] > 2 else None,
+        overall={name: float(original[:, j].mean()) for j, name in enumerate(columns)},
+        spread={name: float(original[:, j].std()) for j, name in enumerate(columns)},
+        projection=Projection(projection.points[restore], projection.centers, projection.explained)
+        if projection else None,
         recommended=recommended.k,
         fixed=fixed,
         knee=knee(candidates),
         reference_silhouette=reference,
         stability=c.stability,
         stability_sampled=len(scaled) > STABILITY_SAMPLE,
-        alternatives={k: s.labels for k, s in solutions.items()},
+        alternatives={k: s.labels[restore] for k, s in solutions.items()},
         scaling=scaling,
     )
 

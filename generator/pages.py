@@ -9,6 +9,7 @@ is inert: values are inserted, never parsed as templates.
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,13 @@ def attribute(value: object) -> str:
     return html.escape(" ".join(str(value).split()), quote=True)
 
 
+def front_matter_title(value: object) -> str:
+    """A page title for YAML front matter. MkDocs and the theme place a page's title in
+    `<title>`, the navigation and the search index without escaping it, so it arrives here
+    HTML-escaped (browsers show the entities as the characters) and JSON-quoted (valid YAML)."""
+    return json.dumps(html.escape(" ".join(str(value).split()), quote=False))
+
+
 def author_markdown(value: str | None) -> str | None:
     """The site author's Markdown, kept as Markdown but disarmed: no raw HTML, no attribute
     lists (`{: onclick=... }`), no script links (inline, reference-style or split by spaces)."""
@@ -107,6 +115,7 @@ def report_page(report: Report, env: jinja2.Environment) -> str:
     art = report.illustrations
     context = {
         "title": text(config.title),
+        "page_title": front_matter_title(config.title),
         "description": author_markdown(config.description),
         "credit": author_markdown(config.credit),
         "summary": text(summary(report)),

@@ -168,6 +168,8 @@ def test_shuffled_blobs_give_the_same_segments() -> None:
 
 def test_range_evaluates_every_k_and_picks_the_best_silhouette() -> None:
     points, _ = make_blobs(n_samples=30, centers=3, cluster_std=1.5, random_state=11)
+    # The model works on rows sorted by value (so input order changes nothing); so does this test.
+    points = points[np.lexsort(points.T[::-1])]
     config, table = dataset({"a": points[:, 0], "b": points[:, 1]}, n_clusters=(2, 5))
     result = segment(table, config)
 
@@ -335,8 +337,11 @@ def test_silhouette_is_sampled_above_the_limit(monkeypatch: pytest.MonkeyPatch) 
     config, table = dataset(two_groups(40), n_clusters=2)
     result = segment(table, config)
     assert result.silhouette_sampled
-    scaled = StandardScaler().fit_transform(table.features.to_numpy())
-    rows = np.random.default_rng(42).choice(40, 20, replace=False)  # the seeded sample, seed = random_state
+    # The sample is drawn, seeded with random_state, from the rows in canonical (sorted) order.
+    values = table.features.to_numpy()
+    ordered = np.lexsort(values.T[::-1])
+    scaled = StandardScaler().fit_transform(values)
+    rows = ordered[np.random.default_rng(42).choice(40, 20, replace=False)]
     assert len(set(result.labels[rows])) == 2
     expected = silhouette_score(scaled[rows], result.labels[rows])
     assert result.silhouette == pytest.approx(expected)

@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PROJECT_PARTS = ("mkdocs.yml", "content", "site_config", "hooks", "templates", "generator")
+PROJECT_PARTS = ("mkdocs.yml", "content", "site_config", "hooks", "templates")
 
 
 class _Tables(HTMLParser):

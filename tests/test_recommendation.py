@@ -1,0 +1,180 @@
+"""recommendation: the rule that picks k, the elbow, Hennig's bands and the structure verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.recommendation import (
+    CLEAR_SILHOUETTE,
+    MIN_SHARE,
+    NO_STRUCTURE_SILHOUETTE,
+    STABLE_ARI,
+    Candidate,
+    band,
+    knee,
+    recommend,
+    structure,
+)
+
+
+def cand(k: int, silhouette: float | None, min_share: float = 0.2, stability: float | None = 0.9,
+         inertia: float = 0.0) -> Candidate:
+    """A candidate with only the measures the rule reads."""
+    return Candidate(k=k, inertia=inertia, silhouette=silhouette, calinski_harabasz=None, davies_bouldin=None,
+                     min_share=min_share, stability=stability)
+
+
+def curve(ks: list[int], inertias: list[float]) -> list[Candidate]:
+    return [cand(k, None, inertia=i) for k, i in zip(ks, inertias, strict=True)]
+
+
+def test_the_constants_are_the_documented_ones() -> None:
+    assert (MIN_SHARE, STABLE_ARI, NO_STRUCTURE_SILHOUETTE, CLEAR_SILHOUETTE) == (0.05, 0.75, 0.25, 0.5)
+
+
+# --- recommend: which k ------------------------------------------------------------------------
+
+# Each row: candidates as (k, silhouette, min_share, stability) -> the recommended k.
+RULE = [
+    pytest.param([(2, 0.5, 0.3, 0.9), (3, 0.7, 0.2, 0.9), (4, 0.6, 0.1, 0.9)], 3, id="best-silhouette"),
+    pytest.param([(2, 0.5, 0.3, 0.9), (3, 0.7, 0.04, 0.9), (4, 0.6, 0.1, 0.9)], 4, id="too-small-segment"),
+    pytest.param([(2, 0.5, 0.3, 0.9), (3, 0.7, 0.2, 0.74), (4, 0.6, 0.1, 0.9)], 4, id="unstable"),
+    pytest.param([(2, 0.5, 0.3, 0.9), (3, 0.7, 0.05, 0.75)], 3, id="share-and-stability-at-the-limits"),
+    pytest.param([(2, 0.5, 0.3, 0.9), (3, 0.7, 0.2, None)], 3, id="unmeasured-stability-does-not-exclude"),
+    pytest.param([(2, 0.6, 0.3, 0.9), (3, 0.6, 0.2, 0.9), (4, 0.6, 0.2, 0.9)], 2, id="tie-to-smaller-k"),
+    pytest.param([(4, 0.6, 0.2, 0.9), (3, 0.6, 0.2, 0.9)], 3, id="tie-to-smaller-k-in-any-order"),
+    pytest.param([(2, None, 0.5, 0.9), (3, -0.1, 0.2, 0.9)], 3, id="undefined-silhouette-ranks-last"),
+    pytest.param([(2, 0.5, 0.3, 0.5), (3, 0.7, 0.2, 0.6), (4, 0.6, 0.1, 0.7)], 3, id="none-stable"),
+    pytest.param([(2, 0.5, 0.3, 0.5), (3, 0.7, 0.01, 0.6), (4, 0.6, 0.1, 0.7)], 4, id="none-stable-small-excluded"),
+    pytest.param([(2, 0.5, 0.3, 0.5), (3, 0.5, 0.2, 0.6)], 2, id="none-stable-tie"),
+    pytest.param([(2, 0.5, 0.04, 0.9), (3, 0.7, 0.02, 0.9), (4, 0.6, 0.0, 0.9)], 3, id="none-large"),
+    pytest.param([(2, 0.7, 0.04, 0.1), (3, 0.7, 0.02, 0.9)], 2, id="none-large-tie"),
+    pytest.param([(5, 0.4, 0.3, 0.9)], 5, id="single-candidate"),
+]
+
+
+@pytest.mark.parametrize(("rows", "expected"), RULE)
+def test_recommend_picks(rows: list[tuple[int, float | None, float, float | None]], expected: int) -> None:
+    chosen, reason = recommend([cand(k, s, share, stab) for k, s, share, stab in rows])
+    assert chosen.k == expected
+    assert reason.startswith(f"k = {expected}: ")
+
+
+def test_recommend_returns_the_candidate_itself() -> None:
+    candidates = [cand(2, 0.5), cand(3, 0.8)]
+    assert recommend(candidates)[0] is candidates[1]
+
+
+# --- recommend: the reason in plain words --------------------------------------------------------
+
+
+def test_reason_when_a_stable_k_is_eligible() -> None:
+    _, reason = recommend([cand(2, 0.5), cand(3, 0.734)])
+    assert reason == ("k = 3: the best silhouette (0.73) among stable solutions (refits agree, adjusted "
+                      "Rand index at least 0.75); every segment holds at least 5% of customers.")
+
+
+def test_reason_when_no_k_is_stable() -> None:
+    _, reason = recommend([cand(2, 0.5, stability=0.3), cand(3, 0.61, stability=0.7),
+                           cand(4, 0.9, min_share=0.01, stability=0.2)])
+    assert reason == ("k = 3: no k in the range gave stable segments, so this is the best silhouette (0.61) "
+                      "among solutions where every segment holds at least 5% of customers.")
+
+
+def test_reason_when_no_k_has_large_enough_segments() -> None:
+    _, reason = recommend([cand(2, 0.5, min_share=0.04), cand(3, 0.66, min_share=0.01)])
+    assert reason == ("k = 3: every k in the range has a segment under 5% of customers; this one has the "
+                      "best silhouette (0.66).")
+
+
+def test_reason_with_an_undefined_silhouette() -> None:
+    _, reason = recommend([cand(2, None, min_share=0.01)])
+    assert "best silhouette (undefined)" in reason
+
+
+# --- knee: the elbow of the inertia curve ----------------------------------------------------------
+
+KNEES = [
+    # Distance below the chord on 0..1 axes: k=3: 1 - 1/4 - 20/100 = 0.55; k=4: 0.4; k=5: 0.2.
+    pytest.param([2, 3, 4, 5, 6], [100.0, 20.0, 10.0, 5.0, 0.0], 3, id="clear-elbow"),
+    # Blobs-like: a sharp drop to k = 4, then almost flat.
+    pytest.param([2, 3, 4, 5, 6, 7, 8], [900.0, 600.0, 60.0, 55.0, 50.0, 45.0, 40.0], 4, id="elbow-at-4"),
+    # Uneven k (a fixed n_clusters beside the evidence range): x is k, not the position.
+    pytest.param([2, 4, 6, 10], [100.0, 20.0, 10.0, 0.0], 4, id="uneven-k"),
+    # k=3: 1 - 0.25 - 0.5 = 0.25 and k=4: 1 - 0.5 - 0.25 = 0.25, both exact: the smaller k wins.
+    pytest.param([2, 3, 4, 5, 6], [80.0, 40.0, 20.0, 10.0, 0.0], 3, id="tie-to-smaller-k"),
+    pytest.param([2, 3, 4, 5, 6], [50.0, 40.0, 30.0, 20.0, 10.0], None, id="straight-line"),
+    pytest.param([2, 3, 4, 5, 6], [100.0, 99.0, 97.0, 50.0, 0.0], None, id="bulges-above-the-chord"),
+    pytest.param([2, 3, 4], [10.0, 10.0, 10.0], None, id="flat"),
+    pytest.param([2, 3, 4], [10.0, 12.0, 15.0], None, id="rising"),
+    pytest.param([2, 3], [100.0, 10.0], None, id="two-candidates"),
+    pytest.param([2], [100.0], None, id="one-candidate"),
+    pytest.param([], [], None, id="no-candidates"),
+]
+
+
+@pytest.mark.parametrize(("ks", "inertias", "expected"), KNEES)
+def test_knee(ks: list[int], inertias: list[float], expected: int | None) -> None:
+    assert knee(curve(ks, inertias)) == expected
+
+
+def test_knee_is_never_an_end_point() -> None:
+    # A drop only at the end: the chord lies below every inner point, so there is no elbow.
+    assert knee(curve([2, 3, 4, 5], [100.0, 99.0, 98.0, 0.0])) is None
+
+
+# --- band: Hennig's reading of a segment's Jaccard agreement ----------------------------------------
+
+BANDS = [
+    (None, "not measured"),
+    (0.0, "unstable"),
+    (0.3, "unstable"),
+    (0.5999, "unstable"),
+    (0.6, "doubtful"),  # "< 0.6 unstable"
+    (0.7, "doubtful"),
+    (0.7499, "doubtful"),
+    (0.75, "stable"),  # "0.75 or more": stable
+    (0.8, "stable"),
+    (0.8499, "stable"),
+    (0.8501, "highly stable"),
+    (0.9, "highly stable"),
+    (1.0, "highly stable"),
+]
+
+
+@pytest.mark.parametrize(("jaccard", "expected"), BANDS)
+def test_band(jaccard: float | None, expected: str) -> None:
+    assert band(jaccard) == expected
+
+
+def test_band_at_exactly_085_is_stable() -> None:
+    """The promise: "0.75-0.85 stable, > 0.85 highly stable", so 0.85 itself is still stable."""
+    assert band(0.85) == "stable"
+
+
+# --- structure: clear, weak or none --------------------------------------------------------------
+
+STRUCTURES = [
+    # (silhouette, reference, stability) -> verdict
+    pytest.param(None, 0.3, 0.9, "none", id="no-silhouette"),
+    pytest.param(0.25, None, None, "none", id="silhouette-at-0.25"),
+    pytest.param(0.2, None, 1.0, "none", id="silhouette-below-0.25"),
+    pytest.param(0.26, None, None, "weak", id="just-above-0.25-no-reference"),
+    pytest.param(0.45, 0.41, 0.9, "none", id="within-0.05-of-reference"),
+    pytest.param(0.6, 0.7, 1.0, "none", id="worse-than-reference"),
+    pytest.param(0.45, 0.39, 0.9, "weak", id="just-beyond-0.05-of-reference"),
+    pytest.param(0.5, 0.1, 1.0, "weak", id="silhouette-at-0.5-is-not-above"),
+    pytest.param(0.51, 0.1, 1.0, "clear", id="silhouette-above-0.5"),
+    pytest.param(0.7, 0.56, 1.0, "weak", id="gap-0.14"),
+    pytest.param(0.7, 0.54, 1.0, "clear", id="gap-0.16"),
+    pytest.param(0.8, 0.3, 0.74, "weak", id="unstable"),
+    pytest.param(0.8, 0.3, 0.75, "clear", id="stability-at-0.75"),
+    pytest.param(0.8, 0.3, None, "clear", id="stability-not-measured"),
+    pytest.param(0.8, None, None, "clear", id="no-reference"),
+]
+
+
+@pytest.mark.parametrize(("silhouette", "reference", "stability", "expected"), STRUCTURES)
+def test_structure(silhouette: float | None, reference: float | None, stability: float | None,
+                   expected: str) -> None:
+    assert structure(silhouette, reference, stability) == expected
