@@ -7,6 +7,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Material's end-of-life notice is known (see README); keep build logs to what matters.
 export NO_MKDOCS_2_WARNING := 1
+# Reproducible builds: dates in the site (sitemap) come from the last commit, not the clock.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+ifneq ($(SOURCE_DATE_EPOCH),)
+export SOURCE_DATE_EPOCH
+endif
 
 .PHONY: site serve test validate clean
 

@@ -49,6 +49,7 @@ class DatasetConfig:
     names: Mapping[int, str] = field(default_factory=dict)
     missing: str = "fail"
     publish_rows: bool = True
+    publish_personal: bool = False
     engine: str = "local"
 
     def label(self, column: str) -> str:
@@ -245,6 +246,10 @@ OPTIONS: tuple[Option, ...] = (
            "the first such cells; `drop` leaves the rows out and reports how many."),
     Option("publish_rows", _boolean, "`true`",
            "Publish row-level data (`assignments.csv`); `false` publishes summaries only."),
+    Option("publish_personal", _boolean, "`false`",
+           "Publish an `id_column` that looks like personal data (e-mail addresses, phone numbers, "
+           "names, postal addresses) in `assignments.csv`. By default such a column is left out "
+           "of the download and the report says so."),
     Option("engine", _choice(ENGINES), "`local`",
            "`local` clusters with scikit-learn. `spark` (Spark MLlib) is reserved and "
            "not available in this version."),

@@ -11,11 +11,13 @@ import hashlib
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl import load_workbook
 
 from generator.config import DatasetConfig
 from generator.errors import UserError, did_you_mean, shorten
@@ -24,6 +26,16 @@ from generator.errors import UserError, did_you_mean, shorten
 NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none")
 LARGEST = 1e100  # beyond this, squared distances lose all precision or overflow
+# Column names that say a column identifies a person; values that look like contact details.
+PERSONAL_NAME = re.compile(
+    r"e-?mail|phone|mobile|telephone|\bfax\b|(first|last|full|sur|given|family|customer|client)[ _-]?name"
+    r"|^name$|address|street|post(al)?[ _-]?code|\bzip\b|birth|passport|\bssn\b|national[ _-]?id",
+    re.IGNORECASE,
+)
+PERSONAL_VALUE = {
+    "e-mail addresses": re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE),
+    "phone numbers": re.compile(r"\+?[\d\s().-]{7,}"),
+}
 SHOWN_CELLS = 3  # offending cells quoted in one error line
 
 
@@ -38,6 +50,7 @@ class Table:
     sha256: str
     origin: str  # where the rows came from, for people
     notes: tuple[str, ...] = field(default=())  # things a reader should know about the data
+    personal: str | None = None  # why the id column looks like personal data, if it does
 
     @property
     def rows_used(self) -> int:
@@ -69,7 +82,7 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
         bad |= wrong
         for index in np.flatnonzero(blank | wrong)[:SHOWN_CELLS]:
             cell = raw.frame[feature].iloc[index]
-            what = "is blank" if blank[index] else "is not a number"
+            what = "is missing" if blank[index] else "is not a number"
             examples.append(f"column {feature!r}, {raw.places[index]}: {shorten(cell, 24)} {what}")
 
     unusable = missing | bad
@@ -78,7 +91,7 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
         if config.missing == "fail":
             count = int(unusable.sum())
             raise UserError(
-                f"{origin}: {count} row(s) with blank or non-numeric features; first: "
+                f"{origin}: {count} row(s) with missing or non-numeric features; first: "
                 f"{'; '.join(examples[:SHOWN_CELLS])} (fix the data or set missing: drop)"
             )
         if missing.any():
@@ -94,7 +107,21 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
     if config.id_column is not None:
         ids = tuple(_as_text(cell) for cell in raw.frame[config.id_column][keep])
     return Table(features=features, ids=ids, rows_read=len(raw.frame), dropped=dropped,
-                 sha256=raw.digest, origin=origin, notes=_notes(features, config))
+                 sha256=raw.digest, origin=origin, notes=_notes(features, config),
+                 personal=personal_data(config.id_column, ids) if config.id_column and ids else None)
+
+
+def personal_data(name: str, cells: tuple[str, ...]) -> str | None:
+    """Why a column looks like personal data (its name, or most of its values), or None."""
+    if PERSONAL_NAME.search(name):
+        return f"its name {name!r} suggests personal data"
+    sample = cells[:1000]
+    for what, pattern in PERSONAL_VALUE.items():
+        if sum(1 for cell in sample if pattern.fullmatch(cell.strip())) > len(sample) / 2:
+            if what == "phone numbers" and all(re.fullmatch(NUMBER, cell.strip()) for cell in sample):
+                continue  # plain numbers are customer numbers, not phone numbers
+            return f"most of its values look like {what}"
+    return None
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -213,6 +240,7 @@ def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
             if len(sheets) != 1:
                 raise UserError(f"{shown}: has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); "
                                 "keep the table alone in one sheet")
+            _check_formulas(payload, shown)
             cells = next(iter(sheets.values()))
             if cells.empty:
                 raise UserError(f"{shown}: the sheet is empty")
@@ -233,8 +261,30 @@ def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records).astype(object)
 
 
+def _check_formulas(payload: bytes, shown: str) -> None:
+    """A workbook written by a program that does not calculate holds formulas without results."""
+    formulas = load_workbook(io.BytesIO(payload), read_only=True, data_only=False)
+    results = load_workbook(io.BytesIO(payload), read_only=True, data_only=True)
+    try:
+        for sheet, computed in zip(formulas.worksheets, results.worksheets, strict=True):
+            for row, values in zip(sheet.iter_rows(), computed.iter_rows(), strict=False):
+                for cell, value in zip(row, values, strict=False):
+                    if isinstance(cell.value, str) and cell.value.startswith("=") and value.value is None:
+                        raise UserError(
+                            f"{shown}: cell {cell.coordinate} holds the formula {shorten(cell.value, 30)} without "
+                            "a saved result; open the workbook in a spreadsheet program and save it again"
+                        )
+    finally:
+        formulas.close()
+        results.close()
+
+
 def _check_columns(raw: RawTable, config: DatasetConfig) -> None:
     columns = [str(name) for name in raw.frame.columns]
+    for feature in config.features:
+        if PERSONAL_NAME.search(feature) and feature in columns:
+            raise UserError(f"{config.path}: features: {feature!r} looks like personal data (a contact "
+                            "detail or identifier), not a quantity to cluster on; remove it from features")
     wanted = [*config.features, *([config.id_column] if config.id_column else [])]
     absent = [name for name in wanted if name not in columns]
     if not absent:
@@ -288,4 +338,8 @@ def _notes(features: pd.DataFrame, config: DatasetConfig) -> tuple[str, ...]:
                          "(a channel, a region), its distances mean nothing and it should not be a feature.")
         elif len(column) >= 20 and distinct == len(column) and (column.diff().dropna() == 1).all():
             notes.append(f"{label} counts up by one on every row, like an id: it should not be a feature.")
+        negative = int((column < 0).sum())
+        if 0 < negative <= 0.05 * len(column):
+            notes.append(f"{label} is negative in {negative} row(s) and positive or zero in the rest: "
+                         "check that these values are not errors (returns, corrections, test rows).")
     return tuple(notes)

@@ -60,16 +60,23 @@ def segments_json(report: Report) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+def published_ids(report: Report) -> bool:
+    """Whether `assignments.csv` carries the id column: not when it looks personal, unless allowed."""
+    config = report.config
+    return config.id_column is not None and (report.table.personal is None or config.publish_personal)
+
+
 def assignments_csv(report: Report) -> bytes:
     """`assignments.csv`: one row per customer used, RFC 4180, formulas neutralised."""
     config, table, result = report.config, report.table, report.result
+    with_ids = published_ids(report) and table.ids is not None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    header = ([config.id_column] if config.id_column else []) + list(config.features) + ["segment"]
+    header = ([str(config.id_column)] if with_ids else []) + list(config.features) + ["segment"]
     writer.writerow([neutralise(name) for name in header])
     columns = [table.features[f].to_numpy() for f in config.features]
     for row in range(table.rows_used):
-        ids = [neutralise(table.ids[row])] if table.ids is not None else []
+        ids = [neutralise(table.ids[row])] if with_ids and table.ids is not None else []
         writer.writerow(ids + [_number(column[row]) for column in columns] + [int(result.labels[row])])
     return buffer.getvalue().encode()
 

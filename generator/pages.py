@@ -238,6 +238,8 @@ def _data_section(report: Report) -> dict[str, Any]:
         "feature_names": [text(f) for f in config.features],
         "labelled": [(code(f), text(config.label(f))) for f in config.features if config.label(f) != f],
         "id_column": code(config.id_column) if config.id_column else None,
+        "withheld": text(table.personal) if table.personal and not config.publish_personal else None,
+        "published": config.publish_rows,
     }
 
 

@@ -102,8 +102,8 @@ def test_inline_ids_are_text(make_project: MakeProject) -> None:
         ("[1, abc, 3]", "column 'x', row 2: 'abc' is not a number"),
         ("[1, true, 3]", "column 'x', row 2: True is not a number"),
         ("[1, .inf, 3]", "column 'x', row 2: inf is not a number"),
-        ("[1, ~, 3]", "column 'x', row 2: None is blank"),
-        ("[1, 2, '']", "column 'x', row 3: '' is blank"),
+        ("[1, ~, 3]", "column 'x', row 2: None is missing"),
+        ("[1, 2, '']", "column 'x', row 3: '' is missing"),
     ],
 )
 def test_inline_cell_that_is_not_a_number(make_project: MakeProject, cells: str, fragment: str) -> None:
@@ -112,7 +112,7 @@ def test_inline_cell_that_is_not_a_number(make_project: MakeProject, cells: str,
     with pytest.raises(UserError) as caught:
         load_table(root, config)
     (problem,) = caught.value.problems
-    assert problem.startswith("site_config/datasets/t.yml: data: 1 row(s) with blank or non-numeric features")
+    assert problem.startswith("site_config/datasets/t.yml: data: 1 row(s) with missing or non-numeric features")
     assert fragment in problem
 
 
@@ -191,7 +191,7 @@ NOT_NUMBERS = ["abc", "5%", "$1", "15,000", "15_000", "inf", "-inf", "True", "0x
 @pytest.mark.parametrize("cell", NOT_NUMBERS)
 def test_not_a_number_fails_naming_column_and_line(make_project: MakeProject, cell: str) -> None:
     problem = failure(make_project, csv(text=f'x,y\n1,10\n"{cell}",20\n3,30\n'))
-    assert problem.startswith("content/data/t.csv: 1 row(s) with blank or non-numeric features")
+    assert problem.startswith("content/data/t.csv: 1 row(s) with missing or non-numeric features")
     assert f"column 'x', line 3: {cell!r} is not a number" in problem
     assert "missing: drop" in problem
 
@@ -208,7 +208,7 @@ def test_not_a_number_is_dropped_and_counted(make_project: MakeProject, cell: st
 @pytest.mark.parametrize("cell", ["", "  ", "NA", "NaN", "nan", "N/A", "null", "None"])
 def test_missing_tokens_are_blank(make_project: MakeProject, cell: str) -> None:
     files = csv(text=f'x,y\n1,10\n2,20\n3,"{cell}"\n')
-    assert f"column 'y', line 4: {cell!r} is blank" in failure(make_project, files)
+    assert f"column 'y', line 4: {cell!r} is missing" in failure(make_project, files)
     table = load(make_project, files, "missing: drop")
     assert table.dropped == {BLANK: 1}
     assert (table.rows_read, table.rows_used) == (3, 2)
@@ -217,8 +217,8 @@ def test_missing_tokens_are_blank(make_project: MakeProject, cell: str) -> None:
 def test_blank_and_bad_rows_are_counted_apart(make_project: MakeProject) -> None:
     files = csv(text="x,y\n1,10\n,20\nabc,30\n4,5%\n,NA\n6,60\n")
     problem = failure(make_project, files)
-    assert problem.startswith("content/data/t.csv: 4 row(s) with blank or non-numeric features; first: ")
-    assert "column 'x', line 3: '' is blank; column 'x', line 4: 'abc' is not a number; " in problem
+    assert problem.startswith("content/data/t.csv: 4 row(s) with missing or non-numeric features; first: ")
+    assert "column 'x', line 3: '' is missing; column 'x', line 4: 'abc' is not a number; " in problem
     table = load(make_project, files, "missing: drop")
     assert table.dropped == {BLANK: 2, NOT_NUMBER: 2}
     assert (table.rows_read, table.rows_used) == (6, 2)
@@ -459,9 +459,9 @@ def test_messy_file_that_loads(
     ("name", "missing", "fragments"),
     [
         ("wholesale_injected_NA_row.csv", "fail",
-         ["1 row(s) with blank or non-numeric features", "column 'Fresh', line 5: 'NA' is blank", "missing: drop"]),
+         ["1 row(s) with missing or non-numeric features", "column 'Fresh', line 5: 'NA' is missing", "missing: drop"]),
         ("wholesale_60_appended_negative_rows.csv", "fail",
-         ["27 row(s) with blank or non-numeric features", "column 'Fresh', line 357: '' is blank"]),
+         ["27 row(s) with missing or non-numeric features", "column 'Fresh', line 357: '' is missing"]),
         ("wholesale_mixed_encoding_extra_cols.csv", "fail",
          ["line 10: byte 0xa0 is not UTF-8", "save the file as UTF-8"]),
         ("wholesale_mixed_encoding_extra_cols.csv", "drop", ["line 10: byte 0xa0 is not UTF-8"]),

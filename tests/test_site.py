@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
+from html import escape as html_escape
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -193,3 +194,86 @@ def test_hand_written_page_may_not_be_overwritten(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "content/reports/index.md: a hand-written file has the path of a generated page" in result.stderr
     assert not (project / "site").exists()
+
+
+# --- hostile data ------------------------------------------------------------------------
+
+HOSTILE_TITLE = "</title><script>alert('title')</script> {{ 7*7 }} | *b* ??? note"
+HOSTILE = """\
+title: "</title><script>alert('title')</script> {{ 7*7 }} | *b* ??? note"
+description: "<img src=x onerror=alert(1)> [click](javascript:alert(2)) [ref][r] {: onclick=\\"alert(3)\\" }\\n\\n[r]: java script:alert(4)"
+data:
+  "id<script>": ["=cmd|' /C calc'!A0", "<b>x</b>", "javascript:alert(1)", "@SUM(1)", "-5", "+x"]
+  "<img src=x onerror=alert(5)>": [1, 2, 3, 10, 11, 12]
+  "a|b {{x}} [l](javascript:alert(8))": [1, 1, 2, 10, 11, 10]
+id_column: "id<script>"
+features: ["<img src=x onerror=alert(5)>", "a|b {{x}} [l](javascript:alert(8))"]
+labels:
+  "a|b {{x}} [l](javascript:alert(8))": "</script><script>alert(6)</script> $x$"
+names:
+  0: "<svg onload=alert(7)>"
+  1: "{% raw %} === \\"tab\\" [y](javascript:z)"
+n_clusters: 2
+"""
+THEME_INLINE_SCRIPTS = ("__md_scope", "var palette", "var tabs", "var target")
+
+
+class _Markup(HTMLParser):
+    """Every start tag with its attributes, and the text of every inline script and <title>."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.scripts: list[str] = []
+        self.title = ""
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+        self._in = tag if tag in ("script", "title") and not dict(attrs).get("src") else None
+        if self._in == "script":
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "script":
+            self.scripts[-1] += data
+        elif self._in == "title":
+            self.title += data
+
+
+def test_hostile_data_stays_text_on_every_page(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    for config in (project / "site_config" / "datasets").glob("*.yml"):
+        config.unlink()
+    (project / "site_config" / "datasets" / "evil.yml").write_text(HOSTILE, encoding="utf-8")
+    result = mkdocs_build(project, project / "site")
+    assert result.returncode == 0, result.stderr
+    site = project / "site"
+    for page in site.rglob("*.html"):
+        markup = _Markup()
+        markup.feed(page.read_text(encoding="utf-8"))
+        where = page.relative_to(site).as_posix()
+        for tag, attrs in markup.tags:
+            for name, value in attrs:
+                assert not name.startswith("on"), f"{where}: <{tag} {name}>"
+                target = re.sub(r"[\x00-\x20]", "", value or "").lower()
+                if name in ("href", "src", "action", "formaction"):
+                    assert not target.startswith(("javascript:", "vbscript:", "data:")), f"{where}: {value}"
+            if tag == "script":
+                src = dict(attrs).get("src") or ""
+                assert not src or "assets/javascripts/" in src, f"{where}: script {src}"
+        for script in markup.scripts:
+            assert script.strip().startswith(THEME_INLINE_SCRIPTS) or script.strip().startswith("{"), where
+        if where == "reports/evil/index.html":
+            assert markup.title.startswith(HOSTILE_TITLE)
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    titles = [doc["title"] for doc in index["docs"] if doc["location"] == "reports/evil/"]
+    assert titles
+    assert titles[0] == html_escape(HOSTILE_TITLE, quote=False)
+    with (site / "reports" / "evil" / "assignments.csv").open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert [row[0] for row in rows[1:]] == ["'=cmd|' /C calc'!A0", "<b>x</b>", "javascript:alert(1)", "'@SUM(1)",
+                                            "-5", "'+x"]
