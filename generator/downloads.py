@@ -47,7 +47,7 @@ def segments_json(report: Report) -> bytes:
         "candidates": [
             {"k": c.k, "inertia": c.inertia, "silhouette": c.silhouette,
              "calinski_harabasz": c.calinski_harabasz, "davies_bouldin": c.davies_bouldin,
-             "stability": c.stability, "min_share": c.min_share}
+             "stability": c.stability, "min_share": c.min_share, "reference_silhouette": c.reference}
             for c in result.candidates
         ],
         "recommendation": {"k": result.recommended, "reason": result.reason, "fixed": result.fixed},

@@ -79,7 +79,7 @@ class Diagnostics:
     chosen: int
     knee: int | None
     stable_line: float  # the stability a solution needs to count as stable
-    reference: float | None  # the silhouette of structureless data at the chosen k
+    reference: Sequence[float | None]  # the silhouette of structureless data at each k
 
 
 def diagnostics(chart: Diagnostics) -> bytes:
@@ -105,9 +105,11 @@ def diagnostics(chart: Diagnostics) -> bytes:
         if chart.knee is not None:
             panels[0].axvline(chart.knee, color="#777777", linestyle=":", linewidth=1.2,
                               label=f"elbow k = {chart.knee}")
-        if chart.reference is not None:
-            panels[1].axhline(chart.reference, color="#777777", linestyle=":", linewidth=1.2,
-                              label="structureless data")
+        reference = [(k, r) for k, r in zip(chart.ks, chart.reference, strict=True) if r is not None]
+        if reference:
+            ks, ys = zip(*reference, strict=True)
+            panels[1].plot(ks, ys, color="#777777", linestyle=":", marker=".", linewidth=1.2,
+                           label="structureless data")
         panels[2].axhline(chart.stable_line, color="#777777", linestyle="--", linewidth=1.2, label="stable from here")
         panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
         for ax in panels:

@@ -112,7 +112,7 @@ def _diagnostics(result: Segmentation) -> Image:
     content = diagnostics(Diagnostics(
         ks=[c.k for c in cands], inertia=[c.inertia for c in cands],
         silhouette=[c.silhouette for c in cands], stability=[c.stability for c in cands],
-        chosen=result.k, knee=result.knee, stable_line=STABLE_ARI, reference=result.reference_silhouette))
+        chosen=result.k, knee=result.knee, stable_line=STABLE_ARI, reference=[c.reference for c in cands]))
     parts = [f"Three charts over k from {cands[0].k} to {cands[-1].k}."]
     parts.append(f"Inertia falls from {number(cands[0].inertia)} at k = {cands[0].k} to "
                  f"{number(cands[-1].inertia)} at k = {cands[-1].k}"

@@ -29,7 +29,7 @@ __all__ = ["Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation",
 SILHOUETTE_SAMPLE = 10_000  # above this many rows the silhouette is computed on a random sample
 STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
 STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
-REFERENCE_RUNS = 3  # structureless reference data sets for the structure verdict
+REFERENCE_RUNS = 3  # structureless reference data sets per k, for the rule and the structure verdict
 EVIDENCE_RANGE = (2, 8)  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
 
@@ -123,7 +123,6 @@ def segment(table: Table, config: DatasetConfig) -> Segmentation:
             reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
                       f"on the evidence below the rule would recommend k = {recommended.k}.")
         chosen = solutions[config.n_clusters if isinstance(config.n_clusters, int) else recommended.k]
-        reference = _reference_silhouette(scaled[sample], chosen.candidate.k, config)
         scaling = _scaling_check(original, chosen.labels, config) if config.scale == "none" else None
     c = chosen.candidate
     columns = [str(name) for name in table.features.columns]
@@ -137,7 +136,7 @@ def segment(table: Table, config: DatasetConfig) -> Segmentation:
         silhouette_sampled=len(scaled) > SILHOUETTE_SAMPLE,
         candidates=candidates,
         reason=reason,
-        structure=structure(c.silhouette, reference, c.stability),
+        structure=structure(c.silhouette, c.reference, c.stability),
         overall={name: float(original[:, j].mean()) for j, name in enumerate(columns)},
         spread={name: float(original[:, j].std()) for j, name in enumerate(columns)},
         projection=Projection(projection.points[restore], projection.centers, projection.explained)
@@ -145,7 +144,7 @@ def segment(table: Table, config: DatasetConfig) -> Segmentation:
         recommended=recommended.k,
         fixed=fixed,
         knee=knee(candidates),
-        reference_silhouette=reference,
+        reference_silhouette=c.reference,
         stability=c.stability,
         stability_sampled=len(scaled) > STABILITY_SAMPLE,
         alternatives={k: s.labels[restore] for k, s in solutions.items()},
@@ -207,6 +206,7 @@ def _solve(scaled: np.ndarray, k: int, config: DatasetConfig, sample: np.ndarray
         davies_bouldin=float(davies_bouldin_score(scaled, labels)) if separated else None,
         min_share=float(sizes.min() / len(labels)),
         stability=ari,
+        reference=_reference_silhouette(scaled[sample], k, config),
     )
     return _Solution(candidate, labels, jaccard)
 

@@ -277,11 +277,16 @@ def reference_page(env: jinja2.Environment) -> str:
         "clear_silhouette": recommendation.CLEAR_SILHOUETTE,
         "min_gap": recommendation.MIN_GAP,
         "clear_gap": recommendation.CLEAR_GAP,
-        "bands": [(f"{low:.2f}" if low else "0", f"{high:.2f}" if high != float("inf") else "1", name)
-                  for (low, _), (high, name) in zip([(0.0, ""), *recommendation.BANDS[:-1]],
-                                                    recommendation.BANDS, strict=True)],
+        "bands": _bands(),
     }
     return env.get_template("reference.md.j2").render(options=options, rule=rule)
+
+
+def _bands() -> list[tuple[str, str]]:
+    """Hennig's bands as rows of the reference page: (range of Jaccard, reading)."""
+    (unstable, first), (doubtful, second), (stable, third), (_, top) = recommendation.BANDS
+    return [(f"below {unstable:.2f}", first), (f"{unstable:.2f} to below {doubtful:.2f}", second),
+            (f"{doubtful:.2f} to {stable:.2f}", third), (f"above {stable:.2f}", top)]
 
 
 # --- tutorial ---------------------------------------------------------------------------

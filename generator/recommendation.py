@@ -6,7 +6,9 @@ Pure rules over numbers the model measured; no fitting happens here. The rule, a
 1. A k is *eligible* when every one of its segments holds at least `MIN_SHARE` of the
    customers and its solution is stable: refits on bootstrap resamples with other seeds
    agree with it, a mean adjusted Rand index of at least `STABLE_ARI`.
-2. Among eligible k, the highest mean silhouette wins; a tie goes to the smaller k.
+2. Among eligible k, the highest mean silhouette wins; a tie goes to the smaller k. (Ranking
+   by the silhouette's rise above structureless data instead was tried: no better on
+   well-separated blobs, and erratic on tiny tables, where the reference itself is noise.)
 3. When no k is eligible, the same choice is made among the k whose segments are all large
    enough, then among all k, and the reason says so.
 
@@ -28,8 +30,9 @@ NO_STRUCTURE_SILHOUETTE = 0.25
 CLEAR_SILHOUETTE = 0.5
 MIN_GAP = 0.05  # silhouette above the structureless reference below which there is no structure
 CLEAR_GAP = 0.15
-# Hennig's reading of a segment's mean Jaccard agreement across bootstrap refits.
-BANDS = ((0.6, "unstable"), (0.75, "doubtful"), (0.85, "stable"), (float("inf"), "highly stable"))
+# Hennig's reading of a segment's mean Jaccard agreement across bootstrap refits:
+# below 0.6 unstable, 0.6 up to 0.75 doubtful, 0.75 to 0.85 stable, above 0.85 highly stable.
+BANDS = ((0.6, "unstable"), (0.75, "doubtful"), (0.85, "stable"), (1.0, "highly stable"))
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Candidate:
     davies_bouldin: float | None  # lower is better separated
     min_share: float  # the smallest segment's share of customers
     stability: float | None  # mean adjusted Rand index of refits against this solution
+    reference: float | None = None  # the silhouette K-Means reaches at this k on structureless data
 
 
 def recommend(candidates: Sequence[Candidate]) -> tuple[Candidate, str]:
@@ -52,15 +56,15 @@ def recommend(candidates: Sequence[Candidate]) -> tuple[Candidate, str]:
     stable = [c for c in large if c.stability is None or c.stability >= STABLE_ARI]
     if stable:
         best = _best(stable)
-        return best, (f"k = {best.k}: the best silhouette ({_fmt(best.silhouette)}) among stable "
+        return best, (f"k = {best.k}: the best silhouette ({_fmt(best.silhouette)}{_against(best)}) among stable "
                       f"solutions (refits agree, adjusted Rand index at least {STABLE_ARI}); {share}.")
     if large:
         best = _best(large)
         return best, (f"k = {best.k}: no k in the range gave stable segments, so this is the best "
-                      f"silhouette ({_fmt(best.silhouette)}) among solutions where {share}.")
+                      f"silhouette ({_fmt(best.silhouette)}{_against(best)}) among solutions where {share}.")
     best = _best(candidates)
     return best, (f"k = {best.k}: every k in the range has a segment under {MIN_SHARE:.0%} of "
-                  f"customers; this one has the best silhouette ({_fmt(best.silhouette)}).")
+                  f"customers; this one has the best silhouette ({_fmt(best.silhouette)}{_against(best)}).")
 
 
 def structure(silhouette: float | None, reference: float | None, stability: float | None) -> str:
@@ -94,11 +98,20 @@ def band(jaccard: float | None) -> str:
     """Hennig's band for a segment's mean Jaccard agreement across refits."""
     if jaccard is None:
         return "not measured"
-    return next(name for limit, name in BANDS if jaccard < limit)
+    (unstable, first), (doubtful, second), (stable, third), (_, top) = BANDS
+    if jaccard < unstable:
+        return first
+    if jaccard < doubtful:
+        return second
+    return third if jaccard <= stable else top  # 0.85 itself is still "stable"
 
 
 def _best(candidates: Sequence[Candidate]) -> Candidate:
     return max(candidates, key=lambda c: (c.silhouette if c.silhouette is not None else -2.0, -c.k))
+
+
+def _against(candidate: Candidate) -> str:
+    return f" against {candidate.reference:.2f} for structureless data" if candidate.reference is not None else ""
 
 
 def _fmt(value: float | None) -> str:

@@ -201,7 +201,8 @@ def test_hand_written_page_may_not_be_overwritten(tmp_path: Path) -> None:
 HOSTILE_TITLE = "</title><script>alert('title')</script> {{ 7*7 }} | *b* ??? note"
 HOSTILE = """\
 title: "</title><script>alert('title')</script> {{ 7*7 }} | *b* ??? note"
-description: "<img src=x onerror=alert(1)> [click](javascript:alert(2)) [ref][r] {: onclick=\\"alert(3)\\" }\\n\\n[r]: java script:alert(4)"
+description: "<img src=x onerror=alert(1)> [click](javascript:alert(2)) [ref][r]
+  {: onclick=\\"alert(3)\\" }\\n\\n[r]: java script:alert(4)"
 data:
   "id<script>": ["=cmd|' /C calc'!A0", "<b>x</b>", "javascript:alert(1)", "@SUM(1)", "-5", "+x"]
   "<img src=x onerror=alert(5)>": [1, 2, 3, 10, 11, 12]
