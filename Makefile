@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE := node_modules/.installed
 # Material's end-of-life notice is known (see README); keep build logs to what matters.
 export NO_MKDOCS_2_WARNING := 1
 # Reproducible builds: dates in the site (sitemap) come from the last commit, not the clock.
@@ -13,7 +14,7 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: site serve test validate clean
+.PHONY: site serve test validate offline browser clean
 
 site: $(STAMP)
 	$(BIN)/mkdocs build --strict
@@ -24,10 +25,29 @@ serve: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/python -m generator validate
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check generator hooks tests
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# A copy of the site that works opened from disk (file://), search included, as one zip.
+offline: $(STAMP) $(NODE)
+	rm -rf build/offline site-offline.zip
+	OFFLINE=true $(BIN)/mkdocs build --strict --site-dir build/offline
+	cd build/offline && $(abspath $(BIN))/python -m zipfile -c ../../site-offline.zip .
+	@echo "site-offline.zip: unzip it anywhere and open index.html"
+
+# What the browser tests need: Debian's Chromium (never a browser download) and axe-core.
+browser: $(NODE)
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || \
+		{ echo "The browser tests need Chromium: run 'apt-get install chromium' as root, then make test."; exit 1; }
+
+# JavaScript from npm (package.json): iframe-worker for the offline copy, axe-core for tests.
+$(NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE)
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -36,4 +56,4 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 clean:
-	rm -rf site .venv .pytest_cache .mypy_cache .ruff_cache
+	rm -rf site build site-offline.zip .venv .pytest_cache .mypy_cache .ruff_cache node_modules

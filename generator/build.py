@@ -18,6 +18,7 @@ from generator.illustrations import illustrate
 from generator.model import segment
 from generator.pages import Report, environment, reference_page, report_page, reports_index, tutorial_page
 from generator.profiles import profile
+from generator.standalone import standalone_report
 from generator.tutorial import run_tutorial
 
 LIBRARIES = ("scikit-learn", "pandas", "numpy", "matplotlib")
@@ -50,7 +51,9 @@ def generate(root: Path) -> list[GeneratedFile]:
     for report in reports:
         folder = f"reports/{report.config.id}"
         files.append(GeneratedFile(f"{folder}/index.md", report_page(report, env).encode()))
-        files += [GeneratedFile(f"{folder}/{image.src}", image.content) for image in report.illustrations.images()]
+        files += [GeneratedFile(f"{folder}/{name}", content)
+                  for image in report.illustrations.images() for name, content in image.files()]
+        files.append(GeneratedFile(f"{folder}/report.html", standalone_report(report, env)))
         files.append(GeneratedFile(f"{folder}/segments.json", segments_json(report)))
         if report.config.publish_rows:
             files.append(GeneratedFile(f"{folder}/assignments.csv", assignments_csv(report)))

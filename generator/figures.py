@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -21,6 +22,32 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#0
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 SIZE = (7.5, 5.0)
 DPI = 110
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The colours of a chart for one of the site's palettes (Material's light and dark schemes)."""
+
+    background: str
+    ink: str  # text, axes, median lines
+    grid: str
+    guide: str  # reference lines
+    halo: str  # edges around points, fill of centre markers
+    palette: tuple[str, ...]
+
+    def rc(self) -> dict[Any, Any]:
+        return {"figure.facecolor": self.background, "axes.facecolor": self.background,
+                "savefig.facecolor": self.background, "text.color": self.ink, "axes.labelcolor": self.ink,
+                "axes.edgecolor": self.ink, "xtick.color": self.ink, "ytick.color": self.ink,
+                "legend.labelcolor": self.ink, "grid.color": self.grid}
+
+
+# The dark palette swaps black, invisible on a dark page, for a light grey.
+THEMES = {
+    "light": Theme("#ffffff", "#222222", "#dddddd", "#777777", "#ffffff", PALETTE),
+    "dark": Theme("#1e2129", "#e2e4e9", "#3a3f4b", "#9aa0ac", "#1e2129",
+                  tuple("#dddddd" if colour == "#000000" else colour for colour in PALETTE)),
+}
 
 
 @dataclass(frozen=True)
@@ -36,36 +63,39 @@ class Scatter:
     ylabel: str
 
 
-def style(number: int) -> tuple[str, str]:
-    """The colour and marker of a segment, the same in every chart."""
-    return PALETTE[number % len(PALETTE)], MARKERS[(number // len(PALETTE) + number) % len(MARKERS)]
+def style(number: int, theme: str = "light") -> tuple[str, str]:
+    """The colour and marker of a segment, the same in every chart of a palette."""
+    palette = THEMES[theme].palette
+    return palette[number % len(palette)], MARKERS[(number // len(palette) + number) % len(MARKERS)]
 
 
-def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> bytes:
+def scatter(chart: Scatter, size: tuple[float, float] = SIZE, theme: str = "light") -> bytes:
     """A scatterplot coloured by segment, each centre marked with its number."""
-    figure = Figure(figsize=size, dpi=DPI, layout="constrained")
-    try:
-        ax = figure.add_subplot()
-        alpha = 0.85 if len(chart.x) <= 500 else 0.4
-        point_size = 46 if len(chart.x) <= 500 else 12
-        for number, name in enumerate(chart.names):
-            colour, marker = style(number)
-            mask = chart.labels == number
-            ax.scatter(chart.x[mask], chart.y[mask], s=point_size, c=colour, marker=marker, alpha=alpha,
-                       edgecolors="white", linewidths=0.4, label=plain(f"{number}: {name}"))
-        for number, (cx, cy) in enumerate(chart.centers):
-            colour, _ = style(number)
-            ax.scatter([cx], [cy], s=320, c="white", marker="o", edgecolors=colour, linewidths=2.5, zorder=3)
-            ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=10,
-                        fontweight="bold", color="#222222", zorder=4)
-        ax.set_xlabel(plain(chart.xlabel))
-        ax.set_ylabel(plain(chart.ylabel))
-        _tidy(ax)
-        ax.legend(title="Segment (circled: centre)", fontsize=8, title_fontsize=8, frameon=False,
-                  loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        return png(figure)
-    finally:
-        figure.clear()
+    colours = THEMES[theme]
+    with rc_context(colours.rc()):
+        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
+        try:
+            ax = figure.add_subplot()
+            alpha = 0.85 if len(chart.x) <= 500 else 0.4
+            point_size = 46 if len(chart.x) <= 500 else 12
+            for number, name in enumerate(chart.names):
+                colour, marker = style(number, theme)
+                mask = chart.labels == number
+                ax.scatter(chart.x[mask], chart.y[mask], s=point_size, c=colour, marker=marker, alpha=alpha,
+                           edgecolors=colours.halo, linewidths=0.4, label=plain(f"{number}: {name}"))
+            for number, (cx, cy) in enumerate(chart.centers):
+                colour, _ = style(number, theme)
+                ax.scatter([cx], [cy], s=320, c=colours.halo, marker="o", edgecolors=colour, linewidths=2.5, zorder=3)
+                ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=10,
+                            fontweight="bold", color=colours.ink, zorder=4)
+            ax.set_xlabel(plain(chart.xlabel))
+            ax.set_ylabel(plain(chart.ylabel))
+            _tidy(ax)
+            ax.legend(title="Segment (circled: centre)", fontsize=8, title_fontsize=8, frameon=False,
+                      loc="upper left", bbox_to_anchor=(1.0, 1.0))
+            return png(figure)
+        finally:
+            figure.clear()
 
 
 @dataclass(frozen=True)
@@ -82,41 +112,44 @@ class Diagnostics:
     reference: Sequence[float | None]  # the silhouette of structureless data at each k
 
 
-def diagnostics(chart: Diagnostics) -> bytes:
+def diagnostics(chart: Diagnostics, theme: str = "light") -> bytes:
     """Three panels over k: inertia with its elbow, mean silhouette, and stability."""
-    figure = Figure(figsize=(9.5, 3.2), dpi=DPI, layout="constrained")
-    try:
-        panels = figure.subplots(1, 3)
-        series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
-                  ("Stability (adjusted Rand)", chart.stability))
-        for ax, (title, values) in zip(panels, series, strict=True):
-            points = [(k, v) for k, v in zip(chart.ks, values, strict=True) if v is not None]
-            if points:
-                ks, ys = zip(*points, strict=True)
-                ax.plot(ks, ys, color=PALETTE[0], marker="o", linewidth=1.8)
-                for k, y in points:
-                    if k == chart.chosen:
-                        ax.scatter([k], [y], s=160, facecolors="none", edgecolors=PALETTE[3], linewidths=2.2,
-                                   zorder=3, label=f"chosen k = {k}")
-            ax.set_title(title, fontsize=10)
-            ax.set_xlabel("k (number of segments)")
-            ax.set_xticks(list(chart.ks))
-            _tidy(ax)
-        if chart.knee is not None:
-            panels[0].axvline(chart.knee, color="#777777", linestyle=":", linewidth=1.2,
-                              label=f"elbow k = {chart.knee}")
-        reference = [(k, r) for k, r in zip(chart.ks, chart.reference, strict=True) if r is not None]
-        if reference:
-            ks, ys = zip(*reference, strict=True)
-            panels[1].plot(ks, ys, color="#777777", linestyle=":", marker=".", linewidth=1.2,
-                           label="structureless data")
-        panels[2].axhline(chart.stable_line, color="#777777", linestyle="--", linewidth=1.2, label="stable from here")
-        panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
-        for ax in panels:
-            ax.legend(fontsize=7, frameon=False, loc="best")
-        return png(figure)
-    finally:
-        figure.clear()
+    colours = THEMES[theme]
+    with rc_context(colours.rc()):
+        figure = Figure(figsize=(9.5, 3.2), dpi=DPI, layout="constrained")
+        try:
+            panels = figure.subplots(1, 3)
+            series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
+                      ("Stability (adjusted Rand)", chart.stability))
+            for ax, (title, values) in zip(panels, series, strict=True):
+                points = [(k, v) for k, v in zip(chart.ks, values, strict=True) if v is not None]
+                if points:
+                    ks, ys = zip(*points, strict=True)
+                    ax.plot(ks, ys, color=colours.palette[0], marker="o", linewidth=1.8)
+                    for k, y in points:
+                        if k == chart.chosen:
+                            ax.scatter([k], [y], s=160, facecolors="none", edgecolors=colours.palette[3],
+                                       linewidths=2.2, zorder=3, label=f"chosen k = {k}")
+                ax.set_title(title, fontsize=10)
+                ax.set_xlabel("k (number of segments)")
+                ax.set_xticks(list(chart.ks))
+                _tidy(ax)
+            if chart.knee is not None:
+                panels[0].axvline(chart.knee, color=colours.guide, linestyle=":", linewidth=1.2,
+                                  label=f"elbow k = {chart.knee}")
+            reference = [(k, r) for k, r in zip(chart.ks, chart.reference, strict=True) if r is not None]
+            if reference:
+                ks, ys = zip(*reference, strict=True)
+                panels[1].plot(ks, ys, color=colours.guide, linestyle=":", marker=".", linewidth=1.2,
+                               label="structureless data")
+            panels[2].axhline(chart.stable_line, color=colours.guide, linestyle="--", linewidth=1.2,
+                              label="stable from here")
+            panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
+            for ax in panels:
+                ax.legend(fontsize=7, frameon=False, loc="best")
+            return png(figure)
+        finally:
+            figure.clear()
 
 
 @dataclass(frozen=True)
@@ -129,30 +162,34 @@ class Distributions:
     k: int
 
 
-def distributions(chart: Distributions) -> bytes:
+def distributions(chart: Distributions, theme: str = "light") -> bytes:
     """One box plot per feature, a box per segment: the middle half, whiskers at 5% and 95%."""
+    colours = THEMES[theme]
     columns = min(3, len(chart.features))
     rows = -(-len(chart.features) // columns)
-    figure = Figure(figsize=(3.2 * columns, 2.6 * rows), dpi=DPI, layout="constrained")
-    try:
-        axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
-        for ax, values, label in zip(axes, chart.values, chart.features, strict=False):
-            groups = [values[chart.labels == s] for s in range(chart.k)]
-            boxes = ax.boxplot(groups, whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6,
-                               medianprops={"color": "#222222", "linewidth": 1.4})
-            for number, box in enumerate(boxes["boxes"]):
-                box.set_facecolor(style(number)[0])
-                box.set_alpha(0.85)
-            ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
-            ax.set_xlabel("segment", fontsize=8)
-            ax.set_title(plain(label), fontsize=9)
-            ax.tick_params(labelsize=8)
-            _tidy(ax)
-        for ax in axes[len(chart.features):]:
-            ax.set_visible(False)
-        return png(figure)
-    finally:
-        figure.clear()
+    with rc_context(colours.rc()):
+        figure = Figure(figsize=(3.2 * columns, 2.6 * rows), dpi=DPI, layout="constrained")
+        try:
+            axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
+            for ax, values, label in zip(axes, chart.values, chart.features, strict=False):
+                groups = [values[chart.labels == s] for s in range(chart.k)]
+                boxes = ax.boxplot(groups, whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6,
+                                   medianprops={"color": colours.ink, "linewidth": 1.4},
+                                   whiskerprops={"color": colours.ink}, capprops={"color": colours.ink},
+                                   boxprops={"edgecolor": colours.ink})
+                for number, box in enumerate(boxes["boxes"]):
+                    box.set_facecolor(style(number, theme)[0])
+                    box.set_alpha(0.85)
+                ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
+                ax.set_xlabel("segment", fontsize=8)
+                ax.set_title(plain(label), fontsize=9)
+                ax.tick_params(labelsize=8)
+                _tidy(ax)
+            for ax in axes[len(chart.features):]:
+                ax.set_visible(False)
+            return png(figure)
+        finally:
+            figure.clear()
 
 
 @dataclass(frozen=True)
@@ -164,29 +201,31 @@ class Profiles:
     names: Sequence[str]
 
 
-def profiles(chart: Profiles) -> bytes:
+def profiles(chart: Profiles, theme: str = "light") -> bytes:
     """One line per segment across the features: how far its centre sits from the average."""
-    figure = Figure(figsize=(max(6.0, 1.2 * len(chart.features) + 3.5), 4.2), dpi=DPI, layout="constrained")
-    try:
-        ax = figure.add_subplot()
-        positions = np.arange(len(chart.features))
-        ax.axhline(0, color="#777777", linewidth=1, linestyle="--")
-        for number, name in enumerate(chart.names):
-            colour, marker = style(number)
-            ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
-                    label=plain(f"{number}: {name}"))
-        ax.set_xticks(positions, [plain(f) for f in chart.features], rotation=20, ha="right", fontsize=9)
-        ax.set_ylabel("centre vs average (standard deviations)")
-        _tidy(ax)
-        ax.legend(title="Segment", fontsize=8, title_fontsize=8, frameon=False, loc="upper left",
-                  bbox_to_anchor=(1.0, 1.0))
-        return png(figure)
-    finally:
-        figure.clear()
+    colours = THEMES[theme]
+    with rc_context(colours.rc()):
+        figure = Figure(figsize=(max(6.0, 1.2 * len(chart.features) + 3.5), 4.2), dpi=DPI, layout="constrained")
+        try:
+            ax = figure.add_subplot()
+            positions = np.arange(len(chart.features))
+            ax.axhline(0, color=colours.guide, linewidth=1, linestyle="--")
+            for number, name in enumerate(chart.names):
+                colour, marker = style(number, theme)
+                ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
+                        label=plain(f"{number}: {name}"))
+            ax.set_xticks(positions, [plain(f) for f in chart.features], rotation=20, ha="right", fontsize=9)
+            ax.set_ylabel("centre vs average (standard deviations)")
+            _tidy(ax)
+            ax.legend(title="Segment", fontsize=8, title_fontsize=8, frameon=False, loc="upper left",
+                      bbox_to_anchor=(1.0, 1.0))
+            return png(figure)
+        finally:
+            figure.clear()
 
 
 def _tidy(ax: Any) -> None:
-    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.grid(True, linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

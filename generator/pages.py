@@ -109,8 +109,9 @@ def author_markdown(value: str | None) -> str | None:
 # --- report ---------------------------------------------------------------------------
 
 
-def report_page(report: Report, env: jinja2.Environment) -> str:
-    """The Markdown of one dataset's report."""
+def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = False) -> str:
+    """The Markdown of one dataset's report; `standalone` for the single-file copy (no tabs,
+    no dark-palette images, no links into the rest of the site)."""
     config, result = report.config, report.result
     art = report.illustrations
     context = {
@@ -134,6 +135,7 @@ def report_page(report: Report, env: jinja2.Environment) -> str:
         "data": _data_section(report),
         "method": _method_section(report),
         "downloads": {"rows": config.publish_rows},
+        "standalone": standalone,
     }
     return env.get_template("report.md.j2").render(context)
 
@@ -149,9 +151,15 @@ def summary(report: Report) -> str:
             f"'{largest[1].name}' with {percent(largest[0].share)} of customers.")
 
 
-def _image(image: Image) -> dict[str, str]:
+def _image(image: Image) -> dict[str, Any]:
     # Inside a raw HTML block Markdown is not parsed: HTML escaping alone is right there.
-    return {"src": attribute(image.src), "alt": attribute(image.alt), "caption": attribute(image.caption)}
+    data = None
+    if image.data:
+        header, *rows = image.data
+        data = {"header": [text(cell) for cell in header], "align": ["---:"] * len(header),
+                "rows": [[text(cell) for cell in row] for row in rows]}
+    return {"src": attribute(image.src), "dark": attribute(image.dark_src), "alt": attribute(image.alt),
+            "caption": attribute(image.caption), "data": data}
 
 
 def _score(value: float | None, digits: int = 2) -> str:

@@ -18,6 +18,9 @@ from generator.build import GeneratedFile, generate
 from generator.errors import UserError
 
 REPORTS_INDEX = "reports/index.md"
+# The offline copy's search runs in an iframe shim; Material would load it from a CDN.
+SHIM = "assets/javascripts/iframe-worker-shim.js"
+SHIM_SOURCE = Path("node_modules") / "iframe-worker" / "shim" / "index.js"
 
 # This module is loaded afresh with every configuration load, so this holds one build's files.
 _generated: list[GeneratedFile] = []
@@ -34,6 +37,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     if clashes:
         raise PluginError(f"{config.docs_dir}/{clashes[0]}: a hand-written file has the path of a "
                           "generated page; rename or remove it")
+    polyfills = config.extra.get("polyfills", [])
+    if any("iframe-worker" in url for url in polyfills):  # the offline plugin wants its shim
+        shim = root / SHIM_SOURCE
+        if not shim.is_file():
+            raise PluginError(f"{SHIM_SOURCE.as_posix()} is missing: the offline copy needs it (run npm ci)")
+        config.extra["polyfills"] = [SHIM if "iframe-worker" in url else url for url in polyfills]
+        files.append(GeneratedFile(SHIM, shim.read_bytes()))
     _generated[:] = files
     if config.nav is not None:
         config.nav = _with_reports(config.nav, [f.path for f in files])

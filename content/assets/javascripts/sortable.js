@@ -1,6 +1,7 @@
 // Sortable tables: a button in every column heading of a content table sorts its rows,
 // numerically when every cell of the column reads as a number ("1,234", "45.0%", "-0.3").
 // Rows whose first cell is empty (a table's "all customers" line) stay at the bottom.
+// A heading without text (a table's row-number column) gets no button.
 (function () {
   "use strict";
 
@@ -33,6 +34,7 @@
       if (!table.tHead || !table.tBodies.length || table.tBodies[0].rows.length < 2) { return; }
       table.setAttribute("data-sortable", "");
       Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
+        if (th.textContent.trim() === "") { return; }
         var button = document.createElement("button");
         button.type = "button";
         button.className = "sort-button";
