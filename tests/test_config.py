@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.config import CONFIG_DIR, DatasetConfig, load_all, load_dataset
+from generator.config import CONFIG_DIR, OPTIONS, DatasetConfig, load_all, load_dataset
 from generator.errors import UserError
 from tests.conftest import MakeProject
 
@@ -388,3 +388,10 @@ def test_yml_and_yaml_with_the_same_id(make_project: MakeProject) -> None:
     assert ": id: 'x' is also configured by " in problem
     assert "x.yml" in problem
     assert "x.yaml" in problem
+
+
+def test_every_config_field_is_a_documented_option() -> None:
+    """The schema is the reference: a field without an Option would be undocumented."""
+    fields = {field.name for field in dataclasses.fields(DatasetConfig)} - {"id", "path"}
+    assert fields == {option.key for option in OPTIONS}
+    assert all(option.doc.strip() for option in OPTIONS)
