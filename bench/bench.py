@@ -58,6 +58,7 @@ QUICK_SMALL_DATASETS = 10
 TARGET_ROWS = 1_000_000  # the size the issue states most targets at
 LARGE_ROWS = 10_000_000  # the size of the memory target of 3 GB
 BASELINE_LIMIT = 1_000_000  # no bare baseline above this many rows
+PROJECT_FROM = 100_000  # the 10M memory is projected only from a step reaching this many rows
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "matplotlib", "mkdocs", "mkdocs-material")
 # Typical yearly spend per category (like the shipped wholesale table) and the blob layout.
 BASE_SPEND = np.array([12_000.0, 5_800.0, 7_900.0, 3_100.0, 2_900.0, 1_500.0, 4_200.0, 900.0])
@@ -443,12 +444,13 @@ def targets(cases: list[Case], steps: list[Step]) -> list[Verdict]:
         for fmt in FORMATS:
             own = [s for s in steps if s.fmt == fmt]
             top = [c for c in cases if own and c.fmt == fmt and c.datasets == 1 and c.rows == own[-1].high]
-            if own and top and top[0].build is not None:
+            if own and top and top[0].build is not None and own[-1].high >= PROJECT_FROM:
                 projected = top[0].build.peak_mb + own[-1].mb_per_million * (LARGE_ROWS - own[-1].high) / 1e6
                 guesses.append(f"{fmt} ~{projected / 1000:.1f} GB")
         verdicts.append(Verdict(f"peak memory of a {LARGE_ROWS:,}-row build < 3 GB",
                                 f"not run (add {LARGE_ROWS} to --sizes); linear projection from the last step: "
-                                f"{', '.join(guesses) or '-'}", "NOT MEASURED"))
+                                f"{', '.join(guesses) or f'- (needs a step up to {PROJECT_FROM:,} rows or more)'}",
+                                "NOT MEASURED"))
     by_fmt = {fmt: [s for s in steps if s.fmt == fmt] for fmt in FORMATS}
     for fmt, own in by_fmt.items():
         if len(own) < 2:
@@ -576,7 +578,7 @@ def versions() -> str:
 
 
 def markdown(cases: list[Case], verdicts: list[Verdict], steps: list[Step], command: str, started: datetime,
-             finished: bool, baseline_threads: int) -> str:
+             finished: bool, baseline_threads: int, load: tuple[float, float, float]) -> str:
     info = machine()
     lines = [
         "# Benchmark results",
@@ -586,6 +588,8 @@ def markdown(cases: list[Case], verdicts: list[Verdict], steps: list[Step], comm
         "",
         f"- Machine: {info['cpu']}, {info['cores']} cores, {info['memory']} RAM; {info['system']}",
         f"- Python {info['python']}; {versions()}",
+        f"- Load average (1 min) at start {load[0]:.2f}, at the end {os.getloadavg()[0]:.2f}: other processes on "
+        "the machine lengthen wall times; CPU seconds are under Details",
         f"- Project commit: {commit()}",
         f"- Every case: {len(FEATURES)} features, `n_clusters: [{K_RANGE[0]}, {K_RANGE[1]}]`, defaults otherwise "
         f"(standard scaling, n_init {N_INIT}, random_state {RANDOM_STATE}); the tutorial is part of every build.",
@@ -683,6 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = ["bench/bench.py", *(argv if argv is not None else sys.argv[1:])]
     command = " ".join(shown)
     started = datetime.now(UTC)
+    load = os.getloadavg()
     cases: list[Case] = []
     output: Path = arguments.output
 
@@ -690,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps = growth(cases)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(markdown(cases, targets(cases, steps), steps, command, started, finished,
-                                    settings.baseline_threads), encoding="utf-8")
+                                    settings.baseline_threads, load), encoding="utf-8")
 
     print(f"sizes {', '.join(f'{n:,}' for n in sizes)}; formats {', '.join(arguments.formats)}; "
           f"{machine()['cores']} cores", flush=True)

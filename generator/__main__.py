@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from generator.build import generate, validate
+from generator.cache import FOLDER, FolderCache
 from generator.errors import UserError
 from generator.starter import propose
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 def _render(root: Path, folder: Path) -> None:
     if folder.is_relative_to(root / "content") or folder.is_relative_to(root / "site_config"):
         raise UserError(f"{folder}: render into a folder of its own, not into content/ or site_config/")
-    files = generate(root)
+    files = generate(root, FolderCache(root / FOLDER), lambda line: print(line, file=sys.stderr))
     for generated in files:
         target = folder / generated.path
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,11 +6,13 @@ hook adds the files to the build, the CLI writes them to a folder.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from generator import __version__
+from generator import __version__, cache
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
 from generator.downloads import assignments_csv, segments_json
@@ -37,14 +39,19 @@ def validate(root: Path) -> list[Table]:
     return [load_table(root, config) for config in load_all(root)]
 
 
-def generate(root: Path) -> list[GeneratedFile]:
-    """Every generated page, image and download of the site, in a stable order."""
+def generate(root: Path, store: cache.FolderCache | None = None,
+             log: Callable[[str], None] = lambda line: None) -> list[GeneratedFile]:
+    """Every generated page, image and download of the site, in a stable order.
+
+    With a `store`, a dataset whose data, configuration and code are unchanged is not
+    analysed again. `log` receives one line per dataset: "cached" or "computed in N s".
+    """
     # Stage 1: every configuration is valid before any data is read.
     configs = load_all(root)
     # Stage 2: every table loads and parses before anything is clustered.
     tables = [load_table(root, config) for config in configs]
-    # Stage 3: segment, name and draw each dataset.
-    reports = [analyse(config, table) for config, table in zip(configs, tables, strict=True)]
+    # Stage 3: segment, name and draw each dataset (or take it from the cache).
+    reports = [_analysed(config, table, store, log) for config, table in zip(configs, tables, strict=True)]
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []
@@ -66,6 +73,21 @@ def generate(root: Path) -> list[GeneratedFile]:
     files.append(GeneratedFile("tutorial/scaling.png", tutorial.comparison))
     files += [GeneratedFile(f"tutorial/clusters-k{t.k}.png", t.image) for t in tutorial.trials]
     return files
+
+
+def _analysed(config: DatasetConfig, table: Table, store: cache.FolderCache | None,
+              log: Callable[[str], None]) -> Report:
+    entry = cache.key(config, table) if store else ""
+    cached = store.load(entry) if store else None
+    if cached is not None:
+        log(f"{config.id}: cached")
+        return cached
+    start = time.perf_counter()
+    report = analyse(config, table)
+    log(f"{config.id}: computed in {time.perf_counter() - start:.1f} s")
+    if store:
+        store.store(entry, report)
+    return report
 
 
 def analyse(config: DatasetConfig, table: Table) -> Report:

@@ -8,6 +8,7 @@ stops the build with the previous site untouched. Problems a site author can fix
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -15,12 +16,15 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from generator.build import GeneratedFile, generate
+from generator.cache import FOLDER, FolderCache
 from generator.errors import UserError
 
 REPORTS_INDEX = "reports/index.md"
 # The offline copy's search runs in an iframe shim; Material would load it from a CDN.
 SHIM = "assets/javascripts/iframe-worker-shim.js"
 SHIM_SOURCE = Path("node_modules") / "iframe-worker" / "shim" / "index.js"
+
+log = logging.getLogger("mkdocs.hooks.segments")
 
 # This module is loaded afresh with every configuration load, so this holds one build's files.
 _generated: list[GeneratedFile] = []
@@ -29,7 +33,7 @@ _generated: list[GeneratedFile] = []
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).resolve().parent
     try:
-        files = generate(root)
+        files = generate(root, FolderCache(root / FOLDER), log.info)
     except UserError as error:
         raise PluginError(str(error)) from None
     docs = Path(config.docs_dir)

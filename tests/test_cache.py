@@ -1,0 +1,60 @@
+"""The analysis cache: reused when nothing it depends on changed, recomputed otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.build import generate
+from generator.cache import FOLDER, FolderCache
+from tests.conftest import TINY, MakeProject
+
+
+def build(root: Path) -> tuple[dict[str, bytes], list[str]]:
+    lines: list[str] = []
+    files = generate(root, FolderCache(root / FOLDER), lines.append)
+    return {f.path: f.content for f in files}, lines
+
+
+def test_an_unchanged_dataset_comes_from_the_cache_with_the_same_bytes(make_project: MakeProject) -> None:
+    root = make_project()
+    first, lines = build(root)
+    assert len(lines) == 1
+    assert lines[0].startswith("tiny: computed in ")
+    again, lines = build(root)
+    assert lines == ["tiny: cached"]
+    assert again == first
+    assert len(list((root / FOLDER).glob("tiny.*.pickle"))) == 1
+
+
+def test_changed_data_or_settings_are_computed_again(make_project: MakeProject) -> None:
+    root = make_project()
+    build(root)
+    config = root / "site_config" / "datasets" / "tiny.yml"
+    config.write_text(TINY.replace("y: [1, 1, 2, 10, 11, 10]", "y: [1, 1, 2, 10, 11, 11]"))
+    assert build(root)[1][0].startswith("tiny: computed")
+    config.write_text(config.read_text() + "random_state: 7\n")
+    assert build(root)[1][0].startswith("tiny: computed")
+    assert len(list((root / FOLDER).glob("tiny.*.pickle"))) == 1, "older entries of a dataset are removed"
+
+
+def test_editing_a_template_refits_nothing(make_project: MakeProject) -> None:
+    root = make_project()
+    first, _ = build(root)
+    template = root / "templates" / "report.md.j2"
+    template.write_text(template.read_text().replace("## The segments", "## The segments we found"))
+    again, lines = build(root)
+    assert lines == ["tiny: cached"]
+    assert b"## The segments we found" in again["reports/tiny/index.md"]
+    assert again["reports/tiny/segments.png"] == first["reports/tiny/segments.png"]
+
+
+def test_a_damaged_entry_is_ignored_and_replaced(make_project: MakeProject) -> None:
+    root = make_project()
+    first, _ = build(root)
+    (entry,) = (root / FOLDER).glob("tiny.*.pickle")
+    entry.write_bytes(b"not a pickle")
+    again, lines = build(root)
+    assert lines[0].startswith("tiny: computed")
+    assert again == first
+    assert entry.read_bytes() != b"not a pickle"
+    assert build(root)[1] == ["tiny: cached"]
