@@ -62,9 +62,8 @@ class FolderCache:
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(report, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, self.folder / f"{entry}.pickle")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        finally:
+            Path(temporary).unlink(missing_ok=True)  # gone already once renamed into place
 
 
 def _code_digest() -> str:
