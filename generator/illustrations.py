@@ -29,6 +29,7 @@ from generator.profiles import Profile
 from generator.recommendation import STABLE_ARI
 
 SMALL_MAP = (5.6, 3.8)
+MAP_SAMPLE = 5_000  # segment maps of more customers draw a sample, each segment in proportion
 
 
 @dataclass(frozen=True)
@@ -94,24 +95,47 @@ def map_alt(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str
     return " ".join(parts)
 
 
+def drawn_rows(labels: np.ndarray, seed: int) -> np.ndarray:
+    """The rows a segment map draws: all of them, or above MAP_SAMPLE a seeded sample that keeps
+    every segment's share (and at least one customer of each), so the picture stays light."""
+    if len(labels) <= MAP_SAMPLE:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for segment in range(int(labels.max()) + 1):
+        members = np.flatnonzero(labels == segment)
+        count = max(1, round(MAP_SAMPLE * len(members) / len(labels)))
+        chosen.append(rng.choice(members, size=min(count, len(members)), replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def _sample_note(rows: np.ndarray, total: int) -> str:
+    if len(rows) == total:
+        return ""
+    return f" Drawn: a random {len(rows):,} of the {total:,} customers, each segment in proportion."
+
+
 def _maps(config: DatasetConfig, table: Table, result: Segmentation, named: tuple[Profile, ...]) -> tuple[Image, ...]:
     x_name, y_name = config.plot_features
     x_label, y_label = config.label(x_name), config.label(y_name)
     centres = [(s.center[x_name], s.center[y_name]) for s in result.segments]
     names = [p.name for p in named]
-    chart = Scatter(x=table.features[x_name].to_numpy(), y=table.features[y_name].to_numpy(),
-                    labels=result.labels, centers=np.array(centres), names=names, xlabel=x_label, ylabel=y_label)
+    rows = drawn_rows(result.labels, config.random_state)
+    note = _sample_note(rows, len(result.labels))
+    chart = Scatter(x=table.features[x_name].to_numpy()[rows], y=table.features[y_name].to_numpy()[rows],
+                    labels=result.labels[rows], centers=np.array(centres), names=names, xlabel=x_label,
+                    ylabel=y_label)
     drawn = _both(lambda theme: scatter(chart, theme=theme))
     maps = [Image("segments.png",
                   map_alt(result, named, (x_label, y_label), centres,
                           f"Scatterplot of {y_label} (vertical) against {x_label} (horizontal)"),
                   f"Customers by {x_label} and {y_label}, coloured by segment; circled numbers mark "
-                  "segment centres.", *drawn,
+                  f"segment centres.{note}", *drawn,
                   data=_centre_rows(result, named, (x_label, y_label), centres))]
     if result.projection is not None:
         pca = result.projection
         axes = (f"PC1 ({pca.explained[0]:.0%} of variance)", f"PC2 ({pca.explained[1]:.0%} of variance)")
-        pca_chart = Scatter(x=pca.points[:, 0], y=pca.points[:, 1], labels=result.labels,
+        pca_chart = Scatter(x=pca.points[rows, 0], y=pca.points[rows, 1], labels=result.labels[rows],
                             centers=pca.centers, names=names, xlabel=axes[0], ylabel=axes[1])
         drawn = _both(lambda theme: scatter(pca_chart, theme=theme))
         lead = (f"Map of all {len(config.features)} features reduced to two principal components, "
@@ -119,7 +143,7 @@ def _maps(config: DatasetConfig, table: Table, result: Segmentation, named: tupl
         alt = map_alt(result, named, ("PC1", "PC2"), [(c[0], c[1]) for c in pca.centers], lead)
         maps.append(Image("pca.png", alt,
                           f"All {len(config.features)} features on one map (PCA of the scaled features): "
-                          f"PC1 explains {pca.explained[0]:.0%} of the variance, PC2 {pca.explained[1]:.0%}.",
+                          f"PC1 explains {pca.explained[0]:.0%} of the variance, PC2 {pca.explained[1]:.0%}.{note}",
                           *drawn, data=_centre_rows(result, named, ("PC1", "PC2"),
                                                     [(c[0], c[1]) for c in pca.centers])))
     return tuple(maps)
@@ -163,15 +187,17 @@ def _candidate_map(config: DatasetConfig, table: Table, result: Segmentation, k:
     sizes = np.bincount(labels, minlength=k)
     centres = [(float(x[labels == s].mean()), float(y[labels == s].mean())) for s in range(k)]
     names = [plural(int(n), "customer") for n in sizes]
-    chart = Scatter(x=x, y=y, labels=labels, centers=np.array(centres), names=names,
+    rows = drawn_rows(labels, config.random_state)
+    chart = Scatter(x=x[rows], y=y[rows], labels=labels[rows], centers=np.array(centres), names=names,
                     xlabel=config.label(x_name), ylabel=config.label(y_name))
     drawn = _both(lambda theme: scatter(chart, size=SMALL_MAP, theme=theme))
     parts = [f"Segment map for k = {k}: {config.label(y_name)} against {config.label(x_name)}."]
     parts += [f"Segment {s}: {names[s]}, centre at {config.label(x_name)} {number(cx)}, "
               f"{config.label(y_name)} {number(cy)}." for s, (cx, cy) in enumerate(centres)]
-    rows = tuple((str(s), f"{sizes[s]:,}", number(cx), number(cy)) for s, (cx, cy) in enumerate(centres))
     header = ("Segment", "Customers", config.label(x_name), config.label(y_name))
-    return Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.", *drawn, data=(header, *rows))
+    table_rows = tuple((str(s), f"{sizes[s]:,}", number(cx), number(cy)) for s, (cx, cy) in enumerate(centres))
+    return Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.{_sample_note(rows, len(labels))}",
+                 *drawn, data=(header, *table_rows))
 
 
 def _distributions(config: DatasetConfig, table: Table, result: Segmentation) -> Image:

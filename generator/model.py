@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from sklearn import config_context
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
@@ -27,6 +28,7 @@ from generator.recommendation import Candidate, band, knee, recommend, structure
 __all__ = ["Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "segment"]
 
 SILHOUETTE_SAMPLE = 10_000  # above this many rows the silhouette is computed on a random sample
+WORKING_MEMORY_MB = 64  # the distance blocks of the silhouette; scikit-learn's default is 1 GB
 STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
 STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
 REFERENCE_RUNS = 3  # structureless reference data sets per k, for the rule and the structure verdict
@@ -217,11 +219,13 @@ def _silhouette(scaled: np.ndarray, labels: np.ndarray, seed: int) -> float | No
     if not 2 <= len(found) <= len(scaled) - 1:
         return None
     if len(scaled) <= SILHOUETTE_SAMPLE:
-        return float(silhouette_score(scaled, labels))
+        with config_context(working_memory=WORKING_MEMORY_MB):
+            return float(silhouette_score(scaled, labels))
     chosen = np.random.default_rng(seed).choice(len(scaled), SILHOUETTE_SAMPLE, replace=False)
     absent = np.setdiff1d(found, labels[chosen])
     chosen = np.concatenate([chosen, [np.flatnonzero(labels == s)[0] for s in absent]]).astype(int)
-    return float(silhouette_score(scaled[chosen], labels[chosen]))
+    with config_context(working_memory=WORKING_MEMORY_MB):
+        return float(silhouette_score(scaled[chosen], labels[chosen]))
 
 
 def _stability(points: np.ndarray, reference: np.ndarray, k: int,

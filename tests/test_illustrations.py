@@ -201,3 +201,15 @@ def test_two_runs_draw_identical_images_and_alt_texts(case: str, request: pytest
         (i.src, i.alt, i.caption) for i in second.illustrations.images()]
     for a, b in zip(first.illustrations.images(), second.illustrations.images(), strict=True):
         assert a.content == b.content, a.src
+
+
+def test_large_maps_draw_a_proportional_sample_that_keeps_every_segment() -> None:
+    from generator.illustrations import MAP_SAMPLE, drawn_rows
+
+    labels = np.repeat([0, 1, 2], [15_000, 4_990, 10])
+    rows = drawn_rows(labels, 42)
+    counts = np.bincount(labels[rows])
+    assert abs(len(rows) - MAP_SAMPLE) <= 3
+    assert counts.tolist() == [3750, 1248, 2]  # 75%, 25% and the small segment still present
+    assert np.array_equal(rows, drawn_rows(labels, 42))
+    assert np.array_equal(drawn_rows(labels[:100], 42), np.arange(100))
