@@ -6,10 +6,13 @@ hook adds the files to the build, the CLI writes them to a folder.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata
+from multiprocessing import get_context
 from pathlib import Path
 
 from generator import __version__, cache
@@ -50,8 +53,8 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     configs = load_all(root)
     # Stage 2: every table loads and parses before anything is clustered.
     tables = [load_table(root, config) for config in configs]
-    # Stage 3: segment, name and draw each dataset (or take it from the cache).
-    reports = [_analysed(config, table, store, log) for config, table in zip(configs, tables, strict=True)]
+    # Stage 3: segment, name and draw each dataset (or take it from the cache), in parallel.
+    reports = _analyse_all(list(zip(configs, tables, strict=True)), store, log)
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []
@@ -75,19 +78,45 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     return files
 
 
-def _analysed(config: DatasetConfig, table: Table, store: cache.FolderCache | None,
-              log: Callable[[str], None]) -> Report:
-    entry = cache.key(config, table) if store else ""
-    cached = store.load(entry) if store else None
-    if cached is not None:
-        log(f"{config.id}: cached")
-        return cached
+def _analyse_all(datasets: list[tuple[DatasetConfig, Table]], store: cache.FolderCache | None,
+                 log: Callable[[str], None]) -> list[Report]:
+    """Each dataset's report, from the cache or computed; several at once across the cores.
+
+    Every fit runs on one thread, so processes are the way to use more cores, and the results
+    are the same bytes whichever process computes them.
+    """
+    reports: dict[int, Report] = {}
+    todo: list[tuple[int, str]] = []
+    for index, (config, table) in enumerate(datasets):
+        entry = cache.key(config, table) if store else ""
+        cached = store.load(entry) if store else None
+        if cached is not None:
+            log(f"{config.id}: cached")
+            reports[index] = cached
+        else:
+            todo.append((index, entry))
+
+    def done(index: int, entry: str, report: Report, seconds: float) -> None:
+        log(f"{report.config.id}: computed in {seconds:.1f} s")
+        if store:
+            store.store(entry, report)
+        reports[index] = report
+
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_timed, *datasets[index]): (index, entry) for index, entry in todo}
+            for future in as_completed(futures):
+                done(*futures[future], *future.result())
+    else:
+        for index, entry in todo:
+            done(index, entry, *_timed(*datasets[index]))
+    return [reports[index] for index in range(len(datasets))]
+
+
+def _timed(config: DatasetConfig, table: Table) -> tuple[Report, float]:
     start = time.perf_counter()
-    report = analyse(config, table)
-    log(f"{config.id}: computed in {time.perf_counter() - start:.1f} s")
-    if store:
-        store.store(entry, report)
-    return report
+    return analyse(config, table), time.perf_counter() - start
 
 
 def analyse(config: DatasetConfig, table: Table) -> Report:
