@@ -26,7 +26,7 @@ validate: $(STAMP)
 	$(BIN)/python -m generator validate
 
 test: $(STAMP) browser
-	$(BIN)/ruff check generator hooks tests
+	$(BIN)/ruff check generator hooks tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadfile
 

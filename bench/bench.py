@@ -20,6 +20,7 @@ Run: .venv/bin/python bench/bench.py [--quick] [--sizes 10000 100000 1000000]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import math
@@ -58,6 +59,7 @@ QUICK_SMALL_DATASETS = 10
 TARGET_ROWS = 1_000_000  # the size the issue states most targets at
 LARGE_ROWS = 10_000_000  # the size of the memory target of 3 GB
 BASELINE_LIMIT = 1_000_000  # no bare baseline above this many rows
+LINEAR_EXPONENT = 1.1  # growth exponent up to which the cost counts as linear in n
 PROJECT_FROM = 100_000  # the 10M memory is projected only from a step reaching this many rows
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "matplotlib", "mkdocs", "mkdocs-material")
 # Typical yearly spend per category (like the shipped wholesale table) and the blob layout.
@@ -77,11 +79,17 @@ class Run:
     """One child process: wall time, its own peak resident memory and CPU time, how it ended."""
 
     seconds: float
-    peak_mb: float
-    cpu_seconds: float
+    process_peak_mb: float  # the largest peak of any one process (ru_maxrss of wait4)
+    tree_peak_mb: float  # the largest sampled sum over the process and its workers (every 0.1 s)
+    cpu_seconds: float  # user + system, the process and every worker it waited for
     returncode: int
     stdout: str
     problem: str = ""  # why it failed: killed by the watchdog, or the last lines of stderr
+
+    @property
+    def peak_mb(self) -> float:
+        """Peak memory: of the one process, or of all its processes together when it runs workers."""
+        return max(self.process_peak_mb, self.tree_peak_mb)
 
     @property
     def ok(self) -> bool:
@@ -106,6 +114,7 @@ class Case:
     sweep_seconds: float | None = None  # the baseline's fits alone, without loading and scaling
     page_bytes: int | None = None  # site/reports/<id>/ without assignments.csv (the largest report)
     report_html_bytes: int | None = None
+    code: str = ""  # fingerprint of the generator, hooks, templates and mkdocs.yml when the case ran
     notes: list[str] = field(default_factory=list)
 
 
@@ -120,6 +129,21 @@ def _resident_bytes(pid: int) -> int:
     return 0
 
 
+def _session_resident_bytes(session: int) -> int:
+    """Resident bytes of every process in a session: a build and the workers it starts."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 3 and fields[3] == str(session):
+            total += _resident_bytes(int(entry.name))
+    return total
+
+
 def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float, max_rss_gb: float) -> Run:
     """Run a command in a fresh process; measure it with wait4 (its own rusage, not the sum of all
     children); kill it when it outlives `timeout` seconds or outgrows `max_rss_gb`."""
@@ -129,16 +153,19 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: f
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err,  # noqa: S603
                                    start_new_session=True)
         problem = ""
+        tree_peak = 0
         try:
             while True:
                 pid, status, usage = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     break
                 elapsed = time.perf_counter() - start
+                resident = _session_resident_bytes(process.pid)  # start_new_session: its session id is its pid
+                tree_peak = max(tree_peak, resident)
                 if not problem and elapsed > timeout:
                     problem = f"killed after {timeout:.0f} s (--timeout)"
                     os.killpg(process.pid, signal.SIGKILL)
-                elif not problem and _resident_bytes(process.pid) > max_rss_gb * 1e9:
+                elif not problem and resident > max_rss_gb * 1e9:
                     problem = f"killed above {max_rss_gb:g} GB resident (--max-rss-gb)"
                     os.killpg(process.pid, signal.SIGKILL)
                 time.sleep(0.02 if elapsed < 2 else 0.1)
@@ -158,8 +185,9 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: f
     if process.returncode != 0 and not problem:
         lines = [line for line in stderr.splitlines() if line.strip()]
         problem = f"exit {process.returncode}: " + " | ".join(lines[-3:])
-    return Run(seconds=seconds, peak_mb=usage.ru_maxrss * 1024 / MB, cpu_seconds=usage.ru_utime + usage.ru_stime,
-               returncode=process.returncode, stdout=stdout, problem=problem)
+    return Run(seconds=seconds, process_peak_mb=usage.ru_maxrss * 1024 / MB, tree_peak_mb=tree_peak / MB,
+               cpu_seconds=usage.ru_utime + usage.ru_stime, returncode=process.returncode, stdout=stdout,
+               problem=problem)
 
 
 def build_env() -> dict[str, str]:
@@ -256,7 +284,25 @@ def mkdocs_build(project: Path, settings: Settings) -> Run:
     return run_child(command, project, build_env(), settings.timeout, settings.max_rss_gb)
 
 
+def code_fingerprint() -> str:
+    """A digest of the code a build runs (the generator is the working tree, installed editable)."""
+    digest = hashlib.sha256()
+    files = [*ROOT.glob("generator/*.py"), *ROOT.glob("hooks/*.py"), *ROOT.glob("templates/*"), ROOT / "mkdocs.yml"]
+    for path in sorted(files):
+        with suppress(OSError):
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def measure_builds(case: Case, project: Path, settings: Settings) -> None:
+    try:
+        measure_each_build(case, project, settings)
+    finally:
+        if code_fingerprint() != case.code:
+            case.notes.append(f"the generator changed while this case ran (now {code_fingerprint()})")
+
+
+def measure_each_build(case: Case, project: Path, settings: Settings) -> None:
     case.build = mkdocs_build(project, settings)
     if not case.build.ok:
         case.notes.append(f"build failed: {case.build.problem}")
@@ -268,7 +314,7 @@ def measure_builds(case: Case, project: Path, settings: Settings) -> None:
 
 
 def single_case(rows: int, fmt: str, table: Path, work: Path, settings: Settings) -> Case:
-    case = Case(name=f"{rows:,} rows, {fmt}", rows=rows, features=len(FEATURES), fmt=fmt)
+    case = Case(name=f"{rows:,} rows, {fmt}", rows=rows, features=len(FEATURES), fmt=fmt, code=code_fingerprint())
     project = new_project(work / f"project-{rows}-{fmt}")
     add_dataset(project, DATASET_ID, table, f"Synthetic customers ({rows:,} rows, {fmt})")
     try:
@@ -319,6 +365,7 @@ def many_small_case(count: int, rows: int, work: Path, settings: Settings) -> Ca
             paths = write_table(customers(rows, seed=1_000 + number), tables, f"small-{number:02d}")
             fmt = FORMATS[number % len(FORMATS)]
             add_dataset(project, f"small-{number:02d}", paths[fmt], f"Small synthetic table {number} ({fmt})")
+        case.code = code_fingerprint()
         measure_builds(case, project, settings)
         if case.build is not None and case.build.ok:
             weights = [report_weight(project / "site", f"small-{n:02d}") for n in range(count)]
@@ -453,18 +500,16 @@ def targets(cases: list[Case], steps: list[Step]) -> list[Verdict]:
                                 "NOT MEASURED"))
     by_fmt = {fmt: [s for s in steps if s.fmt == fmt] for fmt in FORMATS}
     for fmt, own in by_fmt.items():
-        if len(own) < 2:
-            verdicts.append(Verdict(f"{fmt}: growth with n is linear", "needs three sizes", "NOT MEASURED"))
+        if not own:
+            verdicts.append(Verdict(f"{fmt}: growth with n is at most linear", "needs two sizes", "NOT MEASURED"))
             continue
-        before, last = own[-2], own[-1]
-        time_ratio = last.seconds_per_million / before.seconds_per_million if before.seconds_per_million > 0 else None
-        memory_ratio = last.mb_per_million / before.mb_per_million if before.mb_per_million > 0 else None
-        shown = (f"marginal cost of the last step / the step before: time "
-                 f"{'-' if time_ratio is None else f'{time_ratio:.2f}'}, memory "
-                 f"{'-' if memory_ratio is None else f'{memory_ratio:.2f}'} (1.00 is linear; see growth table)")
-        linear = all(r is None or r <= 1.25 for r in (time_ratio, memory_ratio))
-        verdicts.append(Verdict(f"{fmt}: growth with n is linear (marginal cost per row grows <= 25%)",
-                                shown, _judge(linear)))
+        last = own[-1]
+        shown = (f"exponents from {last.low:,} to {last.high:,} rows: time {last.time_exponent:.2f}, memory "
+                 f"{last.memory_exponent:.2f}; per extra 1M rows +{last.seconds_per_million:,.1f} s, "
+                 f"+{last.mb_per_million:,.0f} MB")
+        linear = last.time_exponent <= LINEAR_EXPONENT and last.memory_exponent <= LINEAR_EXPONENT
+        verdicts.append(Verdict(f"{fmt}: growth with n is at most linear (exponent of the last step <= "
+                                f"{LINEAR_EXPONENT})", shown, _judge(linear)))
     weighed = [c for c in cases if c.page_bytes is not None]
     if weighed:
         heaviest = max(weighed, key=lambda c: c.page_bytes or 0)
@@ -577,23 +622,37 @@ def versions() -> str:
     return ", ".join(found)
 
 
-def markdown(cases: list[Case], verdicts: list[Verdict], steps: list[Step], command: str, started: datetime,
-             finished: bool, baseline_threads: int, load: tuple[float, float, float]) -> str:
+@dataclass(frozen=True)
+class Header:
+    """What a run was: its command, when, on which code, and how busy the machine was."""
+
+    command: str
+    started: datetime
+    load: float  # 1-minute load average at the start
+    commit: str
+    baseline_threads: int
+
+
+def markdown(cases: list[Case], verdicts: list[Verdict], steps: list[Step], header: Header, finished: bool) -> str:
     info = machine()
+    codes = sorted({c.code for c in cases if c.code})
+    changed = ("; **the generator changed during the run**: the cases ran on code "
+               f"{', '.join(codes)} (see Details)" if len(codes) > 1 else "")
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `{command}` on {started:%Y-%m-%d %H:%M} UTC"
+        f"Written by `{header.command}`, started {header.started:%Y-%m-%d %H:%M} UTC"
         + ("" if finished else " (**incomplete**: the run was still going or stopped early)") + ".",
         "",
         f"- Machine: {info['cpu']}, {info['cores']} cores, {info['memory']} RAM; {info['system']}",
         f"- Python {info['python']}; {versions()}",
-        f"- Load average (1 min) at start {load[0]:.2f}, at the end {os.getloadavg()[0]:.2f}: other processes on "
-        "the machine lengthen wall times; CPU seconds are under Details",
-        f"- Project commit: {commit()}",
+        f"- Load average (1 min) at the start {header.load:.2f}, at the end {os.getloadavg()[0]:.2f}: other "
+        "processes on the machine lengthen wall times; CPU seconds are under Details",
+        f"- Project commit at the start: {header.commit}; code fingerprint {', '.join(codes) or '-'}{changed}",
         f"- Every case: {len(FEATURES)} features, `n_clusters: [{K_RANGE[0]}, {K_RANGE[1]}]`, defaults otherwise "
         f"(standard scaling, n_init {N_INIT}, random_state {RANDOM_STATE}); the tutorial is part of every build.",
-        f"- Baseline threads: {baseline_threads or 'library default (all cores)'}; the build fits on one thread.",
+        f"- Baseline threads: {header.baseline_threads or 'library default (all cores)'}; the build fits on one "
+        "thread per dataset.",
         "- Column meanings: see [README.md](README.md). MB = 10^6 bytes, KB = 10^3 bytes.",
         "",
         "## Cases",
@@ -622,13 +681,16 @@ def markdown(cases: list[Case], verdicts: list[Verdict], steps: list[Step], comm
     for case in cases:
         parts = []
         if case.build is not None:
-            parts.append(f"build CPU {case.build.cpu_seconds:.1f} s")
+            parts.append(f"build CPU {case.build.cpu_seconds:.1f} s; peak of the largest process "
+                         f"{case.build.process_peak_mb:,.0f} MB, of all its processes together "
+                         f"{case.build.tree_peak_mb:,.0f} MB (sampled)")
         if case.rebuild is not None:
             parts.append(f"rebuild peak {case.rebuild.peak_mb:,.0f} MB")
         if case.sweep_seconds is not None and case.baseline is not None:
             parts.append(f"baseline: fits alone {case.sweep_seconds:.1f} s of {case.baseline.seconds:.1f} s")
         if case.worst_inertia_diff is not None:
             parts.append(f"largest inertia difference over all k {case.worst_inertia_diff:+.3f} %")
+        parts.append(f"code {case.code}")
         parts += case.notes
         lines.append(f"- {case.name}: " + "; ".join(parts))
     return "\n".join(lines) + "\n"
@@ -685,17 +747,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         baseline=not arguments.no_baseline, baseline_threads=arguments.baseline_threads,
                         rebuild=not arguments.no_rebuild)
     shown = ["bench/bench.py", *(argv if argv is not None else sys.argv[1:])]
-    command = " ".join(shown)
-    started = datetime.now(UTC)
-    load = os.getloadavg()
+    header = Header(command=" ".join(shown), started=datetime.now(UTC), load=os.getloadavg()[0], commit=commit(),
+                    baseline_threads=settings.baseline_threads)
     cases: list[Case] = []
     output: Path = arguments.output
 
     def record(finished: bool) -> None:
         steps = growth(cases)
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(markdown(cases, targets(cases, steps), steps, command, started, finished,
-                                    settings.baseline_threads, load), encoding="utf-8")
+        output.write_text(markdown(cases, targets(cases, steps), steps, header, finished), encoding="utf-8")
 
     print(f"sizes {', '.join(f'{n:,}' for n in sizes)}; formats {', '.join(arguments.formats)}; "
           f"{machine()['cores']} cores", flush=True)
