@@ -59,6 +59,8 @@ QUICK_SMALL_DATASETS = 10
 TARGET_ROWS = 1_000_000  # the size the issue states most targets at
 LARGE_ROWS = 10_000_000  # the size of the memory target of 3 GB
 BASELINE_LIMIT = 1_000_000  # no bare baseline above this many rows
+PARALLEL_USE = 1.5  # CPU time / wall time from which a build on more than one core counts as parallel
+BUSY_CORES = 0.5  # other processes keeping this many cores busy make a failed parallel check inconclusive
 LINEAR_EXPONENT = 1.1  # growth exponent up to which the cost counts as linear in n
 PROJECT_FROM = 100_000  # the 10M memory is projected only from a step reaching this many rows
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "matplotlib", "mkdocs", "mkdocs-material")
@@ -85,6 +87,8 @@ class Run:
     returncode: int
     stdout: str
     problem: str = ""  # why it failed: killed by the watchdog, or the last lines of stderr
+    processes: int = 1  # the most processes of its session seen at once (sampled)
+    others_cores: float = 0.0  # cores that other processes on the machine kept busy meanwhile, on average
 
     @property
     def peak_mb(self) -> float:
@@ -129,9 +133,19 @@ def _resident_bytes(pid: int) -> int:
     return 0
 
 
-def _session_resident_bytes(session: int) -> int:
-    """Resident bytes of every process in a session: a build and the workers it starts."""
-    total = 0
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all cores, from /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
+    except (OSError, IndexError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _session_resident_bytes(session: int) -> tuple[int, int]:
+    """Resident bytes and number of the processes in a session: a build and the workers it starts."""
+    total = count = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -141,27 +155,29 @@ def _session_resident_bytes(session: int) -> int:
             continue
         if len(fields) > 3 and fields[3] == str(session):
             total += _resident_bytes(int(entry.name))
-    return total
+            count += 1
+    return total, count
 
 
 def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float, max_rss_gb: float) -> Run:
     """Run a command in a fresh process; measure it with wait4 (its own rusage, not the sum of all
     children); kill it when it outlives `timeout` seconds or outgrows `max_rss_gb`."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        busy, own = _busy_seconds(), time.process_time()
         start = time.perf_counter()
         # The commands are this script's own: the venv's Python running mkdocs or this file.
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err,  # noqa: S603
                                    start_new_session=True)
         problem = ""
-        tree_peak = 0
+        tree_peak = most = 0
         try:
             while True:
                 pid, status, usage = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     break
                 elapsed = time.perf_counter() - start
-                resident = _session_resident_bytes(process.pid)  # start_new_session: its session id is its pid
-                tree_peak = max(tree_peak, resident)
+                resident, count = _session_resident_bytes(process.pid)  # its session id is its pid
+                tree_peak, most = max(tree_peak, resident), max(most, count)
                 if not problem and elapsed > timeout:
                     problem = f"killed after {timeout:.0f} s (--timeout)"
                     os.killpg(process.pid, signal.SIGKILL)
@@ -177,6 +193,8 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: f
             process.returncode = -9
             raise
         seconds = time.perf_counter() - start
+        cpu = usage.ru_utime + usage.ru_stime
+        others = _busy_seconds() - busy - cpu - (time.process_time() - own)  # neither the child nor this script
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -186,8 +204,8 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: f
         lines = [line for line in stderr.splitlines() if line.strip()]
         problem = f"exit {process.returncode}: " + " | ".join(lines[-3:])
     return Run(seconds=seconds, process_peak_mb=usage.ru_maxrss * 1024 / MB, tree_peak_mb=tree_peak / MB,
-               cpu_seconds=usage.ru_utime + usage.ru_stime, returncode=process.returncode, stdout=stdout,
-               problem=problem)
+               cpu_seconds=cpu, returncode=process.returncode, stdout=stdout, problem=problem,
+               processes=max(most, 1), others_cores=max(others, 0.0) / seconds if seconds > 0 else 0.0)
 
 
 def build_env() -> dict[str, str]:
@@ -402,7 +420,7 @@ def baseline_worker(table: Path) -> None:
 class Verdict:
     target: str
     measured: str
-    verdict: str  # PASS, FAIL or NOT MEASURED
+    verdict: str  # PASS, FAIL, INCONCLUSIVE or NOT MEASURED
 
 
 def _judge(passed: bool | None) -> str:
@@ -462,6 +480,10 @@ def targets(cases: list[Case], steps: list[Step]) -> list[Verdict]:
         build = case.build if case else None
         ratio = _ratio(build.seconds if build else None, case.baseline.seconds
                        if case and case.baseline and case.baseline.ok else None)
+        runs = [r for r in (build, case.baseline if case else None) if r is not None]
+        busy = max((r.others_cores for r in runs), default=0.0)
+        if busy >= BUSY_CORES:
+            note += f"; other processes kept up to {busy:.2f} cores busy during these runs"
         verdicts.append(Verdict(f"{fmt}: full build <= 0.5 x bare KMeans sweep ({TARGET_ROWS:,} rows)",
                                 (f"{ratio:.2f} x" if ratio is not None else "no baseline") + note,
                                 _judge(None if ratio is None else ratio <= 0.5)))
@@ -526,9 +548,15 @@ def targets(cases: list[Case], steps: list[Step]) -> list[Verdict]:
         assert build is not None
         cores = len(os.sched_getaffinity(0))
         use = build.cpu_seconds / build.seconds
-        verdicts.append(Verdict(f"{many[0].datasets} small datasets built in parallel",
-                                f"CPU time / wall time = {use:.2f} on {cores} cores ({build.seconds:.1f} s); "
-                                "parallel means well above 1", _judge(use >= 1.5 if cores > 1 else None)))
+        busy = build.others_cores >= BUSY_CORES
+        verdict = _judge(use >= PARALLEL_USE if cores > 1 else None)
+        if verdict == "FAIL" and busy:
+            verdict = "INCONCLUSIVE"  # other processes held the cores it would have used
+        verdicts.append(Verdict(f"{many[0].datasets} small datasets built in parallel (CPU time / wall time >= "
+                                f"{PARALLEL_USE})",
+                                f"CPU time / wall time = {use:.2f} on {cores} cores ({build.seconds:.1f} s), up to "
+                                f"{build.processes} processes at once; other processes kept "
+                                f"{build.others_cores:.2f} cores busy meanwhile", verdict))
     return verdicts
 
 
@@ -681,8 +709,9 @@ def markdown(cases: list[Case], verdicts: list[Verdict], steps: list[Step], head
     for case in cases:
         parts = []
         if case.build is not None:
-            parts.append(f"build CPU {case.build.cpu_seconds:.1f} s; peak of the largest process "
-                         f"{case.build.process_peak_mb:,.0f} MB, of all its processes together "
+            parts.append(f"build CPU {case.build.cpu_seconds:.1f} s, up to {case.build.processes} process(es) at "
+                         f"once, other processes kept {case.build.others_cores:.2f} cores busy meanwhile; peak of "
+                         f"the largest process {case.build.process_peak_mb:,.0f} MB, of all its processes together "
                          f"{case.build.tree_peak_mb:,.0f} MB (sampled)")
         if case.rebuild is not None:
             parts.append(f"rebuild peak {case.rebuild.peak_mb:,.0f} MB")
