@@ -22,8 +22,7 @@ from generator import recommendation
 from generator.config import OPTIONS, DatasetConfig
 from generator.data import Table
 from generator.formats import column, number, percent, plural
-from generator.illustrations import Illustrations
-from generator.illustrations import Image as Image
+from generator.illustrations import Illustrations, Image
 from generator.model import SILHOUETTE_SAMPLE, STABILITY_RUNS, STABILITY_SAMPLE, Segmentation
 from generator.profiles import Profile
 from generator.tutorial import Tutorial
