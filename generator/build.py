@@ -26,8 +26,6 @@ from generator.profiles import profile
 from generator.standalone import standalone_report
 from generator.tutorial import run_tutorial
 
-LIBRARIES = ("scikit-learn", "pandas", "numpy", "matplotlib")
-
 
 @dataclass(frozen=True)
 class GeneratedFile:
@@ -123,5 +121,5 @@ def analyse(config: DatasetConfig, table: Table) -> Report:
     """One dataset's segments, profiles and charts."""
     result = segment(table, config)
     named = profile(result, config)
-    versions = {"generator": __version__} | {name: metadata.version(name) for name in LIBRARIES}
+    versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
     return Report(config, table, result, named, illustrate(config, table, result, named), versions)

@@ -21,7 +21,7 @@ from generator.config import DatasetConfig
 from generator.data import Table
 from generator.pages import Report
 
-LIBRARIES = ("scikit-learn", "numpy", "pandas", "matplotlib", "scipy")
+LIBRARIES = ("scikit-learn", "numpy", "pandas", "matplotlib", "scipy")  # results depend on these; reports name them
 FOLDER = Path(".cache") / "segments"  # under the project root; git-ignored
 
 

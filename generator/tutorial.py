@@ -99,8 +99,6 @@ print(f"inertia: {{kmeans.inertia_:,.0f}}")
 plot_clusters(df, kmeans)
 '''
 
-TRY_K_CENTRES = CENTRES
-
 
 @dataclass(frozen=True)
 class Step:
@@ -154,7 +152,7 @@ def run_tutorial() -> Tutorial:
     trials = []
     for k in TRIED_K:
         step = _run(TRY_K.format(k=k), namespace)
-        trials.append(Trial(k, step, _image(step), _run(TRY_K_CENTRES, namespace),
+        trials.append(Trial(k, step, _image(step), _run(CENTRES, namespace),
                             float(namespace["kmeans"].inertia_)))
     return Tutorial(load, fit, plot, image, centres, scaled, compare, comparison, tuple(trials), facts)
 
