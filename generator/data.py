@@ -6,17 +6,22 @@ the column and the line (CSV, TSV) or row (other formats) of the first offending
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
 from generator.config import DatasetConfig
@@ -37,6 +42,11 @@ PERSONAL_VALUE = {
     "phone numbers": re.compile(r"\+?[\d\s().-]{7,}"),
 }
 SHOWN_CELLS = 3  # offending cells quoted in one error line
+FAST_FROM = 1 << 20  # bytes: bigger CSV, TSV and Parquet files try the fast reader first
+CHUNK = 1 << 24  # bytes hashed and checked at a time
+ARROW_BLOCK = 1 << 24  # bytes pyarrow parses at a time
+# dtypes pandas gives a Parquet column whose values `_as_text` and `parse_numbers` take as they are
+PLAIN_DTYPE = re.compile(r"u?int(8|16|32|64)|U?Int(8|16|32|64)|[fF]loat(32|64)|str|string|object")
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,15 @@ class RawTable:
 
 
 def load_table(root: Path, config: DatasetConfig) -> Table:
-    """Read the configured table and turn its feature columns into finite floats."""
+    """Read the configured table and turn its feature columns into finite floats.
+
+    A big file is first read by `fast_table`; when it declines, the reader below (the reference,
+    which makes every error message) reads the file again.
+    """
+    if config.source is not None and _size(root / config.source) > FAST_FROM:
+        fast = fast_table(root, config)
+        if fast is not None:
+            return fast
     raw = _read_inline(config) if config.data is not None else _read_source(root, config)
     origin = raw.origin
     _check_columns(raw, config)
@@ -106,8 +124,14 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
     ids = None
     if config.id_column is not None:
         ids = tuple(_as_text(cell) for cell in raw.frame[config.id_column][keep])
-    return Table(features=features, ids=ids, rows_read=len(raw.frame), dropped=dropped,
-                 sha256=raw.digest, origin=origin, notes=_notes(features, config),
+    return _table(features, ids, len(raw.frame), dropped, raw.digest, origin, config)
+
+
+def _table(features: pd.DataFrame, ids: tuple[str, ...] | None, rows_read: int, dropped: dict[str, int],
+           digest: str, origin: str, config: DatasetConfig) -> Table:
+    """A Table with the notes on its features and the reason its ids look personal, if they do."""
+    return Table(features=features, ids=ids, rows_read=rows_read, dropped=dropped, sha256=digest, origin=origin,
+                 notes=_notes(features, config),
                  personal=personal_data(config.id_column, ids) if config.id_column and ids else None)
 
 
@@ -296,6 +320,236 @@ def _check_columns(raw: RawTable, config: DatasetConfig) -> None:
                     f"{shorten(', '.join(columns), 100)} ({config.path} names it)")
 
 
+# --- the fast reader -------------------------------------------------------------------
+#
+# pyarrow reads big files many times faster, in a fraction of the memory, but it is laxer than the
+# reader above: it takes "inf" and "nan" as numbers, reads '"a"b' as 'ab', has no field limit and
+# skips a corrupt column it is not asked for. So it only ever reads a file the reader above would
+# read without a problem, to the same values, and declines (returns None) on anything else.
+
+
+def fast_table(root: Path, config: DatasetConfig) -> Table | None:
+    """The table `load_table` makes of a CSV, TSV or Parquet source, read by pyarrow; None to decline.
+
+    Declines unless every feature cell is a finite number within LARGEST that the slow reader
+    parses to the same float, so nothing is ever missing, dropped or wrong; the slow reader then
+    reads the file and says what the matter is.
+    """
+    assert config.source is not None
+    path = root / config.source
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".parquet") or any(PERSONAL_NAME.search(name) for name in config.features):
+        return None  # the slow reader refuses a feature named like personal data
+    try:
+        if suffix == ".parquet":
+            read = _arrow_parquet(path, config)
+        else:
+            read = _arrow_delimited(path, config, "\t" if suffix == ".tsv" else ",")
+        if read is None or not read[1]:
+            return None
+        column, rows, digest = read
+        ids = None if config.id_column is None else _texts(column(config.id_column))
+        # Parquet holds numbers, not text the slow reader could parse to a zero of another sign
+        block = _float_block(column, config.features, rows, signed_zero=suffix == ".parquet")
+    except (pa.ArrowException, OSError):  # a file pyarrow cannot read as asked: ragged, corrupt, ...
+        return None
+    if block is None or (config.id_column is not None and ids is None):
+        return None
+    features = pd.DataFrame(block.T, columns=list(config.features), copy=False)
+    return _table(features, ids, rows, {}, digest, config.source, config)
+
+
+def _size(path: Path) -> int:
+    """The size of a file in bytes, 0 if there is none."""
+    return path.stat().st_size if path.is_file() else 0
+
+
+# What a fast reader hands over: each column by name, once; the number of rows; the file's sha256.
+Read = tuple[Callable[[str], pa.ChunkedArray], int, str]
+
+
+def _arrow_delimited(path: Path, config: DatasetConfig, delimiter: str) -> Read | None:
+    """The configured columns of a CSV or TSV file, features as float64 and ids as text."""
+    digest = _plain_digest(path, delimiter)
+    if digest is None:
+        return None
+    parse = pcsv.ParseOptions(delimiter=delimiter)
+    with pcsv.open_csv(path, parse_options=parse) as reader:
+        header = reader.schema.names
+    names = [name.strip() for name in header]  # as the slow reader names the columns
+    wanted = [*config.features, *([config.id_column] if config.id_column else [])]
+    if "" in names or len(set(names)) < len(names) or not set(wanted) <= set(names):
+        return None
+    raw = dict(zip(names, header, strict=True))
+    types = {raw[name]: pa.float64() for name in config.features}
+    if config.id_column is not None:
+        types[raw[config.id_column]] = pa.string()
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=[raw[name] for name in wanted],
+                                  null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False)
+    table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK), parse_options=parse,
+                          convert_options=convert)
+    columns = {name: table.column(raw[name]) for name in wanted}
+    return columns.pop, table.num_rows, digest
+
+
+def _plain_digest(path: Path, delimiter: str) -> str | None:
+    """The file's sha256 if pyarrow splits it into the same cells as the csv module, else None.
+
+    They agree on valid UTF-8 whose lines are within the csv module's field limit and whose every
+    quote opens a field, closes one (before a separator, a line end or the end) or is doubled
+    inside one, with no line break inside quotes. The file is read a chunk at a time.
+    """
+    limit = csv.field_size_limit()
+    edges = np.array([ord(delimiter), ord("\n"), ord("\r"), ord('"'), -1], dtype=np.int16)
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = quotes = 0  # bytes and quotes before the chunk
+    previous = last_break = -1  # the byte before the chunk (-1: the start of the text), the last "\n"
+    with path.open("rb") as file:
+        bom = file.read(len(codecs.BOM_UTF8))
+        if bom == codecs.BOM_UTF8:  # the text starts after it
+            digest.update(bom)
+            offset = len(bom)
+        else:
+            file.seek(0)
+        while chunk := file.read(CHUNK + 1):
+            after = chunk[CHUNK] if len(chunk) > CHUNK else -1  # the byte after this chunk, -1 at the end
+            if after >= 0:
+                file.seek(-1, io.SEEK_CUR)
+            view = memoryview(chunk)[:CHUNK]
+            digest.update(view)
+            if not (chunk.isascii() and not decoder.getstate()[0]):  # ASCII after whole characters is UTF-8
+                try:
+                    decoder.decode(view)
+                except UnicodeDecodeError:
+                    return None
+            data = np.frombuffer(view, dtype=np.uint8)
+            breaks = np.concatenate(([last_break], np.flatnonzero(data == ord("\n")) + offset))
+            if np.diff(breaks).max(initial=0) > limit + 1:
+                return None
+            last_break = int(breaks[-1])
+            found = np.flatnonzero(data == ord('"'))
+            if (found.size or quotes % 2) and not _plain_quotes(data, found, quotes, previous, after, edges):
+                return None
+            quotes += found.size
+            previous, offset = int(data[-1]), offset + data.size
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    if quotes % 2 or offset - last_break - 1 > limit:
+        return None
+    return digest.hexdigest()
+
+
+def _plain_quotes(data: np.ndarray, found: np.ndarray, before: int, previous: int, after: int,
+                  edges: np.ndarray) -> bool:
+    """Whether the quotes at `found` in a chunk open, close or double fields, with no line break inside.
+
+    Counting quotes from the start tells inside from outside: the quote after an even number opens
+    a field, the next closes it, unless a quote doubled inside follows (and reopens it).
+    `before` counts the quotes ahead of the chunk, `previous` and `after` are the bytes around it.
+    """
+    last = data.size - 1
+    prior = np.full(found.size, previous, dtype=np.int16)
+    prior[found > 0] = data[found[found > 0] - 1]
+    next_ = np.full(found.size, after, dtype=np.int16)
+    next_[found < last] = data[found[found < last] + 1]
+    opening = (np.arange(found.size) + before) % 2 == 0
+    if not (np.isin(prior[opening], edges).all() and np.isin(next_[~opening], edges).all()):
+        return False
+    breaks = np.flatnonzero((data == ord("\n")) | (data == ord("\r")))
+    return not ((np.searchsorted(found, breaks) + before) % 2).any()
+
+
+def _arrow_parquet(path: Path, config: DatasetConfig) -> Read | None:
+    """The configured columns of a Parquet file as stored, read one at a time."""
+    wanted = [*config.features, *([config.id_column] if config.id_column else [])]
+    file = pq.ParquetFile(path)
+    schema = file.schema_arrow
+    names = schema.names
+    if len(set(names)) < len(names) or not set(wanted) <= set(names) or not _pandas_agrees(schema, wanted):
+        return None
+    others = [name for name in names if name not in wanted]
+    if others and not _converts(file, others):
+        return None
+    return lambda name: file.read(columns=[name]).column(0), file.metadata.num_rows, _digest(path)
+
+
+def _pandas_agrees(schema: pa.Schema, wanted: list[str]) -> bool:
+    """Whether pandas, reading the Parquet file, names the wanted columns so and keeps their values."""
+    if b"pandas" not in (schema.metadata or {}):
+        return True
+    try:
+        meta = json.loads(schema.metadata[b"pandas"])
+        levels = meta["column_indexes"]
+        if len(levels) > 1 or any(level["pandas_type"] != "unicode" for level in levels):
+            return False  # pandas would turn the names into numbers, dates or tuples
+        if any(name in wanted for name in meta["index_columns"]):
+            return False  # pandas would make the column the index
+        described = {column["field_name"]: column for column in meta["columns"]}
+        return all(name not in described or (described[name]["name"] == name
+                                             and PLAIN_DTYPE.fullmatch(str(described[name]["numpy_type"])))
+                   for name in wanted)
+    except (ValueError, KeyError, TypeError):  # metadata pandas itself may not understand
+        return False
+
+
+def _converts(file: pq.ParquetFile, columns: list[str]) -> bool:
+    """Whether the columns not used decode and convert to pandas, as the slow reader needs them to."""
+    try:
+        for batch in file.iter_batches(columns=columns):
+            batch.to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError, KeyError, OverflowError):  # the slow reader says
+        return False
+    return True
+
+
+def _digest(path: Path) -> str:
+    """The sha256 of a file, read a chunk at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _float_block(column: Callable[[str], pa.ChunkedArray], names: tuple[str, ...], rows: int, *,
+                 signed_zero: bool) -> np.ndarray | None:
+    """The named columns, each finite and within LARGEST, as the rows of one float array; else None.
+
+    The slow reader's frame holds its features as one such block, and so every computation on
+    them stays the same to the bit. Each column is let go of once copied. `signed_zero`: keep
+    -0.0 as it is; else decline it in a column of whole numbers, where the slow reader may have
+    read the text "-0" as the integer 0 (a column with a fraction it reads as floats, -0.0 included).
+    """
+    block = np.empty((len(names), rows))
+    for row, name in zip(block, names, strict=True):
+        values = column(name)
+        if values.null_count or len(values) != rows or not (
+                pa.types.is_integer(values.type) or values.type in (pa.float32(), pa.float64())):
+            return None
+        np.concatenate([chunk.to_numpy() for chunk in values.chunks], out=row)
+        del values
+        pa.default_memory_pool().release_unused()
+        if not ((row >= -LARGEST) & (row <= LARGEST)).all():  # also false for nan
+            return None
+        if not signed_zero and np.signbit(row[row == 0]).any() and (np.floor(row) == row).all():
+            return None
+    return block
+
+
+def _texts(column: pa.ChunkedArray) -> tuple[str, ...] | None:
+    """Ids as the slow reader gives them, `_as_text` of each cell, if they are text or whole numbers."""
+    if column.null_count:
+        return None
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return tuple(column.to_pylist())
+    if pa.types.is_integer(column.type):
+        return tuple(str(cell) for cell in column.to_pylist())
+    return None
+
+
 # --- parsing numbers -----------------------------------------------------------------
 
 
@@ -328,18 +582,34 @@ def _notes(features: pd.DataFrame, config: DatasetConfig) -> tuple[str, ...]:
     """Warnings for the report: features that cannot separate segments or look like codes."""
     notes = []
     for name in features.columns:
-        column = features[name]
-        distinct = column.nunique()
+        column = features[name].to_numpy()
         label = config.label(name)
-        if distinct == 1:
+        codes = _few_values(column, 5) if len(column) >= 20 else None
+        if (column == column[0]).all():
             notes.append(f"{label} has the same value in every row, so it cannot separate segments.")
-        elif len(column) >= 20 and distinct <= 5 and all(math.isclose(v, round(v)) for v in column.unique()):
-            notes.append(f"{label} takes only {distinct} whole-number values: if it is a code "
+        elif codes is not None and all(math.isclose(v, round(v)) for v in codes):
+            notes.append(f"{label} takes only {len(codes)} whole-number values: if it is a code "
                          "(a channel, a region), its distances mean nothing and it should not be a feature.")
-        elif len(column) >= 20 and distinct == len(column) and (column.diff().dropna() == 1).all():
+        elif len(column) >= 20 and column[1] - column[0] == 1 and (np.diff(column) == 1).all():
+            # steps of exactly 1 also make every value distinct
             notes.append(f"{label} counts up by one on every row, like an id: it should not be a feature.")
-        negative = int((column < 0).sum())
+        negative = int(np.count_nonzero(column < 0))
         if 0 < negative <= 0.05 * len(column):
             notes.append(f"{label} is negative in {negative} row(s) and positive or zero in the rest: "
                          "check that these values are not errors (returns, corrections, test rows).")
     return tuple(notes)
+
+
+def _few_values(column: np.ndarray, most: int) -> np.ndarray | None:
+    """The distinct values of a column if there are at most `most` of them, else None.
+
+    Looks at ever longer beginnings of the column, so a column with many values is told at once.
+    """
+    size = 64
+    while True:
+        values: np.ndarray = pd.unique(column[:size])
+        if len(values) > most:
+            return None
+        if size >= len(column):
+            return values
+        size *= 64
