@@ -17,22 +17,32 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from generator.config import DatasetConfig
-from generator.data import Table
+from generator.config import DatasetConfig, source_digest
 from generator.pages import Report
+from generator.tutorial import Tutorial
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas", "matplotlib", "scipy")  # results depend on these; reports name them
 FOLDER = Path(".cache") / "segments"  # under the project root; git-ignored
 
 
-def key(config: DatasetConfig, table: Table) -> str:
-    """The entry of a dataset: changes whenever anything its analysis depends on changes."""
+def key(root: Path, config: DatasetConfig) -> str:
+    """The entry of a dataset: changes whenever anything its analysis depends on changes.
+
+    Computed from the data file's bytes without parsing them, so a cached dataset is not
+    read again (inline data is part of the configuration itself).
+    """
     digest = hashlib.sha256()
-    for part in (table.sha256, repr(config), _code_digest(),
+    for part in (source_digest(root, config), repr(config), _code_digest(),
                  *(f"{name}=={metadata.version(name)}" for name in LIBRARIES)):
         digest.update(part.encode())
         digest.update(b"\0")
     return f"{config.id}.{digest.hexdigest()[:32]}"  # "." cannot occur in an id
+
+
+def tutorial_key() -> str:
+    """The tutorial's entry: it depends only on the generator's code and the libraries."""
+    parts = (_code_digest(), *(f"{name}=={metadata.version(name)}" for name in LIBRARIES))
+    return f"_tutorial.{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:32]}"  # "_": never an id
 
 
 class FolderCache:
@@ -42,6 +52,14 @@ class FolderCache:
         self.folder = folder
 
     def load(self, entry: str) -> Report | None:
+        found = self.load_any(entry)
+        return found if isinstance(found, Report) else None
+
+    def load_tutorial(self, entry: str) -> Tutorial | None:
+        found = self.load_any(entry)
+        return found if isinstance(found, Tutorial) else None
+
+    def load_any(self, entry: str) -> object:
         path = self.folder / f"{entry}.pickle"
         try:
             with path.open("rb") as handle:
@@ -51,9 +69,9 @@ class FolderCache:
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
             path.unlink(missing_ok=True)  # damaged or from an incompatible version: recompute
             return None
-        return report if isinstance(report, Report) else None
+        return report
 
-    def store(self, entry: str, report: Report) -> None:
+    def store(self, entry: str, report: Report | Tutorial) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for stale in self.folder.glob(f"{entry.split('.')[0]}.*.pickle"):
             stale.unlink(missing_ok=True)  # older entries of the same dataset

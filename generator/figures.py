@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import PIL.Image
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -22,6 +23,7 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#0
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 SIZE = (7.5, 5.0)
 DPI = 110
+PNG_COLOURS = 128  # colours of a saved chart (PNG palette); anti-aliased edges stay smooth
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,10 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE, theme: str = "ligh
             for number, name in enumerate(chart.names):
                 colour, marker = style(number, theme)
                 mask = chart.labels == number
-                ax.scatter(chart.x[mask], chart.y[mask], s=point_size, c=colour, marker=marker, alpha=alpha,
-                           edgecolors=colours.halo, linewidths=0.4, label=plain(f"{number}: {name}"))
+                # Markers of one size as a line without a line: Agg stamps one marker image per point.
+                ax.plot(chart.x[mask], chart.y[mask], linestyle="none", marker=marker, markersize=point_size ** 0.5,
+                        color=colour, alpha=alpha, markeredgecolor=colours.halo, markeredgewidth=0.4,
+                        label=plain(f"{number}: {name}"))
             for number, (cx, cy) in enumerate(chart.centers):
                 colour, _ = style(number, theme)
                 ax.scatter([cx], [cy], s=320, c=colours.halo, marker="o", edgecolors=colour, linewidths=2.5, zorder=3)
@@ -154,10 +158,9 @@ def diagnostics(chart: Diagnostics, theme: str = "light") -> bytes:
 
 @dataclass(frozen=True)
 class Distributions:
-    """Every feature's values by segment, for box plots."""
+    """Every feature's percentiles by segment, for box plots."""
 
-    values: Sequence[np.ndarray]  # one array per feature, all rows
-    labels: np.ndarray
+    quantiles: Sequence[Sequence[Sequence[float]]]  # feature x segment x (5th, 25th, 50th, 75th, 95th)
     features: Sequence[str]  # display labels
     k: int
 
@@ -171,9 +174,10 @@ def distributions(chart: Distributions, theme: str = "light") -> bytes:
         figure = Figure(figsize=(3.2 * columns, 2.6 * rows), dpi=DPI, layout="constrained")
         try:
             axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
-            for ax, values, label in zip(axes, chart.values, chart.features, strict=False):
-                groups = [values[chart.labels == s] for s in range(chart.k)]
-                boxes = ax.boxplot(groups, whis=(5, 95), showfliers=False, patch_artist=True, widths=0.6,
+            for ax, cuts, label in zip(axes, chart.quantiles, chart.features, strict=False):
+                stats = [{"whislo": low, "q1": q1, "med": med, "q3": q3, "whishi": high}
+                         for low, q1, med, q3, high in cuts]
+                boxes = ax.bxp(stats, showfliers=False, patch_artist=True, widths=0.6,
                                    medianprops={"color": colours.ink, "linewidth": 1.4},
                                    whiskerprops={"color": colours.ink}, capprops={"color": colours.ink},
                                    boxprops={"edgecolor": colours.ink})
@@ -232,10 +236,15 @@ def _tidy(ax: Any) -> None:
 
 
 def png(figure: Figure) -> bytes:
-    """Save a figure as PNG bytes without the metadata that would vary between builds."""
+    """A figure as a light PNG: drawn opaque, reduced to a palette of PNG_COLOURS colours (a chart's few
+    colours and their anti-aliased edges need no more), without metadata that varies by build."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # type: ignore[no-untyped-call]
+    pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+    picture = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), pixels).convert("RGB")
+    reduced = picture.quantize(colors=PNG_COLOURS, method=PIL.Image.Quantize.MEDIANCUT, dither=PIL.Image.Dither.NONE)
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure)
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    reduced.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 

@@ -7,12 +7,13 @@ reader who cannot see the image loses nothing. All text here is plain; pages esc
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from generator.config import DatasetConfig
-from generator.data import Table
 from generator.figures import (
     Diagnostics,
     Distributions,
@@ -24,12 +25,11 @@ from generator.figures import (
     scatter,
 )
 from generator.formats import number, percent, plural
-from generator.model import Segmentation
+from generator.model import MAP_SAMPLE, Segmentation
 from generator.profiles import Profile
 from generator.recommendation import STABLE_ARI
 
-SMALL_MAP = (5.6, 3.8)
-MAP_SAMPLE = 5_000  # segment maps of more customers draw a sample, each segment in proportion
+SMALL_MAP = (5.0, 3.4)
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,31 @@ class Image:
         return (self.src, self.content), (self.dark_src, self.dark)
 
 
-def _both(draw: Callable[[str], bytes]) -> tuple[bytes, bytes]:
-    """A chart drawn for the light and for the dark palette."""
-    return draw("light"), draw("dark")
+class _Drawings:
+    """The charts of a report, collected first and then drawn all at once (in a pool, if given).
+
+    `both` returns placeholders for the light and dark drawings; `draw` turns every placeholder
+    into its PNG bytes. A chart's bytes do not depend on where it is drawn.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Callable[..., bytes], object, dict[str, Any]]] = []
+
+    def both(self, draw: Callable[..., bytes], chart: object, **options: Any) -> tuple[bytes, bytes]:
+        tokens = []
+        for theme in ("light", "dark"):
+            tokens.append(f"\0chart {len(self.jobs)}".encode())
+            self.jobs.append((draw, chart, options | {"theme": theme}))
+        return tokens[0], tokens[1]
+
+    def draw(self, pool: Executor | None) -> dict[bytes, bytes]:
+        drawn = (pool.map(_draw, self.jobs) if pool is not None else map(_draw, self.jobs))
+        return {f"\0chart {n}".encode(): content for n, content in enumerate(drawn)}
+
+
+def _draw(job: tuple[Callable[..., bytes], object, dict[str, Any]]) -> bytes:
+    draw, chart, options = job
+    return draw(chart, **options)
 
 
 @dataclass(frozen=True)
@@ -72,15 +94,28 @@ class Illustrations:
                 self.distributions, self.profiles)
 
 
-def illustrate(config: DatasetConfig, table: Table, result: Segmentation,
-               named: tuple[Profile, ...]) -> Illustrations:
-    """Draw every chart of a report and describe each."""
+def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...],
+               pool: Executor | None = None) -> Illustrations:
+    """Draw every chart of a report (in `pool`'s processes, if given) and describe each."""
+    charts = _Drawings()
+    planned = Illustrations(
+        maps=_maps(config, result, named, charts),
+        diagnostics=_diagnostics(result, charts),
+        candidates=tuple((k, _candidate_map(config, result, k, charts)) for k in result.summaries),
+        distributions=_distributions(config, result, charts),
+        profiles=_profiles(config, result, named, charts),
+    )
+    drawn = charts.draw(pool)
+
+    def filled(image: Image) -> Image:
+        return replace(image, content=drawn[image.content], dark=drawn[image.dark])
+
     return Illustrations(
-        maps=_maps(config, table, result, named),
-        diagnostics=_diagnostics(result),
-        candidates=tuple((k, _candidate_map(config, table, result, k)) for k in result.alternatives),
-        distributions=_distributions(config, table, result),
-        profiles=_profiles(config, result, named),
+        maps=tuple(filled(image) for image in planned.maps),
+        diagnostics=filled(planned.diagnostics),
+        candidates=tuple((k, filled(image)) for k, image in planned.candidates),
+        distributions=filled(planned.distributions),
+        profiles=filled(planned.profiles),
     )
 
 
@@ -95,37 +130,31 @@ def map_alt(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str
     return " ".join(parts)
 
 
-def drawn_rows(labels: np.ndarray, seed: int) -> np.ndarray:
-    """The rows a segment map draws: all of them, or above MAP_SAMPLE a seeded sample that keeps
-    every segment's share (and at least one customer of each), so the picture stays light."""
-    if len(labels) <= MAP_SAMPLE:
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    chosen = []
-    for segment in range(int(labels.max()) + 1):
-        members = np.flatnonzero(labels == segment)
-        count = max(1, round(MAP_SAMPLE * len(members) / len(labels)))
-        chosen.append(rng.choice(members, size=min(count, len(members)), replace=False))
-    return np.sort(np.concatenate(chosen))
-
-
-def _sample_note(rows: np.ndarray, total: int) -> str:
-    if len(rows) == total:
+def _sample_note(result: Segmentation) -> str:
+    if len(result.drawn) == result.rows:
         return ""
-    return f" Drawn: a random {len(rows):,} of the {total:,} customers, each segment in proportion."
+    return (f" Drawn: a random {len(result.drawn):,} of the {result.rows:,} customers, each segment in "
+            f"proportion (maps draw every customer up to {MAP_SAMPLE:,}).")
 
 
-def _maps(config: DatasetConfig, table: Table, result: Segmentation, named: tuple[Profile, ...]) -> tuple[Image, ...]:
+def _drawn(config: DatasetConfig, result: Segmentation, feature: str) -> np.ndarray:
+    """The values of one feature for the rows the maps draw."""
+    values: np.ndarray = result.sample[:, config.features.index(feature)]
+    return values
+
+
+def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...],
+          charts: _Drawings) -> tuple[Image, ...]:
     x_name, y_name = config.plot_features
     x_label, y_label = config.label(x_name), config.label(y_name)
     centres = [(s.center[x_name], s.center[y_name]) for s in result.segments]
     names = [p.name for p in named]
-    rows = drawn_rows(result.labels, config.random_state)
-    note = _sample_note(rows, len(result.labels))
-    chart = Scatter(x=table.features[x_name].to_numpy()[rows], y=table.features[y_name].to_numpy()[rows],
-                    labels=result.labels[rows], centers=np.array(centres), names=names, xlabel=x_label,
+    note = _sample_note(result)
+    x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
+    chosen = result.summaries[result.k].drawn
+    chart = Scatter(x=x, y=y, labels=chosen, centers=np.array(centres), names=names, xlabel=x_label,
                     ylabel=y_label)
-    drawn = _both(lambda theme: scatter(chart, theme=theme))
+    drawn = charts.both(scatter, chart)
     maps = [Image("segments.png",
                   map_alt(result, named, (x_label, y_label), centres,
                           f"Scatterplot of {y_label} (vertical) against {x_label} (horizontal)"),
@@ -135,9 +164,9 @@ def _maps(config: DatasetConfig, table: Table, result: Segmentation, named: tupl
     if result.projection is not None:
         pca = result.projection
         axes = (f"PC1 ({pca.explained[0]:.0%} of variance)", f"PC2 ({pca.explained[1]:.0%} of variance)")
-        pca_chart = Scatter(x=pca.points[rows, 0], y=pca.points[rows, 1], labels=result.labels[rows],
+        pca_chart = Scatter(x=pca.points[:, 0], y=pca.points[:, 1], labels=chosen,
                             centers=pca.centers, names=names, xlabel=axes[0], ylabel=axes[1])
-        drawn = _both(lambda theme: scatter(pca_chart, theme=theme))
+        drawn = charts.both(scatter, pca_chart)
         lead = (f"Map of all {len(config.features)} features reduced to two principal components, "
                 f"which together explain {sum(pca.explained):.0%} of their variance,")
         alt = map_alt(result, named, ("PC1", "PC2"), [(c[0], c[1]) for c in pca.centers], lead)
@@ -149,13 +178,13 @@ def _maps(config: DatasetConfig, table: Table, result: Segmentation, named: tupl
     return tuple(maps)
 
 
-def _diagnostics(result: Segmentation) -> Image:
+def _diagnostics(result: Segmentation, charts: _Drawings) -> Image:
     cands = result.candidates
     chart = Diagnostics(
         ks=[c.k for c in cands], inertia=[c.inertia for c in cands],
         silhouette=[c.silhouette for c in cands], stability=[c.stability for c in cands],
         chosen=result.k, knee=result.knee, stable_line=STABLE_ARI, reference=[c.reference for c in cands])
-    drawn = _both(lambda theme: diagnostics(chart, theme=theme))
+    drawn = charts.both(diagnostics, chart)
     parts = [f"Three charts over k from {cands[0].k} to {cands[-1].k}."]
     parts.append(f"Inertia falls from {number(cands[0].inertia)} at k = {cands[0].k} to "
                  f"{number(cands[-1].inertia)} at k = {cands[-1].k}"
@@ -180,53 +209,49 @@ def _diagnostics(result: Segmentation) -> Image:
                                   _score(c.stability)) for c in cands)))
 
 
-def _candidate_map(config: DatasetConfig, table: Table, result: Segmentation, k: int) -> Image:
-    labels = result.alternatives[k]
+def _candidate_map(config: DatasetConfig, result: Segmentation, k: int, charts: _Drawings) -> Image:
+    summary = result.summaries[k]
     x_name, y_name = config.plot_features
-    x, y = table.features[x_name].to_numpy(), table.features[y_name].to_numpy()
-    sizes = np.bincount(labels, minlength=k)
-    centres = [(float(x[labels == s].mean()), float(y[labels == s].mean())) for s in range(k)]
+    x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
+    sizes = summary.sizes
+    at = (config.features.index(x_name), config.features.index(y_name))
+    centres = [(float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
     names = [plural(int(n), "customer") for n in sizes]
-    rows = drawn_rows(labels, config.random_state)
-    chart = Scatter(x=x[rows], y=y[rows], labels=labels[rows], centers=np.array(centres), names=names,
+    chart = Scatter(x=x, y=y, labels=summary.drawn, centers=np.array(centres), names=names,
                     xlabel=config.label(x_name), ylabel=config.label(y_name))
-    drawn = _both(lambda theme: scatter(chart, size=SMALL_MAP, theme=theme))
+    drawn = charts.both(scatter, chart, size=SMALL_MAP)
     parts = [f"Segment map for k = {k}: {config.label(y_name)} against {config.label(x_name)}."]
     parts += [f"Segment {s}: {names[s]}, centre at {config.label(x_name)} {number(cx)}, "
               f"{config.label(y_name)} {number(cy)}." for s, (cx, cy) in enumerate(centres)]
     header = ("Segment", "Customers", config.label(x_name), config.label(y_name))
     table_rows = tuple((str(s), f"{sizes[s]:,}", number(cx), number(cy)) for s, (cx, cy) in enumerate(centres))
-    return Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.{_sample_note(rows, len(labels))}",
+    return Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.{_sample_note(result)}",
                  *drawn, data=(header, *table_rows))
 
 
-def _distributions(config: DatasetConfig, table: Table, result: Segmentation) -> Image:
+def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> Image:
     labels = [config.label(f) for f in config.features]
-    chart = Distributions(values=[table.features[f].to_numpy() for f in config.features],
-                          labels=result.labels, features=labels, k=result.k)
-    drawn = _both(lambda theme: distributions(chart, theme=theme))
+    chart = Distributions(quantiles=[[s.quantiles[f] for s in result.segments] for f in config.features],
+                          features=labels, k=result.k)
+    drawn = charts.both(distributions, chart)
     parts = ["Box plots of every feature by segment; each box holds the middle half of a segment's "
              "customers, whiskers reach from the 5th to the 95th percentile."]
     for feature, label in zip(config.features, labels, strict=True):
         medians = ", ".join(f"{number(s.median[feature])} in segment {s.number}" for s in result.segments)
         parts.append(f"{label}: median {medians}.")
-    rows = []
-    for feature, label in zip(config.features, labels, strict=True):
-        values = table.features[feature].to_numpy()
-        for s in range(result.k):
-            cuts = np.percentile(values[result.labels == s], [5, 25, 50, 75, 95])
-            rows.append((label, str(s), *(number(float(v)) for v in cuts)))
+    rows = [(label, str(s.number), *(number(v) for v in s.quantiles[feature]))
+            for feature, label in zip(config.features, labels, strict=True) for s in result.segments]
     header = ("Feature", "Segment", "5th percentile", "25th", "Median", "75th", "95th")
     return Image("distributions.png", " ".join(parts),
                  "Each feature by segment: boxes span the middle half of the customers, the line is the "
                  "median, whiskers reach the 5th and 95th percentiles.", *drawn, data=(header, *rows))
 
 
-def _profiles(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...]) -> Image:
+def _profiles(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...], charts: _Drawings) -> Image:
     labels = [config.label(f) for f in config.features]
     z = np.array([[p.z[f] for f in config.features] for p in named])
     chart = Profiles(z=z, features=labels, names=[p.name for p in named])
-    drawn = _both(lambda theme: profiles(chart, theme=theme))
+    drawn = charts.both(profiles, chart)
     parts = ["Profile chart: each segment's centre in standard deviations from the average customer "
              "(0 = average)."]
     for profile, row in zip(named, z, strict=True):

@@ -9,7 +9,9 @@ of cores (parallelism belongs to whole datasets).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -27,13 +29,18 @@ from generator.recommendation import Candidate, band, knee, recommend, structure
 
 __all__ = ["Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "segment"]
 
-SILHOUETTE_SAMPLE = 10_000  # above this many rows the silhouette is computed on a random sample
+FIT_SAMPLE = 100_000  # above this many rows, K-Means fits a canonical sample and every row is then assigned
+SILHOUETTE_SAMPLE = 4_000  # above this many rows the silhouette is computed on a random sample
 WORKING_MEMORY_MB = 64  # the distance blocks of the silhouette; scikit-learn's default is 1 GB
 STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
 STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
 REFERENCE_RUNS = 3  # structureless reference data sets per k, for the rule and the structure verdict
 EVIDENCE_RANGE = (2, 8)  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
+MAP_SAMPLE = 5_000  # segment maps of more customers draw a sample, each segment in proportion
+CHUNK = 65_536  # rows scaled and assigned at a time when every row is assigned to fitted centres
+QUANTILES = (5, 25, 50, 75, 95)  # the percentiles of each feature kept per segment (box plots)
+DIGITS = 12  # significant digits kept of scaling parameters computed in file order
 
 
 @dataclass(frozen=True)
@@ -47,13 +54,14 @@ class Segment:
     stability: float | None = None  # mean Jaccard agreement with its match in bootstrap refits
     band: str = "not measured"  # Hennig's reading of `stability`
     median: dict[str, float] = field(default_factory=dict)  # the median of its rows, original units
+    quantiles: dict[str, tuple[float, ...]] = field(default_factory=dict)  # QUANTILES of its rows
 
 
 @dataclass(frozen=True)
 class Projection:
     """A two-dimensional PCA map of the scaled features, for more than two features."""
 
-    points: np.ndarray  # rows x 2
+    points: np.ndarray  # the drawn rows (Segmentation.drawn) x 2
     centers: np.ndarray  # segments x 2, the projected segment means
     explained: tuple[float, float]  # share of variance each axis explains
 
@@ -67,6 +75,15 @@ class ScalingCheck:
     ratio: float  # standard deviation of the widest over that of the narrowest feature
     agreement: float  # adjusted Rand index between the unscaled and the standardised solution
     moved: int  # customers in a different segment after standardising (segments matched)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """The solution for one evaluated k, summarised: what its candidate map and table show."""
+
+    sizes: np.ndarray  # customers per segment, canonical order
+    centers: np.ndarray  # segments x features, the mean of each segment's rows in original units
+    drawn: np.ndarray  # the segment of every drawn row (Segmentation.drawn)
 
 
 @dataclass(frozen=True)
@@ -91,33 +108,84 @@ class Segmentation:
     reference_silhouette: float | None = None
     stability: float | None = None  # the chosen solution's mean adjusted Rand index across refits
     stability_sampled: bool = False
-    alternatives: dict[int, np.ndarray] = field(default_factory=dict)  # canonical labels by k
+    alternatives: dict[int, np.ndarray] = field(default_factory=dict)  # canonical labels of every row, by k
     scaling: ScalingCheck | None = None
+    rows: int = 0  # customers segmented
+    fitted: int = 0  # customers K-Means was fitted on: all of them, or a sample above FIT_SAMPLE
+    drawn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows the maps draw
+    sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # drawn rows x features, original units
+    summaries: dict[int, Alternative] = field(default_factory=dict)  # every evaluated k
+
+    def slim(self) -> Segmentation:
+        """The same result without its per-row arrays: what pages need once downloads are written."""
+        empty = np.zeros(0, dtype=np.int8)
+        return replace(self, labels=empty, alternatives={})
 
 
 @dataclass(frozen=True)
 class _Solution:
     candidate: Candidate
-    labels: np.ndarray
+    labels: np.ndarray  # canonical segment of every row, in file order
     jaccard: tuple[float | None, ...]
+    sizes: np.ndarray
+    centers: np.ndarray  # segments x features, scaled space
 
 
-def segment(table: Table, config: DatasetConfig) -> Segmentation:
+class _Rows:
+    """The rows of a table as K-Means sees them: all of them scaled, or a canonical sample.
+
+    Up to FIT_SAMPLE rows, every row is scaled at once in canonical order (sorted by value),
+    exactly as fitted. Above it, a seeded sample chosen by the rows' values (so the order of
+    rows in the file changes nothing) is fitted, and every row is scaled a chunk at a time
+    when it is assigned to the fitted centres, so no scaled copy of a big table is ever held.
+    """
+
+    def __init__(self, given: np.ndarray, method: str, seed: int) -> None:
+        self.given = given
+        self.count = len(given)
+        self.exact = self.count <= FIT_SAMPLE
+        if self.exact:
+            self.fit_rows = np.lexsort(given.T[::-1])  # canonical order: by the first feature, then the next
+            self.fit = scale(given[self.fit_rows], method)
+            self.restore = np.empty_like(self.fit_rows)
+            self.restore[self.fit_rows] = np.arange(self.count)
+            self.shift, self.width = np.zeros(given.shape[1]), np.ones(given.shape[1])
+        else:
+            self.fit_rows = _canonical_sample(given, FIT_SAMPLE, seed)
+            self.shift, self.width = _affine(given, method)
+            self.fit = (given[self.fit_rows] - self.shift) / self.width
+            self.restore = np.zeros(0, dtype=np.int64)
+
+    def scaled(self, rows: np.ndarray) -> np.ndarray:
+        """Scaled values of the given rows (file order indices)."""
+        result: np.ndarray = (self.fit[self.restore[rows]] if self.exact
+                              else (self.given[rows] - self.shift) / self.width)
+        return result
+
+    def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Every row scaled, a chunk at a time, with the index of its first row."""
+        for start in range(0, self.count, CHUNK):
+            yield start, (self.given[start:start + CHUNK] - self.shift) / self.width
+
+
+def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -> Segmentation:
     """Scale the features, evaluate every candidate k, and keep the recommended (or fixed) one.
 
-    The work runs on the rows sorted by their values, so the order of rows in the input file
-    changes nothing: not the k-means++ starts, the samples, the sums, nor any number shown.
+    The work runs on the rows sorted by their values (or a sample chosen by their values), so
+    the order of rows in the input file changes nothing: not the k-means++ starts, the
+    samples, the sums, nor any number shown.
     """
-    given = table.features.to_numpy(dtype=float)
-    order = np.lexsort(given.T[::-1])  # canonical row order: by the first feature, then the next
-    restore = np.empty_like(order)
-    restore[order] = np.arange(len(order))
-    original = given[order]
-    scaled = scale(original, config.scale)
+    given = np.ascontiguousarray(table.features.to_numpy(dtype=float))
+    rows = _Rows(given, config.scale, config.random_state)
     rng = np.random.default_rng(config.random_state)
-    sample = np.sort(rng.permutation(len(scaled))[:STABILITY_SAMPLE])
+    sample = np.sort(rng.permutation(len(rows.fit))[:STABILITY_SAMPLE])
+    ks = _k_values(rows.fit, config)
+    if pool is None:
+        fits = [fit_k(rows.fit, sample, k, config) for k in ks]
+    else:  # the costly part of every k at once, in other processes; the results are the same
+        fits = list(pool.map(fit_k, *zip(*((rows.fit, sample, k, config) for k in ks), strict=True)))
     with threadpool_limits(limits=1):
-        solutions = {k: _solve(scaled, k, config, sample) for k in _k_values(scaled, config)}
+        solutions = {k: _solve(rows, fitted, k) for k, fitted in zip(ks, fits, strict=True)}
         candidates = tuple(s.candidate for s in solutions.values())
         recommended, reason = recommend(candidates)
         fixed = isinstance(config.n_clusters, int)
@@ -125,33 +193,58 @@ def segment(table: Table, config: DatasetConfig) -> Segmentation:
             reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
                       f"on the evidence below the rule would recommend k = {recommended.k}.")
         chosen = solutions[config.n_clusters if isinstance(config.n_clusters, int) else recommended.k]
-        scaling = _scaling_check(original, chosen.labels, config) if config.scale == "none" else None
+        scaling = (_scaling_check(given[rows.fit_rows], chosen.labels[rows.fit_rows], config)
+                   if config.scale == "none" else None)
     c = chosen.candidate
     columns = [str(name) for name in table.features.columns]
-    projection = _project(scaled, chosen.labels, c.k) if original.shape[1] > 2 else None
+    drawn = drawn_rows(chosen.labels, config.random_state)
+    # Sums over rows in canonical order where every row was sorted (exact, order-free results).
+    summed = given[rows.fit_rows] if rows.exact else given
+    order = rows.fit_rows if rows.exact else slice(None)
+    projection = _project(rows, drawn, chosen.centers) if given.shape[1] > 2 else None
     return Segmentation(
         k=c.k,
-        labels=chosen.labels[restore],
-        segments=_segments(original, chosen.labels, columns, chosen.jaccard),
+        labels=chosen.labels,
+        segments=_segments(summed, chosen.labels[order], columns, chosen.jaccard),
         inertia=c.inertia,
         silhouette=c.silhouette,
-        silhouette_sampled=len(scaled) > SILHOUETTE_SAMPLE,
+        silhouette_sampled=len(rows.fit) > SILHOUETTE_SAMPLE,
         candidates=candidates,
         reason=reason,
         structure=structure(c.silhouette, c.reference, c.stability),
-        overall={name: float(original[:, j].mean()) for j, name in enumerate(columns)},
-        spread={name: float(original[:, j].std()) for j, name in enumerate(columns)},
-        projection=Projection(projection.points[restore], projection.centers, projection.explained)
-        if projection else None,
+        overall={name: float(given[:, j].mean()) for j, name in enumerate(columns)},
+        spread={name: float(given[:, j].std()) for j, name in enumerate(columns)},
+        projection=projection,
         recommended=recommended.k,
         fixed=fixed,
         knee=knee(candidates),
         reference_silhouette=c.reference,
         stability=c.stability,
-        stability_sampled=len(scaled) > STABILITY_SAMPLE,
-        alternatives={k: s.labels[restore] for k, s in solutions.items()},
+        stability_sampled=len(rows.fit) > STABILITY_SAMPLE,
+        alternatives={k: s.labels for k, s in solutions.items()},
         scaling=scaling,
+        rows=rows.count,
+        fitted=len(rows.fit),
+        drawn=drawn,
+        sample=given[drawn],
+        summaries={k: Alternative(sizes=s.sizes, centers=_means(summed, s.labels[order], k), drawn=s.labels[drawn])
+                   for k, s in solutions.items()},
     )
+
+
+def drawn_rows(labels: np.ndarray, seed: int) -> np.ndarray:
+    """The rows a segment map draws: all of them, or above MAP_SAMPLE a seeded sample that keeps
+    every segment's share (and at least one customer of each), so the picture stays light."""
+    if len(labels) <= MAP_SAMPLE:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.cumsum(np.bincount(labels, minlength=int(labels.max()) + 1))
+    chosen = []
+    for members in np.split(order, bounds[:-1]):
+        count = max(1, round(MAP_SAMPLE * len(members) / len(labels)))
+        chosen.append(rng.choice(members, size=min(count, len(members)), replace=False))
+    return np.sort(np.concatenate(chosen))
 
 
 def scale(values: np.ndarray, method: str) -> np.ndarray:
@@ -165,17 +258,22 @@ def scale(values: np.ndarray, method: str) -> np.ndarray:
 
 def canonical_labels(scaled: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Renumber segments largest first, ties by centre, so numbering never depends on chance."""
-    k = int(labels.max()) + 1
+    result: np.ndarray = canonical_numbers(scaled, labels, int(labels.max()) + 1)[labels]
+    return result
+
+
+def canonical_numbers(scaled: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """The canonical number of each of k clusters: largest first, ties by centre."""
     sizes = np.bincount(labels, minlength=k)
     centres = _means(scaled, labels, k)
     order = sorted(range(k), key=lambda s: (-sizes[s], tuple(np.round(centres[s], 9))))
     renumber = np.empty(k, dtype=int)
     renumber[order] = np.arange(k)
-    result: np.ndarray = renumber[labels]
-    return result
+    return renumber
 
 
 def _k_values(scaled: np.ndarray, config: DatasetConfig) -> list[int]:
+    # `scaled` holds every row up to FIT_SAMPLE, and the fitted sample above it.
     """The k to evaluate: the configured range, or a fixed k beside the evidence range."""
     distinct = len(np.unique(scaled, axis=0))
     # A silhouette needs at least one segment with two members: k <= rows - 1.
@@ -193,24 +291,160 @@ def _k_values(scaled: np.ndarray, config: DatasetConfig) -> list[int]:
     return list(range(low, min(high, usable) + 1))
 
 
-def _solve(scaled: np.ndarray, k: int, config: DatasetConfig, sample: np.ndarray) -> _Solution:
-    """Fit one k on all rows, measure it, and refit it on resamples for its stability."""
-    fit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(scaled)
-    labels = canonical_labels(scaled, fit.labels_)
-    sizes = np.bincount(labels, minlength=k)
-    separated = 2 <= len(np.unique(labels)) <= len(scaled) - 1
-    ari, jaccard = _stability(scaled[sample], labels[sample], k, config)
+@dataclass(frozen=True)
+class _Fit:
+    """One k fitted and measured on the fitted rows: the part of a solve that needs no other row."""
+
+    model: KMeans
+    silhouette: float | None
+    stability: float | None
+    jaccard: tuple[float | None, ...]  # by the fit's own cluster numbers
+    reference: float | None
+
+
+def fit_k(points: np.ndarray, sample: np.ndarray, k: int, config: DatasetConfig) -> _Fit:
+    """Fit k on the fitted rows (scaled); silhouette, stability and reference on samples of them.
+
+    Independent of every other k and of the rows outside `points`, so it may run in another
+    process (see `segment`'s `pool`); the result is the same wherever it runs.
+    """
+    with threadpool_limits(limits=1):
+        model = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(points)
+        found = model.labels_
+        ari, jaccard = _stability(points[sample], found[sample], k, config)
+        return _Fit(model, _silhouette(points, found, config.random_state), ari, jaccard,
+                    _reference_silhouette(points[sample], k, config))
+
+
+def _solve(rows: _Rows, fitted: _Fit, k: int) -> _Solution:
+    """A fitted k numbered canonically, with its measures over every row."""
+    fit = fitted.model
+    if rows.exact:
+        renumber = canonical_numbers(rows.fit, fit.labels_, k)
+        canonical = renumber[fit.labels_]
+        labels = canonical[rows.restore]
+        sizes = np.bincount(canonical, minlength=k)
+        separated = 2 <= len(np.unique(canonical)) <= len(canonical) - 1
+        inertia = float(fit.inertia_)
+        calinski = float(calinski_harabasz_score(rows.fit, canonical)) if separated else None
+        davies = float(davies_bouldin_score(rows.fit, canonical)) if separated else None
+        centers = _means(rows.fit, canonical, k)
+    else:
+        renumber, labels, sizes, centers, inertia, calinski, davies = _assign_all(rows, fit, k)
+    jaccard: list[float | None] = [None] * k
+    for own, value in enumerate(fitted.jaccard):
+        jaccard[int(renumber[own])] = value
     candidate = Candidate(
         k=k,
-        inertia=float(fit.inertia_),
-        silhouette=_silhouette(scaled, labels, config.random_state),
-        calinski_harabasz=float(calinski_harabasz_score(scaled, labels)) if separated else None,
-        davies_bouldin=float(davies_bouldin_score(scaled, labels)) if separated else None,
-        min_share=float(sizes.min() / len(labels)),
-        stability=ari,
-        reference=_reference_silhouette(scaled[sample], k, config),
+        inertia=inertia,
+        silhouette=fitted.silhouette,
+        calinski_harabasz=calinski,
+        davies_bouldin=davies,
+        min_share=float(sizes.min() / rows.count),
+        stability=fitted.stability,
+        reference=fitted.reference,
     )
-    return _Solution(candidate, labels, jaccard)
+    return _Solution(candidate, labels, tuple(jaccard), sizes, centers)
+
+
+def _assign_all(rows: _Rows, fit: KMeans, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float,
+                                                            float | None, float | None]:
+    """Every row to its nearest fitted centre, a chunk at a time; the measures over all rows.
+
+    Returns the canonical number of each fitted cluster, canonical labels (file order), sizes,
+    segment means (scaled), the within-segment
+    sum of squares around those means, and the Calinski-Harabasz and Davies-Bouldin indices
+    computed as scikit-learn defines them, from sums over all rows.
+    """
+    width = rows.given.shape[1]
+    raw = np.empty(rows.count, dtype=np.int8 if k < 128 else np.int16)
+    sums = np.zeros((k, width))
+    for start, chunk in rows.chunks():
+        found = fit.predict(chunk)
+        raw[start:start + len(chunk)] = found
+        for j in range(width):
+            sums[:, j] += np.bincount(found, weights=chunk[:, j], minlength=k)
+    counts = np.bincount(raw, minlength=k)
+    means = sums / np.maximum(counts, 1)[:, None]
+    order = sorted(range(k), key=lambda s: (-counts[s], tuple(np.round(means[s], 9))))
+    renumber = np.empty(k, dtype=raw.dtype)
+    renumber[order] = np.arange(k)
+    labels = renumber[raw]
+    del raw
+    sizes, means = counts[order], means[order]
+    squares, distances = np.zeros(k), np.zeros(k)
+    total = 0.0
+    overall = sums.sum(axis=0) / rows.count
+    for start, chunk in rows.chunks():
+        own = labels[start:start + len(chunk)]
+        within = ((chunk - means[own]) ** 2).sum(axis=1)
+        squares += np.bincount(own, weights=within, minlength=k)
+        distances += np.bincount(own, weights=np.sqrt(within), minlength=k)
+        total += float(((chunk - overall) ** 2).sum())
+    inertia = float(squares.sum())
+    present = sizes > 0
+    if not 2 <= int(present.sum()) <= rows.count - 1:
+        return renumber, labels, sizes, means, inertia, None, None
+    used = int(present.sum())
+    calinski = 1.0 if inertia == 0 else (total - inertia) * (rows.count - used) / (inertia * (used - 1))
+    spread = distances[present] / sizes[present]
+    centres = means[present]
+    gaps = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
+    if np.allclose(spread, 0) or np.allclose(gaps, 0):
+        davies = 0.0
+    else:
+        gaps[gaps == 0] = np.inf
+        davies = float(np.max((spread[:, None] + spread[None, :]) / gaps, axis=1).mean())
+    return renumber, labels, sizes, means, inertia, float(calinski), davies
+
+
+def _canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """`size` rows chosen by a seeded hash of their values, in canonical (sorted) order.
+
+    Rows with equal values hash alike, so the sample holds the same values whichever order
+    the rows come in; ties at the cut are broken by value, never by position.
+    """
+    mixed = np.full(len(given), (seed * 0x9E3779B97F4A7C15) % 2**64, dtype=np.uint64)
+    bits = np.ascontiguousarray(given).view(np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(given.shape[1]):
+            mixed ^= bits[:, j]
+            mixed *= np.uint64(0xBF58476D1CE4E5B9)
+            mixed ^= mixed >> np.uint64(31)
+    cut = np.partition(mixed, size - 1)[size - 1]
+    below = np.flatnonzero(mixed < cut)
+    at = np.flatnonzero(mixed == cut)
+    if len(below) + len(at) > size:  # equal hashes at the cut: keep the smallest rows by value
+        at = at[np.lexsort(given[at].T[::-1])][: size - len(below)]
+    chosen = np.concatenate([below, at])
+    result: np.ndarray = chosen[np.lexsort(given[chosen].T[::-1])]
+    return result
+
+
+def _affine(given: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Shift and width per feature of a scaling fitted on all rows (scaled = (x - shift) / width).
+
+    Parameters are rounded to DIGITS significant digits, so that summation order (the file's
+    row order) cannot change them; constant features keep width 1, as in scikit-learn.
+    """
+    count = given.shape[1]
+    if method == "standard":
+        shift = given.mean(axis=0)
+        width = np.sqrt(np.array([((given[:, j] - shift[j]) ** 2).mean() for j in range(count)]))
+    elif method == "minmax":
+        shift = given.min(axis=0)
+        width = given.max(axis=0) - shift
+    elif method == "robust":
+        low, shift, high = np.percentile(given, [25, 50, 75], axis=0)
+        width = high - low
+    else:
+        shift, width = np.zeros(count), np.ones(count)
+    width = np.where(width > 0, width, 1.0)
+
+    def rounded(values: np.ndarray) -> np.ndarray:
+        return np.array([float(f"{v:.{DIGITS}g}") for v in values])
+
+    return rounded(shift), rounded(width)
 
 
 def _silhouette(scaled: np.ndarray, labels: np.ndarray, seed: int) -> float | None:
@@ -324,23 +558,44 @@ def _segments(original: np.ndarray, labels: np.ndarray, columns: list[str],
     k = int(labels.max()) + 1
     sizes = np.bincount(labels, minlength=k)
     centres = _means(original, labels, k)
-    return tuple(
-        Segment(
+    members = np.split(np.argsort(labels, kind="stable"), np.cumsum(sizes)[:-1])
+    segments = []
+    for s in range(k):
+        values = [original[members[s], j] for j in range(len(columns))]
+        segments.append(Segment(
             number=s,
             size=int(sizes[s]),
             share=float(sizes[s] / len(labels)),
             center={name: float(centres[s, j]) for j, name in enumerate(columns)},
             stability=jaccard[s],
             band=band(jaccard[s]),
-            median={name: float(np.median(original[labels == s, j])) for j, name in enumerate(columns)},
-        )
-        for s in range(k)
-    )
+            median={name: float(np.median(values[j])) for j, name in enumerate(columns)},
+            quantiles={name: tuple(float(v) for v in np.percentile(values[j], QUANTILES))
+                       for j, name in enumerate(columns)},
+        ))
+    return tuple(segments)
 
 
-def _project(scaled: np.ndarray, labels: np.ndarray, k: int) -> Projection:
-    pca = PCA(n_components=2, svd_solver="full").fit(scaled)
-    points = pca.transform(scaled)
+def _project(rows: _Rows, drawn: np.ndarray, centers: np.ndarray) -> Projection:
+    """PCA of the scaled rows K-Means was fitted on; the drawn rows and segment means mapped."""
+    return projection(rows.fit, rows.scaled(drawn), centers)
+
+
+def projection(fitted: np.ndarray, drawn: np.ndarray, centers: np.ndarray) -> Projection:
+    """PCA fitted on `fitted` (scaled rows); `drawn` rows and segment `centers` mapped by it."""
+    pca = PCA(n_components=2, svd_solver="full").fit(fitted)
     ratio = pca.explained_variance_ratio_
-    return Projection(points=points, centers=_means(points, labels, k),
+    return Projection(points=pca.transform(drawn), centers=pca.transform(centers),
                       explained=(float(ratio[0]), float(ratio[1])))
+
+
+def sample_measures(points: np.ndarray, labels: np.ndarray, k: int, config: DatasetConfig
+                    ) -> tuple[float | None, float | None, tuple[float | None, ...], float | None]:
+    """For another engine's solution on a sample of scaled rows (`labels` numbered canonically):
+    its silhouette, stability (ARI, and Jaccard per segment) and structureless reference,
+    measured exactly as for the local engine."""
+    sample = np.sort(np.random.default_rng(config.random_state).permutation(len(points))[:STABILITY_SAMPLE])
+    with threadpool_limits(limits=1):
+        ari, jaccard = _stability(points[sample], labels[sample], k, config)
+        return (_silhouette(points, labels, config.random_state), ari, jaccard,
+                _reference_silhouette(points[sample], k, config))

@@ -23,8 +23,9 @@ from generator.config import OPTIONS, DatasetConfig
 from generator.data import Table
 from generator.formats import column, number, percent, plural
 from generator.illustrations import Illustrations, Image
-from generator.model import SILHOUETTE_SAMPLE, STABILITY_RUNS, STABILITY_SAMPLE, Segmentation
+from generator.model import FIT_SAMPLE, MAP_SAMPLE, SILHOUETTE_SAMPLE, STABILITY_RUNS, STABILITY_SAMPLE, Segmentation
 from generator.profiles import Profile
+from generator.spark import SAMPLE_ROWS
 from generator.tutorial import Tutorial
 
 TEMPLATES = "templates"  # the folder of Jinja templates, under the project root
@@ -53,6 +54,7 @@ class Report:
     profiles: tuple[Profile, ...]
     illustrations: Illustrations
     versions: dict[str, str]
+    rows: bytes | None = None  # assignments.csv, written once per analysis when rows are published
 
 
 def environment(root: Path) -> jinja2.Environment:
@@ -223,6 +225,9 @@ def _choosing(report: Report) -> dict[str, Any]:
         "silhouette_sample": f"{SILHOUETTE_SAMPLE:,}",
         "stability_sampled": result.stability_sampled,
         "stability_sample": f"{STABILITY_SAMPLE:,}",
+        "fit_sampled": 0 < result.fitted < result.rows,
+        "fitted": f"{result.fitted:,}",
+        "engine": "Spark MLlib" if report.config.engine == "spark" else "",
     }
 
 
@@ -288,6 +293,9 @@ def reference_page(env: jinja2.Environment) -> str:
         "min_gap": recommendation.MIN_GAP,
         "clear_gap": recommendation.CLEAR_GAP,
         "bands": _bands(),
+        "fit_sample": f"{FIT_SAMPLE:,}",
+        "map_sample": f"{MAP_SAMPLE:,}",
+        "spark_sample": f"{SAMPLE_ROWS:,}",
     }
     return env.get_template("reference.md.j2").render(options=options, rule=rule)
 

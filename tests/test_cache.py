@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from generator import build as build_module
 from generator.build import generate
 from generator.cache import FOLDER, FolderCache
 from tests.conftest import TINY, MakeProject
@@ -58,3 +61,32 @@ def test_a_damaged_entry_is_ignored_and_replaced(make_project: MakeProject) -> N
     assert again == first
     assert entry.read_bytes() != b"not a pickle"
     assert build(root)[1] == ["tiny: cached"]
+
+
+def test_a_cached_table_is_not_read_again(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    csv = "x,y\n" + "".join(f"{i % 7},{(i * 3) % 11}\n" for i in range(60))
+    root = make_project({"file": "title: File\nsource: t.csv\nfeatures: [x, y]\nn_clusters: 2\n"}, {"t.csv": csv})
+    first, _ = build(root)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("a cached dataset was loaded again")
+
+    monkeypatch.setattr(build_module, "load_table", refuse)
+    again, lines = build(root)
+    assert lines == ["file: cached"]
+    assert again == first
+    (root / "t.csv").write_text(csv + "6,10\n")  # one more row: the bytes changed
+    monkeypatch.undo()
+    assert build(root)[1][0].startswith("file: computed")
+
+
+def test_a_cache_entry_holds_summaries_not_rows(make_project: MakeProject) -> None:
+    root = make_project()
+    first, _ = build(root)
+    (entry,) = (root / FOLDER).glob("tiny.*.pickle")
+    report = FolderCache(root / FOLDER).load(entry.name.removesuffix(".pickle"))
+    assert report is not None
+    assert len(report.result.labels) == 0
+    assert report.result.alternatives == {}
+    assert report.table.features.shape == (6, 0)  # the row count only
+    assert report.rows == first["reports/tiny/assignments.csv"]
