@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from importlib import metadata
 from multiprocessing import get_context
 from pathlib import Path
+
+import pandas as pd
 
 from generator import __version__, cache
 from generator.config import DatasetConfig, load_all
@@ -23,6 +26,7 @@ from generator.illustrations import illustrate
 from generator.model import segment
 from generator.pages import Report, environment, reference_page, report_page, reports_index, tutorial_page
 from generator.profiles import profile
+from generator.spark import segment_spark
 from generator.standalone import standalone_report
 from generator.tutorial import run_tutorial
 
@@ -49,10 +53,13 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     """
     # Stage 1: every configuration is valid before any data is read.
     configs = load_all(root)
-    # Stage 2: every table loads and parses before anything is clustered.
-    tables = [load_table(root, config) for config in configs]
-    # Stage 3: segment, name and draw each dataset (or take it from the cache), in parallel.
-    reports = _analyse_all(list(zip(configs, tables, strict=True)), store, log)
+    # Stage 2: every table not in the cache loads and parses before anything is clustered.
+    entries = [cache.key(root, config) if store else "" for config in configs]
+    cached = [store.load(entry) if store else None for entry in entries]
+    tables = [load_table(root, config) if report is None and config.engine == "local" else None
+              for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
+    # Stage 3: segment, name and draw each dataset not in the cache, in parallel.
+    reports = _analyse_all(root, configs, tables, cached, entries, store, log)
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []
@@ -63,12 +70,18 @@ def generate(root: Path, store: cache.FolderCache | None = None,
                   for image in report.illustrations.images() for name, content in image.files()]
         files.append(GeneratedFile(f"{folder}/report.html", standalone_report(report, env)))
         files.append(GeneratedFile(f"{folder}/segments.json", segments_json(report)))
-        if report.config.publish_rows:
-            files.append(GeneratedFile(f"{folder}/assignments.csv", assignments_csv(report)))
+        if report.rows is not None:
+            files.append(GeneratedFile(f"{folder}/assignments.csv", report.rows))
     files.append(GeneratedFile("reports/index.md", reports_index(reports, env).encode()))
     files.append(GeneratedFile("reference/configuration.md", reference_page(env).encode()))
-    # Stage 5: the tutorial, every output of which comes from running its own code.
-    tutorial = run_tutorial()
+    # Stage 5: the tutorial, every output of which comes from running its own code (once per
+    # version of the code and libraries: its results are kept like a dataset's).
+    entry = cache.tutorial_key() if store else ""
+    tutorial = store.load_tutorial(entry) if store else None
+    if tutorial is None:
+        tutorial = run_tutorial()
+        if store:
+            store.store(entry, tutorial)
     files.append(GeneratedFile("tutorial/index.md", tutorial_page(tutorial, env).encode()))
     files.append(GeneratedFile("tutorial/clusters.png", tutorial.image))
     files.append(GeneratedFile("tutorial/scaling.png", tutorial.comparison))
@@ -76,8 +89,8 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     return files
 
 
-def _analyse_all(datasets: list[tuple[DatasetConfig, Table]], store: cache.FolderCache | None,
-                 log: Callable[[str], None]) -> list[Report]:
+def _analyse_all(root: Path, configs: list[DatasetConfig], tables: list[Table | None], cached: list[Report | None],
+                 entries: list[str], store: cache.FolderCache | None, log: Callable[[str], None]) -> list[Report]:
     """Each dataset's report, from the cache or computed; several at once across the cores.
 
     Every fit runs on one thread, so processes are the way to use more cores, and the results
@@ -85,41 +98,67 @@ def _analyse_all(datasets: list[tuple[DatasetConfig, Table]], store: cache.Folde
     """
     reports: dict[int, Report] = {}
     todo: list[tuple[int, str]] = []
-    for index, (config, table) in enumerate(datasets):
-        entry = cache.key(config, table) if store else ""
-        cached = store.load(entry) if store else None
-        if cached is not None:
+    for index, (config, report) in enumerate(zip(configs, cached, strict=True)):
+        if report is not None:
             log(f"{config.id}: cached")
-            reports[index] = cached
+            reports[index] = report
         else:
-            todo.append((index, entry))
+            todo.append((index, entries[index]))
+    datasets = [(root, config, table) for config, table in zip(configs, tables, strict=True)]
 
     def done(index: int, entry: str, report: Report, seconds: float) -> None:
-        log(f"{report.config.id}: computed in {seconds:.1f} s")
+        finished = len(reports) - (len(configs) - len(todo)) + 1
+        progress = f" ({finished} of {len(todo)} to compute)" if len(todo) > 1 else ""
+        log(f"{report.config.id}: computed in {seconds:.1f} s{progress}")
         if store:
             store.store(entry, report)
         reports[index] = report
 
-    workers = min(len(todo), os.cpu_count() or 1)
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    cores = os.cpu_count() or 1
+    if len(todo) >= cores > 1:  # whole datasets side by side, one per core
+        with ProcessPoolExecutor(cores, mp_context=get_context("spawn")) as pool:
             futures = {pool.submit(_timed, *datasets[index]): (index, entry) for index, entry in todo}
             for future in as_completed(futures):
                 done(*futures[future], *future.result())
-    else:
-        for index, entry in todo:
-            done(index, entry, *_timed(*datasets[index]))
+    elif todo:  # fewer datasets than cores: each one's k and charts side by side
+        with ExitStack() as stack:
+            helpers: Executor | None = (
+                stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn"))) if cores > 1 else None)
+            for index, entry in todo:
+                done(index, entry, *_timed(*datasets[index], helpers))
     return [reports[index] for index in range(len(datasets))]
 
 
-def _timed(config: DatasetConfig, table: Table) -> tuple[Report, float]:
+def _timed(root: Path, config: DatasetConfig, table: Table | None,
+           pool: Executor | None = None) -> tuple[Report, float]:
     start = time.perf_counter()
-    return analyse(config, table), time.perf_counter() - start
+    return _slim(analyse(config, table, pool, root=root)), time.perf_counter() - start
 
 
-def analyse(config: DatasetConfig, table: Table) -> Report:
-    """One dataset's segments, profiles and charts."""
-    result = segment(table, config)
+def analyse(config: DatasetConfig, table: Table | None, pool: Executor | None = None, *,
+            root: Path | None = None) -> Report:
+    """One dataset's segments, profiles and charts; its parts in `pool`'s processes, if given.
+
+    The local engine works on the loaded `table`; the Spark engine (no table) reads the data
+    itself, from `root`.
+    """
+    if table is None:
+        if root is None:
+            raise ValueError("the Spark engine needs the project root")
+        table, result = segment_spark(root, config)
+    else:
+        result = segment(table, config, pool)
     named = profile(result, config)
     versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
-    return Report(config, table, result, named, illustrate(config, table, result, named), versions)
+    return Report(config, table, result, named, illustrate(config, result, named, pool), versions)
+
+
+def _slim(report: Report) -> Report:
+    """The report with its download written and without per-row arrays: what pages and the
+    cache need (a cache entry stays small, and loads fast, whatever the number of rows)."""
+    table = report.table
+    rows = assignments_csv(report) if report.config.publish_rows else None
+    slim = Table(features=pd.DataFrame(index=pd.RangeIndex(table.rows_used)), ids=None, rows_read=table.rows_read,
+                 dropped=table.dropped, sha256=table.sha256, origin=table.origin, notes=table.notes,
+                 personal=table.personal)
+    return replace(report, table=slim, result=report.result.slim(), rows=rows)

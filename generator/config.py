@@ -7,6 +7,8 @@ is also the source of the configuration reference page, so the two cannot drift 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,11 +20,14 @@ import yaml
 from generator.errors import UserError, did_you_mean, shorten
 
 CONFIG_DIR = Path("site_config") / "datasets"
+SPARK_CONFIG = Path("site_config") / "spark.yml"  # Spark properties for engine: spark
+BLOCK = 1 << 20  # bytes of a data file hashed at a time
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 SCALES = ("standard", "minmax", "robust", "none")
 MISSING = ("fail", "drop")
 ENGINES = ("local", "spark")
 SOURCE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx", ".json")
+SPARK_SUFFIXES = (".csv", ".tsv", ".parquet")  # what engine: spark reads
 MAX_CLUSTERS = 30
 MAX_TEXT = 200
 
@@ -216,7 +221,9 @@ OPTIONS: tuple[Option, ...] = (
            "Where the data comes from and its licence, in Markdown; shown on the report."),
     Option("source", _source, "one of `source` / `data` required",
            "The table file, relative to the project root: `.csv`, `.tsv`, `.parquet`, "
-           "`.xlsx` or `.json` (a list of records). It must stay inside the project."),
+           "`.xlsx` or `.json` (a list of records). It must stay inside the project. With "
+           "`engine: spark` it may also be any URI Spark reads (`s3a://...`, `hdfs://...`), "
+           "`.csv`, `.tsv` or `.parquet`."),
     Option("data", _data, "",
            "An inline table instead of `source`: a mapping of column name to a list of values."),
     Option("id_column", _column, "none",
@@ -251,8 +258,11 @@ OPTIONS: tuple[Option, ...] = (
            "names, postal addresses) in `assignments.csv`. By default such a column is left out "
            "of the download and the report says so."),
     Option("engine", _choice(ENGINES), "`local`",
-           "`local` clusters with scikit-learn. `spark` (Spark MLlib) is reserved and "
-           "not available in this version."),
+           "`local` clusters with scikit-learn on this machine. `spark` reads, scales, clusters "
+           "and summarises the data in Spark (MLlib K-Means) and brings back only summaries, a "
+           "bounded sample for the charts and the rows when `publish_rows` is true; it needs Java "
+           "and takes its Spark settings from `site_config/spark.yml` and the environment "
+           "(`SPARK_MASTER`). See [big tables](#big-tables-and-spark)."),
 )
 REQUIRED = ("title", "features")
 
@@ -389,10 +399,16 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
         found.append(("data", "give either source or data, not both"))
     elif "source" not in raw and "data" not in raw:
         found.append(("source", "is required (or inline data)"))
-    if "source" in values:
+    spark = values.get("engine") == "spark"
+    if "source" in values and not (spark and is_uri(values["source"])):
         reason = _source_problem(root, values["source"])
         if reason:
             found.append(("source", reason))
+    if spark and "data" in values:
+        found.append(("data", "engine: spark reads a source file or URI; inline data is clustered by the local engine"))
+    if spark and "source" in values and Path(values["source"]).suffix.lower() not in SPARK_SUFFIXES:
+        found.append(("source", f"engine: spark reads {', '.join(SPARK_SUFFIXES)} files; use engine: local for "
+                                f"{Path(values['source']).suffix}"))
     features: tuple[str, ...] = values.get("features", ())
     id_column = values.get("id_column")
     if id_column is not None and id_column in features:
@@ -410,12 +426,17 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
         for name in (*features, *([id_column] if id_column else [])):
             if name not in columns:
                 found.append(("data", f"has no column {shorten(name)}{did_you_mean(name, columns)}"))
-    if values.get("engine") == "spark":
-        found.append(("engine", "'spark' is not available in this version; use local"))
     return found
 
 
+def is_uri(source: str) -> bool:
+    """Whether a source names a URI (`s3a://bucket/key`) rather than a path in the project."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", source) is not None
+
+
 def _source_problem(root: Path, source: str) -> str | None:
+    if is_uri(source):
+        return f"{shorten(source)} is a URI: only engine: spark reads URIs; the local engine reads project files"
     relative = Path(source)
     if relative.is_absolute() or ".." in relative.parts:
         return f"{shorten(source)} must be a path inside the project, relative to its root"
@@ -425,6 +446,49 @@ def _source_problem(root: Path, source: str) -> str | None:
     if not target.is_file():
         return f"{shorten(source)} does not exist"
     return None
+
+
+def spark_settings(root: Path) -> dict[str, str]:
+    """Spark properties for `engine: spark`: `site_config/spark.yml`, then the environment.
+
+    The file maps Spark property names to values (`spark.master: local[2]`); `SPARK_MASTER`
+    in the environment overrides `spark.master`, so one site builds on a laptop and on a cluster.
+    """
+    path = root / SPARK_CONFIG
+    shown = path.relative_to(root).as_posix()
+    settings: dict[str, str] = {"spark.master": "local[*]"}
+    if path.is_file():
+        try:
+            raw = _read_yaml(path)
+        except Invalid as error:
+            raise UserError(f"{shown}: {error}") from None
+        if raw is not None and not isinstance(raw, dict):
+            raise UserError(f"{shown}: must map Spark property names (spark.master, ...) to values")
+        for key, value in (raw or {}).items():
+            if not isinstance(key, str) or not key.startswith("spark."):
+                raise UserError(f"{shown}: {str(key)[:60]}: not a Spark property (they start with 'spark.')")
+            if isinstance(value, (dict, list)) or value is None:
+                raise UserError(f"{shown}: {key}: must be one value, got {_kind(value)}")
+            settings[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    if os.environ.get("SPARK_MASTER"):
+        settings["spark.master"] = os.environ["SPARK_MASTER"]
+    return settings
+
+
+def source_digest(root: Path, config: DatasetConfig) -> str:
+    """The sha256 of a dataset's source file, read in blocks; "inline" for data in the config."""
+    if config.source is None:
+        return "inline"
+    if is_uri(config.source):
+        return f"uri {config.source}"  # remote data: the cache cannot see it change (see the README)
+    digest = hashlib.sha256()
+    try:
+        with (root / config.source).open("rb") as handle:
+            while block := handle.read(BLOCK):
+                digest.update(block)
+    except OSError:
+        return "unreadable"  # loading the table will say what is wrong
+    return digest.hexdigest()
 
 
 def load_all(root: Path) -> list[DatasetConfig]:

@@ -15,8 +15,8 @@ from tests.conftest import ROOT
 
 # Each stage may import only from the stages before it; `errors` is below them all.
 # `recommendation` (which k, and why) is pure arithmetic on the scores that `model` computes.
-STAGES = ("errors", "formats", "config", "data", "recommendation", "model", "profiles", "figures", "illustrations",
-          "tutorial", "pages", "standalone", "cache",
+STAGES = ("errors", "formats", "config", "data", "recommendation", "model", "spark", "profiles", "figures",
+          "illustrations", "tutorial", "pages", "standalone", "cache",
           "downloads", "build", "__main__")
 # Modules outside the line: what each may import from the package.
 SIDE_MODULES = {"starter": {"config", "data", "errors"}}
@@ -103,6 +103,8 @@ def test_hook_uses_the_pipeline_only(path: Path) -> None:
     [
         ("sklearn.cluster", {"generator/model.py"}),
         ("matplotlib", {"generator/figures.py"}),
+        ("PIL", {"generator/figures.py"}),
+        ("pyspark", {"generator/spark.py"}),
         ("mkdocs", {"hooks/segments.py"}),
     ],
 )

@@ -347,7 +347,8 @@ def test_source_link_leading_outside_the_project(make_project: MakeProject, tmp_
         (("data: {x: [1, 2], y: [3]}",), "data: columns must have the same number of values ('x': 2, 'y': 1)"),
         (("data: {x: [1, 2], yy: [3, 4]}",), "data: has no column 'y' (did you mean 'yy'?)"),
         (("id_column: code",), "data: has no column 'code'"),
-        (("engine: spark",), "engine: 'spark' is not available in this version; use local"),
+        (("engine: spark",),
+         "data: engine: spark reads a source file or URI; inline data is clustered by the local engine"),
     ],
 )
 def test_checks_across_keys(make_project: MakeProject, lines: tuple[str, ...], expected: str) -> None:
