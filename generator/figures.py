@@ -10,13 +10,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import PIL.Image
-from matplotlib import rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # matplotlib and Pillow load when a chart is drawn, not for cached reports
+    from matplotlib.figure import Figure
 
 # Okabe & Ito's colour-blind-safe palette, darkest first; marker shapes are a second channel.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
@@ -73,6 +72,8 @@ def style(number: int, theme: str = "light") -> tuple[str, str]:
 
 def scatter(chart: Scatter, size: tuple[float, float] = SIZE, theme: str = "light") -> bytes:
     """A scatterplot coloured by segment, each centre marked with its number."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
     colours = THEMES[theme]
     with rc_context(colours.rc()):
         figure = Figure(figsize=size, dpi=DPI, layout="constrained")
@@ -118,6 +119,8 @@ class Diagnostics:
 
 def diagnostics(chart: Diagnostics, theme: str = "light") -> bytes:
     """Three panels over k: inertia with its elbow, mean silhouette, and stability."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
     colours = THEMES[theme]
     with rc_context(colours.rc()):
         figure = Figure(figsize=(9.5, 3.2), dpi=DPI, layout="constrained")
@@ -167,6 +170,8 @@ class Distributions:
 
 def distributions(chart: Distributions, theme: str = "light") -> bytes:
     """One box plot per feature, a box per segment: the middle half, whiskers at 5% and 95%."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
     colours = THEMES[theme]
     columns = min(3, len(chart.features))
     rows = -(-len(chart.features) // columns)
@@ -207,6 +212,8 @@ class Profiles:
 
 def profiles(chart: Profiles, theme: str = "light") -> bytes:
     """One line per segment across the features: how far its centre sits from the average."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
     colours = THEMES[theme]
     with rc_context(colours.rc()):
         figure = Figure(figsize=(max(6.0, 1.2 * len(chart.features) + 3.5), 4.2), dpi=DPI, layout="constrained")
@@ -238,6 +245,9 @@ def _tidy(ax: Any) -> None:
 def png(figure: Figure) -> bytes:
     """A figure as a light PNG: drawn opaque, reduced to a palette of PNG_COLOURS colours (a chart's few
     colours and their anti-aliased edges need no more), without metadata that varies by build."""
+    import PIL.Image
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     canvas = FigureCanvasAgg(figure)
     canvas.draw()  # type: ignore[no-untyped-call]
     pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
@@ -250,6 +260,7 @@ def png(figure: Figure) -> bytes:
 
 def snapshot(value: object) -> bytes:
     """PNG bytes of a figure that other code (the tutorial's snippets) drew; then clear it."""
+    from matplotlib.figure import Figure
     if not isinstance(value, Figure):
         raise TypeError(f"expected a matplotlib Figure, got {type(value).__name__}")
     try:

@@ -12,20 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn import config_context
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
-from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
 from generator.recommendation import Candidate, band, knee, recommend, structure
+
+if TYPE_CHECKING:  # scikit-learn and scipy load when something is computed, not for cached reports
+    from sklearn.cluster import KMeans
 
 __all__ = ["Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "segment"]
 
@@ -249,6 +247,7 @@ def drawn_rows(labels: np.ndarray, seed: int) -> np.ndarray:
 
 def scale(values: np.ndarray, method: str) -> np.ndarray:
     """The features as K-Means sees them: `standard`, `minmax`, `robust` or `none`."""
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
     scalers = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
     if method == "none":
         return values.copy()
@@ -308,6 +307,7 @@ def fit_k(points: np.ndarray, sample: np.ndarray, k: int, config: DatasetConfig)
     Independent of every other k and of the rows outside `points`, so it may run in another
     process (see `segment`'s `pool`); the result is the same wherever it runs.
     """
+    from sklearn.cluster import KMeans
     with threadpool_limits(limits=1):
         model = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(points)
         found = model.labels_
@@ -318,6 +318,7 @@ def fit_k(points: np.ndarray, sample: np.ndarray, k: int, config: DatasetConfig)
 
 def _solve(rows: _Rows, fitted: _Fit, k: int) -> _Solution:
     """A fitted k numbered canonically, with its measures over every row."""
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
     fit = fitted.model
     if rows.exact:
         renumber = canonical_numbers(rows.fit, fit.labels_, k)
@@ -449,6 +450,8 @@ def _affine(given: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _silhouette(scaled: np.ndarray, labels: np.ndarray, seed: int) -> float | None:
     """The mean silhouette, on a seeded sample above SILHOUETTE_SAMPLE rows that keeps every segment."""
+    from sklearn import config_context
+    from sklearn.metrics import silhouette_score
     found = np.unique(labels)
     if not 2 <= len(found) <= len(scaled) - 1:
         return None
@@ -469,6 +472,9 @@ def _stability(points: np.ndarray, reference: np.ndarray, k: int,
     Returns the mean adjusted Rand index over the refits, and for each reference segment its
     mean Jaccard agreement with the refit segment matched to it (Hungarian matching).
     """
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
     rng = np.random.default_rng(config.random_state + k)
     agreements: list[float] = []
     jaccard_sum = np.zeros(k)
@@ -508,6 +514,7 @@ def _jaccard(first: np.ndarray, second: np.ndarray, k: int) -> np.ndarray:
 
 def _reference_silhouette(points: np.ndarray, k: int, config: DatasetConfig) -> float | None:
     """The silhouette K-Means reaches on structureless data: uniform in the points' principal-axis box."""
+    from sklearn.cluster import KMeans
     if len(points) <= k + 1:
         return None
     centred = points - points.mean(axis=0)
@@ -527,6 +534,9 @@ def _reference_silhouette(points: np.ndarray, k: int, config: DatasetConfig) -> 
 
 def _scaling_check(original: np.ndarray, labels: np.ndarray, config: DatasetConfig) -> ScalingCheck | None:
     """With `scale: none`: when spreads differ more than SPREAD_RATIO, what standardising changes."""
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
     spreads = original.std(axis=0)
     if spreads.min() <= 0 or spreads.max() / spreads.min() <= SPREAD_RATIO:
         return None
@@ -583,6 +593,7 @@ def _project(rows: _Rows, drawn: np.ndarray, centers: np.ndarray) -> Projection:
 
 def projection(fitted: np.ndarray, drawn: np.ndarray, centers: np.ndarray) -> Projection:
     """PCA fitted on `fitted` (scaled rows); `drawn` rows and segment `centers` mapped by it."""
+    from sklearn.decomposition import PCA
     pca = PCA(n_components=2, svd_solver="full").fit(fitted)
     ratio = pca.explained_variance_ratio_
     return Projection(points=pca.transform(drawn), centers=pca.transform(centers),

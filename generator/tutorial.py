@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -141,18 +141,16 @@ def run_tutorial() -> Tutorial:
     namespace: dict[str, Any] = {}
     load = _run(LOAD, namespace)
     fit = _run(FIT, namespace)
-    plot = _run(PLOT, namespace)
-    image = _image(plot)
+    plot, image = _drawn(_run(PLOT, namespace))
     centres = _run(CENTRES, namespace)
     facts = _facts(namespace)
     scaled = _run(SCALED, namespace)
     facts.update(_agreement(namespace["df"]))
-    compare = _run(COMPARE, namespace)
-    comparison = _image(compare)
+    compare, comparison = _drawn(_run(COMPARE, namespace))
     trials = []
     for k in TRIED_K:
-        step = _run(TRY_K.format(k=k), namespace)
-        trials.append(Trial(k, step, _image(step), _run(CENTRES, namespace),
+        step, picture = _drawn(_run(TRY_K.format(k=k), namespace))
+        trials.append(Trial(k, step, picture, _run(CENTRES, namespace),
                             float(namespace["kmeans"].inertia_)))
     return Tutorial(load, fit, plot, image, centres, scaled, compare, comparison, tuple(trials), facts)
 
@@ -171,8 +169,9 @@ def _run(code: str, namespace: dict[str, Any]) -> Step:
     return Step(code, output.getvalue(), shown)
 
 
-def _image(step: Step) -> bytes:
-    return snapshot(step.shown)
+def _drawn(step: Step) -> tuple[Step, bytes]:
+    """A step that drew a figure: the step without the figure object, and the figure's PNG."""
+    return replace(step, shown=None), snapshot(step.shown)
 
 
 def _facts(namespace: dict[str, Any]) -> dict[str, Any]:
