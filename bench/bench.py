@@ -82,7 +82,7 @@ class Run:
 
     seconds: float
     process_peak_mb: float  # the largest peak of any one process (ru_maxrss of wait4)
-    tree_peak_mb: float  # the largest sampled sum over the process and its workers (every 0.1 s)
+    tree_peak_mb: float  # the largest sampled sum of PSS over the process and its workers (every 0.1 s)
     cpu_seconds: float  # user + system, the process and every worker it waited for
     returncode: int
     stdout: str
@@ -123,13 +123,17 @@ class Case:
 
 
 def _resident_bytes(pid: int) -> int:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
+    """A process's proportional set size (PSS): its resident memory, with every page it shares
+    with other processes (the same libraries loaded by a build and its workers) divided among
+    them, so that the sum over processes counts each page once. VmRSS where PSS is unavailable."""
+    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            text = Path(f"/proc/{pid}/{name}").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
     return 0
 
 

@@ -173,7 +173,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     the order of rows in the input file changes nothing: not the k-means++ starts, the
     samples, the sums, nor any number shown.
     """
-    given = np.ascontiguousarray(table.features.to_numpy(dtype=float))
+    given = table.features.to_numpy(dtype=float)  # a view of the table's block where it can be: no copy
     rows = _Rows(given, config.scale, config.random_state)
     rng = np.random.default_rng(config.random_state)
     sample = np.sort(rng.permutation(len(rows.fit))[:STABILITY_SAMPLE])
@@ -406,10 +406,9 @@ def _canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
     the rows come in; ties at the cut are broken by value, never by position.
     """
     mixed = np.full(len(given), (seed * 0x9E3779B97F4A7C15) % 2**64, dtype=np.uint64)
-    bits = np.ascontiguousarray(given).view(np.uint64)
     with np.errstate(over="ignore"):
         for j in range(given.shape[1]):
-            mixed ^= bits[:, j]
+            mixed ^= np.ascontiguousarray(given[:, j]).view(np.uint64)  # one column at a time
             mixed *= np.uint64(0xBF58476D1CE4E5B9)
             mixed ^= mixed >> np.uint64(31)
     cut = np.partition(mixed, size - 1)[size - 1]

@@ -29,6 +29,8 @@ from generator.model import (
     DIGITS,
     FIT_SAMPLE,
     QUANTILES,
+    SILHOUETTE_SAMPLE,
+    STABILITY_SAMPLE,
     Alternative,
     Segment,
     Segmentation,
@@ -58,13 +60,13 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
     for j in range(len(config.features)):
         column = F.col(f"f{j}")
         valid = valid & column.isNotNull() & ~F.isnan(column) & (F.abs(column) <= LARGEST)
-    frame = frame.withColumn("_valid", valid).persist()
-    bad = frame.filter(~F.col("_valid")).count()
+    checked = frame.withColumn("_valid", valid).persist()
+    bad = checked.filter(~F.col("_valid")).count()
     origin = config.source or ""
     if bad and config.missing == "fail":
         raise UserError(f"{origin}: {bad} row(s) with missing or non-numeric features (read by Spark, which "
                         "does not report lines; fix the data or set missing: drop)")
-    frame = frame.filter(F.col("_valid")).drop("_valid")
+    frame = checked.filter(F.col("_valid")).drop("_valid")
     count = total - bad
     if count == 0:
         raise UserError(f"{origin}: no row has a number in every feature column")
@@ -132,20 +134,22 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
     )
     result = Segmentation(
         k=c.k, labels=labels, segments=segments, inertia=c.inertia, silhouette=c.silhouette,
-        silhouette_sampled=True, candidates=candidates, reason=reason,
+        silhouette_sampled=len(points) < count or len(points) > SILHOUETTE_SAMPLE, candidates=candidates,
+        reason=reason,
         structure=structure(c.silhouette, c.reference, c.stability),
         overall={f: float(mean[j]) for j, f in enumerate(config.features)},
         spread={f: float(spread[j]) for j, f in enumerate(config.features)},
         projection=projection(points, points[drawn], (chosen["centers"] - shift) / width)
         if len(names) > 2 else None,
         recommended=recommended.k, fixed=fixed, knee=knee(candidates), reference_silhouette=c.reference,
-        stability=c.stability, stability_sampled=True, rows=count, fitted=count, drawn=drawn,
+        stability=c.stability, stability_sampled=len(points) < count or len(points) > STABILITY_SAMPLE,
+        rows=count, fitted=count, drawn=drawn,
         sample=local[drawn],
         summaries={k: Alternative(sizes=s["sizes"], centers=s["centers"], drawn=s["sample"][drawn])
                    for k, s in solutions.items()},
     )
     vectors.unpersist()
-    frame.unpersist()
+    checked.unpersist()
     return table, result
 
 
