@@ -14,9 +14,11 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.preprocessing import StandardScaler
 
 from generator import model
+from generator.build import generate
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.model import Segmentation, segment
+from tests.conftest import MakeProject
 
 ROWS = 6_000
 SAMPLE = 1_500
@@ -127,3 +129,14 @@ def test_slim_drops_the_rows_and_keeps_the_summaries(sampled: tuple[np.ndarray, 
     assert slim.alternatives == {}
     assert slim.summaries is result.summaries
     assert slim.candidates == result.candidates
+
+
+def test_the_report_says_the_fit_was_on_a_sample(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = blobs(3)
+    csv = "a,b,c\n" + "".join(f"{a},{b},{c}\n" for a, b, c in values)
+    root = make_project({"big": "title: Big\nsource: t.csv\nfeatures: [a, b, c]\nn_clusters: [2, 5]\nn_init: 2\n"},
+                        {"t.csv": csv})
+    monkeypatch.setattr(model, "FIT_SAMPLE", SAMPLE)
+    page = {f.path: f.content for f in generate(root)}["reports/big/index.md"].decode()
+    assert f"K-Means was fitted on {SAMPLE:,} customers chosen at random" in page
+    assert f"of the {ROWS:,} customers, each segment in proportion" in page  # the maps' sample
