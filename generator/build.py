@@ -56,7 +56,7 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     configs = load_all(root)
     # Stage 2: every table not in the cache loads and parses before anything is clustered.
     entries = [cache.key(root, config) if store else "" for config in configs]
-    cached = [store.load(entry) if store else None for entry in entries]
+    cached = [store.load(entry) if store and entry else None for entry in entries]
     tables = [load_table(root, config) if report is None and config.engine == "local" else None
               for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
     # Stage 3: segment, name and draw each dataset not in the cache, in parallel.
@@ -111,7 +111,7 @@ def _analyse_all(root: Path, configs: list[DatasetConfig], tables: list[Table | 
         finished = len(reports) - (len(configs) - len(todo)) + 1
         progress = f" ({finished} of {len(todo)} to compute)" if len(todo) > 1 else ""
         log(f"{report.config.id}: computed in {seconds:.1f} s{progress}")
-        if store:
+        if store and entry:
             store.store(entry, report)
         reports[index] = report
 

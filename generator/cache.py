@@ -17,7 +17,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from generator.config import DatasetConfig, source_digest
+from generator.config import DatasetConfig, is_uri, source_digest
 from generator.pages import Report
 from generator.tutorial import Tutorial
 
@@ -29,8 +29,11 @@ def key(root: Path, config: DatasetConfig) -> str:
     """The entry of a dataset: changes whenever anything its analysis depends on changes.
 
     Computed from the data file's bytes without parsing them, so a cached dataset is not
-    read again (inline data is part of the configuration itself).
+    read again (inline data is part of the configuration itself). Data behind a URI (Spark)
+    can change unseen: it gets no entry ("") and is computed on every build.
     """
+    if config.source is not None and is_uri(config.source):
+        return ""
     digest = hashlib.sha256()
     for part in (source_digest(root, config), repr(config), _code_digest(),
                  *(f"{name}=={metadata.version(name)}" for name in LIBRARIES)):

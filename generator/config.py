@@ -480,7 +480,7 @@ def source_digest(root: Path, config: DatasetConfig) -> str:
     if config.source is None:
         return "inline"
     if is_uri(config.source):
-        return f"uri {config.source}"  # remote data: the cache cannot see it change (see the README)
+        return f"uri {config.source}"  # remote data: its bytes are Spark's to read
     digest = hashlib.sha256()
     try:
         with (root / config.source).open("rb") as handle:

@@ -185,12 +185,8 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     with threadpool_limits(limits=1):
         solutions = {k: _solve(rows, fitted, k) for k, fitted in zip(ks, fits, strict=True)}
         candidates = tuple(s.candidate for s in solutions.values())
-        recommended, reason = recommend(candidates)
-        fixed = isinstance(config.n_clusters, int)
-        if fixed:
-            reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
-                      f"on the evidence below the rule would recommend k = {recommended.k}.")
-        chosen = solutions[config.n_clusters if isinstance(config.n_clusters, int) else recommended.k]
+        recommended, reason, fixed, shown = choose(candidates, config)
+        chosen = solutions[shown]
         scaling = (_scaling_check(given[rows.fit_rows], chosen.labels[rows.fit_rows], config)
                    if config.scale == "none" else None)
     c = chosen.candidate
@@ -383,20 +379,39 @@ def _assign_all(rows: _Rows, fit: KMeans, k: int) -> tuple[np.ndarray, np.ndarra
         distances += np.bincount(own, weights=np.sqrt(within), minlength=k)
         total += float(((chunk - overall) ** 2).sum())
     inertia = float(squares.sum())
+    calinski, davies = indices_from_sums(sizes, means, squares, distances, total - inertia, rows.count)
+    return renumber, labels, sizes, means, inertia, calinski, davies
+
+
+def indices_from_sums(sizes: np.ndarray, means: np.ndarray, squares: np.ndarray, distances: np.ndarray,
+                      between: float, count: int) -> tuple[float | None, float | None]:
+    """Calinski-Harabasz and Davies-Bouldin as scikit-learn defines them, from sums per segment:
+    sizes, means (scaled), the sums of squared distances and of distances to the mean, and the
+    between-segment sum of squares. None where scikit-learn would refuse (one segment)."""
     present = sizes > 0
-    if not 2 <= int(present.sum()) <= rows.count - 1:
-        return renumber, labels, sizes, means, inertia, None, None
     used = int(present.sum())
-    calinski = 1.0 if inertia == 0 else (total - inertia) * (rows.count - used) / (inertia * (used - 1))
+    if not 2 <= used <= count - 1:
+        return None, None
+    inertia = float(squares.sum())
+    calinski = 1.0 if inertia == 0 else between * (count - used) / (inertia * (used - 1))
     spread = distances[present] / sizes[present]
     centres = means[present]
     gaps = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
     if np.allclose(spread, 0) or np.allclose(gaps, 0):
-        davies = 0.0
-    else:
-        gaps[gaps == 0] = np.inf
-        davies = float(np.max((spread[:, None] + spread[None, :]) / gaps, axis=1).mean())
-    return renumber, labels, sizes, means, inertia, float(calinski), davies
+        return float(calinski), 0.0
+    gaps[gaps == 0] = np.inf
+    return float(calinski), float(np.max((spread[:, None] + spread[None, :]) / gaps, axis=1).mean())
+
+
+def choose(candidates: tuple[Candidate, ...], config: DatasetConfig) -> tuple[Candidate, str, bool, int]:
+    """The rule's recommendation, why, whether n_clusters fixes k, and the k shown."""
+    recommended, reason = recommend(candidates)
+    fixed = isinstance(config.n_clusters, int)
+    if isinstance(config.n_clusters, int):
+        reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
+                  f"on the evidence below the rule would recommend k = {recommended.k}.")
+        return recommended, reason, fixed, config.n_clusters
+    return recommended, reason, fixed, recommended.k
 
 
 def _canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:

@@ -35,11 +35,13 @@ from generator.model import (
     Segment,
     Segmentation,
     _k_values,
+    choose,
     drawn_rows,
+    indices_from_sums,
     projection,
     sample_measures,
 )
-from generator.recommendation import Candidate, band, knee, recommend, structure
+from generator.recommendation import Candidate, band, knee, structure
 
 SAMPLE_ROWS = 20_000  # rows brought back for the charts and the per-row measures
 MAX_ITER = 300  # K-Means iterations at most, as in scikit-learn
@@ -100,12 +102,8 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         assert best is not None
         solutions[k] = _summarise(best, vectors, names, k, count, points, config)
     candidates = tuple(s["candidate"] for s in solutions.values())
-    recommended, reason = recommend(candidates)
-    fixed = isinstance(config.n_clusters, int)
-    if fixed:
-        reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
-                  f"on the evidence below the rule would recommend k = {recommended.k}.")
-    chosen = solutions[config.n_clusters if isinstance(config.n_clusters, int) else recommended.k]
+    recommended, reason, fixed, shown = choose(candidates, config)
+    chosen = solutions[shown]
     c: Candidate = chosen["candidate"]
     renumber = chosen["renumber"]
     predicted = chosen["model"].transform(vectors)
@@ -188,19 +186,7 @@ def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, p
     sizes, originals, scaled = sizes[order], originals[order], scaled[order]
     squares, distances = squares[order], distances[order]
     inertia = float(squares.sum())
-    present = sizes > 0
-    used = int(present.sum())
-    calinski = davies = None
-    if 2 <= used <= count - 1:
-        calinski = 1.0 if inertia == 0 else between * (count - used) / (inertia * (used - 1))
-        spread = distances[present] / sizes[present]
-        centres = scaled[present]
-        gaps = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2))
-        if np.allclose(spread, 0) or np.allclose(gaps, 0):
-            davies = 0.0
-        else:
-            gaps[gaps == 0] = np.inf
-            davies = float(np.max((spread[:, None] + spread[None, :]) / gaps, axis=1).mean())
+    calinski, davies = indices_from_sums(sizes, scaled, squares, distances, between, count)
     centers = np.array(model.clusterCenters())
     nearest = ((points[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     sample = renumber[nearest]

@@ -342,23 +342,24 @@ def test_parquet_column_not_used_that_will_not_convert(tmp_path: Path) -> None:
 def test_parquet_column_not_used_that_is_corrupt(tmp_path: Path) -> None:
     notes = [f"note {i} " * 3 for i in range(1000)]
     pq.write_table(pa.table({"x": np.arange(1000.0), "y": np.arange(1000.0), "note": notes}), tmp_path / "t.parquet")
-    payload = bytearray((tmp_path / "t.parquet").read_bytes())
-    chunk = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0).column(2)
-    start = chunk.dictionary_page_offset or chunk.data_page_offset
-    payload[start + 40:start + 60] = bytes(b ^ 0x5A for b in payload[start + 40:start + 60])
-    (tmp_path / "t.parquet").write_bytes(payload)
+    corrupt_column(tmp_path / "t.parquet", 2)
     assert both(tmp_path, config("t.parquet")) == (None, None)
 
 
 def test_parquet_feature_that_is_corrupt(tmp_path: Path) -> None:
     values = RNG.normal(0, 1, 1000)
     pq.write_table(pa.table({"x": values, "y": values}), tmp_path / "t.parquet", compression="snappy")
-    payload = bytearray((tmp_path / "t.parquet").read_bytes())
-    chunk = pq.ParquetFile(tmp_path / "t.parquet").metadata.row_group(0).column(1)
+    corrupt_column(tmp_path / "t.parquet", 1)
+    assert both(tmp_path, config("t.parquet")) == (None, None)
+
+
+def corrupt_column(path: Path, column: int) -> None:
+    """Flip 20 bytes inside the first page of one column of a Parquet file."""
+    payload = bytearray(path.read_bytes())
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(column)
     start = chunk.dictionary_page_offset or chunk.data_page_offset
     payload[start + 40:start + 60] = bytes(b ^ 0x5A for b in payload[start + 40:start + 60])
-    (tmp_path / "t.parquet").write_bytes(payload)
-    assert both(tmp_path, config("t.parquet")) == (None, None)
+    path.write_bytes(payload)
 
 
 def test_other_formats_are_left_to_the_slow_reader(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from generator.build import analyse
+from generator.cache import key
 from generator.config import load_all, spark_settings
 from generator.data import load_table
 from generator.errors import UserError
@@ -20,6 +21,7 @@ from tests.conftest import MakeProject
 
 CENTRES = np.array([[20.0, 200.0, 5.0], [60.0, 800.0, 40.0], [35.0, 1500.0, 80.0], [70.0, 300.0, 90.0]])
 SHARES = (0.4, 0.3, 0.2, 0.1)
+TINY_LOCAL = "title: Local\ndata: {a: [1, 2, 8, 9], b: [1, 2, 8, 9]}\nfeatures: [a, b]\nn_clusters: 2\n"
 
 
 def blobs(rows: int, seed: int) -> pd.DataFrame:
@@ -159,3 +161,11 @@ def test_spark_counts_or_refuses_rows_that_are_not_numbers(make_project: MakePro
     report = analyse(configs["drop"], None, root=root)
     assert (report.table.rows_read, report.table.rows_used) == (200, 198)
     assert sum(s.size for s in report.result.segments) == 198
+
+
+def test_data_behind_a_uri_gets_no_cache_entry(make_project: MakeProject) -> None:
+    root = make_project({"t": "title: t\nsource: s3a://bucket/table.parquet\nfeatures: [a, b]\nengine: spark\n",
+                         "local": TINY_LOCAL})
+    configs = {c.id: c for c in load_all(root)}
+    assert key(root, configs["t"]) == ""  # it could change without the build seeing it
+    assert key(root, configs["local"]).startswith("local.")
