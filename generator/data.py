@@ -22,7 +22,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
-from openpyxl import load_workbook
 
 from generator.config import DatasetConfig
 from generator.errors import UserError, did_you_mean, shorten
@@ -287,6 +286,8 @@ def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
 
 def _check_formulas(payload: bytes, shown: str) -> None:
     """A workbook written by a program that does not calculate holds formulas without results."""
+    from openpyxl import load_workbook  # only for workbooks: a cached rebuild never loads it
+
     formulas = load_workbook(io.BytesIO(payload), read_only=True, data_only=False)
     results = load_workbook(io.BytesIO(payload), read_only=True, data_only=True)
     try:
