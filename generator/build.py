@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from generator import __version__, cache
+from generator import __version__, cache, figures, model
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
 from generator.downloads import assignments_csv, segments_json
@@ -51,16 +51,35 @@ def generate(root: Path, store: cache.FolderCache | None = None,
 
     With a `store`, a dataset whose data, configuration and code are unchanged is not
     analysed again. `log` receives one line per dataset: "cached" or "computed in N s".
+    What is computed runs in one pool of processes, one per core: the tutorial from the
+    start, then whole datasets side by side, or a dataset's k and charts side by side.
     """
     # Stage 1: every configuration is valid before any data is read.
     configs = load_all(root)
-    # Stage 2: every table not in the cache loads and parses before anything is clustered.
     entries = [cache.key(root, config) if store else "" for config in configs]
     cached = [store.load(entry) if store and entry else None for entry in entries]
-    tables = [load_table(root, config) if report is None and config.engine == "local" else None
-              for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
-    # Stage 3: segment, name and draw each dataset not in the cache, in parallel.
-    reports = _analyse_all(root, configs, tables, cached, entries, store, log)
+    lesson = cache.tutorial_key() if store else ""
+    tutorial = store.load_tutorial(lesson) if store else None
+    cores = os.cpu_count() or 1
+    busy = tutorial is None or any(report is None for report in cached)
+    with ExitStack() as stack:
+        pool: Executor | None = (stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
+                                 if busy and cores > 1 else None)
+        # The tutorial, every output of which comes from running its own code (once per version
+        # of the code and libraries: its results are kept like a dataset's), runs meanwhile.
+        running = pool.submit(run_tutorial) if pool is not None and tutorial is None else None
+        if pool is not None:
+            for _ in range(cores - 1):
+                pool.submit(_preload)  # the other workers import the libraries while tables load
+        # Stage 2: every table not in the cache loads and parses before anything is clustered.
+        tables = [load_table(root, config) if report is None and config.engine == "local" else None
+                  for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
+        # Stage 3: segment, name and draw each dataset not in the cache.
+        reports = _analyse_all(root, configs, tables, cached, entries, store, log, pool)
+        if tutorial is None:
+            tutorial = running.result() if running is not None else run_tutorial()
+            if store:
+                store.store(lesson, tutorial)
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []
@@ -75,14 +94,6 @@ def generate(root: Path, store: cache.FolderCache | None = None,
             files.append(GeneratedFile(f"{folder}/assignments.csv", report.rows))
     files.append(GeneratedFile("reports/index.md", reports_index(reports, env).encode()))
     files.append(GeneratedFile("reference/configuration.md", reference_page(env).encode()))
-    # Stage 5: the tutorial, every output of which comes from running its own code (once per
-    # version of the code and libraries: its results are kept like a dataset's).
-    entry = cache.tutorial_key() if store else ""
-    tutorial = store.load_tutorial(entry) if store else None
-    if tutorial is None:
-        tutorial = run_tutorial()
-        if store:
-            store.store(entry, tutorial)
     files.append(GeneratedFile("tutorial/index.md", tutorial_page(tutorial, env).encode()))
     files.append(GeneratedFile("tutorial/clusters.png", tutorial.image))
     files.append(GeneratedFile("tutorial/scaling.png", tutorial.comparison))
@@ -91,8 +102,9 @@ def generate(root: Path, store: cache.FolderCache | None = None,
 
 
 def _analyse_all(root: Path, configs: list[DatasetConfig], tables: list[Table | None], cached: list[Report | None],
-                 entries: list[str], store: cache.FolderCache | None, log: Callable[[str], None]) -> list[Report]:
-    """Each dataset's report, from the cache or computed; several at once across the cores.
+                 entries: list[str], store: cache.FolderCache | None, log: Callable[[str], None],
+                 pool: Executor | None) -> list[Report]:
+    """Each dataset's report, from the cache or computed, using the pool's processes.
 
     Every fit runs on one thread, so processes are the way to use more cores, and the results
     are the same bytes whichever process computes them.
@@ -115,19 +127,19 @@ def _analyse_all(root: Path, configs: list[DatasetConfig], tables: list[Table | 
             store.store(entry, report)
         reports[index] = report
 
-    cores = os.cpu_count() or 1
-    if len(todo) >= cores > 1:  # whole datasets side by side, one per core
-        with ProcessPoolExecutor(cores, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_timed, *datasets[index]): (index, entry) for index, entry in todo}
-            for future in as_completed(futures):
-                done(*futures[future], *future.result())
-    elif todo:  # fewer datasets than cores: each one's k and charts side by side
-        with ExitStack() as stack:
-            helpers: Executor | None = (
-                stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn"))) if cores > 1 else None)
-            for index, entry in todo:
-                done(index, entry, *_timed(*datasets[index], helpers))
+    if pool is not None and len(todo) >= (os.cpu_count() or 1):  # whole datasets side by side
+        futures = {pool.submit(_timed, *datasets[index]): (index, entry) for index, entry in todo}
+        for future in as_completed(futures):
+            done(*futures[future], *future.result())
+    else:  # fewer datasets than cores: each one's k and charts side by side
+        for index, entry in todo:
+            done(index, entry, *_timed(*datasets[index], pool))
     return [reports[index] for index in range(len(datasets))]
+
+
+def _preload() -> None:
+    model.preload()
+    figures.preload()
 
 
 def _timed(root: Path, config: DatasetConfig, table: Table | None,

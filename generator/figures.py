@@ -242,6 +242,13 @@ def _tidy(ax: Any) -> None:
         ax.spines[side].set_visible(False)
 
 
+def preload() -> None:
+    """Import matplotlib and Pillow now (a worker, before its first chart)."""
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure  # noqa: F401
+    import PIL.Image  # noqa: F401
+
+
 def png(figure: Figure) -> bytes:
     """A figure as a light PNG: drawn opaque, reduced to a palette of PNG_COLOURS colours (a chart's few
     colours and their anti-aliased edges need no more), without metadata that varies by build."""

@@ -226,6 +226,14 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     )
 
 
+def preload() -> None:
+    """Import scikit-learn's and scipy's parts used here now (a worker, before its first task)."""
+    import scipy.optimize  # noqa: F401
+    import sklearn.cluster
+    import sklearn.decomposition
+    import sklearn.metrics  # noqa: F401
+
+
 def drawn_rows(labels: np.ndarray, seed: int) -> np.ndarray:
     """The rows a segment map draws: all of them, or above MAP_SAMPLE a seeded sample that keeps
     every segment's share (and at least one customer of each), so the picture stays light."""
