@@ -195,7 +195,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     # Sums over rows in canonical order where every row was sorted (exact, order-free results).
     summed = given[rows.fit_rows] if rows.exact else given
     order = rows.fit_rows if rows.exact else slice(None)
-    projection = _project(rows, drawn, chosen.centers) if given.shape[1] > 2 else None
+    mapped = projection(rows.fit, rows.scaled(drawn), chosen.centers) if given.shape[1] > 2 else None
     return Segmentation(
         k=c.k,
         labels=chosen.labels,
@@ -208,7 +208,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
         structure=structure(c.silhouette, c.reference, c.stability),
         overall={name: float(given[:, j].mean()) for j, name in enumerate(columns)},
         spread={name: float(given[:, j].std()) for j, name in enumerate(columns)},
-        projection=projection,
+        projection=mapped,
         recommended=recommended.k,
         fixed=fixed,
         knee=knee(candidates),
@@ -606,11 +606,6 @@ def _segments(original: np.ndarray, labels: np.ndarray, columns: list[str],
                        for j, name in enumerate(columns)},
         ))
     return tuple(segments)
-
-
-def _project(rows: _Rows, drawn: np.ndarray, centers: np.ndarray) -> Projection:
-    """PCA of the scaled rows K-Means was fitted on; the drawn rows and segment means mapped."""
-    return projection(rows.fit, rows.scaled(drawn), centers)
 
 
 def projection(fitted: np.ndarray, drawn: np.ndarray, centers: np.ndarray) -> Projection:
