@@ -24,8 +24,9 @@ from generator.data import Table, load_table
 from generator.downloads import assignments_csv, segments_json
 from generator.illustrations import illustrate
 from generator.model import segment
-from generator.pages import Report, environment, reference_page, report_page, reports_index, tutorial_page
+from generator.pages import environment, reference_page, report_page, reports_index, tutorial_page
 from generator.profiles import profile
+from generator.results import Report
 from generator.spark import segment_spark
 from generator.standalone import standalone_report
 from generator.tutorial import run_tutorial

@@ -18,8 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from generator.config import DatasetConfig, is_uri, source_digest
-from generator.pages import Report
-from generator.tutorial import Tutorial
+from generator.results import Report, Tutorial
 
 LIBRARIES = ("scikit-learn", "numpy", "pandas", "matplotlib", "scipy")  # results depend on these; reports name them
 FOLDER = Path(".cache") / "segments"  # under the project root; git-ignored

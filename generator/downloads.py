@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from generator.data import NUMBER
-from generator.pages import Report
+from generator.results import Report
 
 # OWASP: a cell starting with one of these is a formula to a spreadsheet program.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

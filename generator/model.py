@@ -35,6 +35,7 @@ STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
 REFERENCE_RUNS = 3  # structureless reference data sets per k, for the rule and the structure verdict
 EVIDENCE_RANGE = (2, 8)  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
+SPARK_SAMPLE = 20_000  # rows the Spark engine brings back for the charts and the per-row measures
 MAP_SAMPLE = 5_000  # segment maps of more customers draw a sample, each segment in proportion
 CHUNK = 65_536  # rows scaled and assigned at a time when every row is assigned to fitted centres
 QUANTILES = (5, 25, 50, 75, 95)  # the percentiles of each feature kept per segment (box plots)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,18 @@ import jinja2
 import pandas as pd
 
 from generator import recommendation
-from generator.config import OPTIONS, DatasetConfig
-from generator.data import Table
+from generator.config import OPTIONS
 from generator.formats import column, number, percent, plural
-from generator.illustrations import Illustrations, Image
-from generator.model import FIT_SAMPLE, MAP_SAMPLE, SILHOUETTE_SAMPLE, STABILITY_RUNS, STABILITY_SAMPLE, Segmentation
-from generator.profiles import Profile
-from generator.spark import SAMPLE_ROWS
-from generator.tutorial import Tutorial
+from generator.illustrations import Image
+from generator.model import (
+    FIT_SAMPLE,
+    MAP_SAMPLE,
+    SILHOUETTE_SAMPLE,
+    SPARK_SAMPLE,
+    STABILITY_RUNS,
+    STABILITY_SAMPLE,
+)
+from generator.results import Report, Tutorial
 
 TEMPLATES = "templates"  # the folder of Jinja templates, under the project root
 # Python-Markdown's backslash-escapable characters, plus `|` (tables).
@@ -42,19 +45,6 @@ _SCRIPT_LINK = re.compile(
     + r")(\s*:)",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything one report page shows."""
-
-    config: DatasetConfig
-    table: Table
-    result: Segmentation
-    profiles: tuple[Profile, ...]
-    illustrations: Illustrations
-    versions: dict[str, str]
-    rows: bytes | None = None  # assignments.csv, written once per analysis when rows are published
 
 
 def environment(root: Path) -> jinja2.Environment:
@@ -295,7 +285,7 @@ def reference_page(env: jinja2.Environment) -> str:
         "bands": _bands(),
         "fit_sample": f"{FIT_SAMPLE:,}",
         "map_sample": f"{MAP_SAMPLE:,}",
-        "spark_sample": f"{SAMPLE_ROWS:,}",
+        "spark_sample": f"{SPARK_SAMPLE:,}",
     }
     return env.get_template("reference.md.j2").render(options=options, rule=rule)
 

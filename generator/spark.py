@@ -30,6 +30,7 @@ from generator.model import (
     FIT_SAMPLE,
     QUANTILES,
     SILHOUETTE_SAMPLE,
+    SPARK_SAMPLE,
     STABILITY_SAMPLE,
     Alternative,
     Segment,
@@ -43,7 +44,6 @@ from generator.model import (
 )
 from generator.recommendation import Candidate, band, knee, structure
 
-SAMPLE_ROWS = 20_000  # rows brought back for the charts and the per-row measures
 MAX_ITER = 300  # K-Means iterations at most, as in scikit-learn
 TOLERANCE = 1e-4
 QUANTILE_ACCURACY = 10_000  # percentile_approx: relative error about 1 / this
@@ -85,8 +85,8 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         frame.select("_row", *names, *scaled, *(["_id"] if config.id_column else []))).persist()
 
     # The sample: a seeded draw, sorted by value so what follows does not depend on its order.
-    fraction = min(1.0, 1.5 * SAMPLE_ROWS / count)
-    drawn_frame = vectors.sample(False, fraction, seed=config.random_state).orderBy("_row").limit(SAMPLE_ROWS)
+    fraction = min(1.0, 1.5 * SPARK_SAMPLE / count)
+    drawn_frame = vectors.sample(False, fraction, seed=config.random_state).orderBy("_row").limit(SPARK_SAMPLE)
     local = _numbers(drawn_frame.select(*names))
     local = local[np.lexsort(local.T[::-1])]
     points = (local - shift) / width

@@ -14,7 +14,8 @@ import re
 import jinja2
 import markdown
 
-from generator.pages import Report, report_page
+from generator.pages import report_page
+from generator.results import Report
 
 EXTENSIONS = ["admonition", "attr_list", "md_in_html", "tables", "pymdownx.details", "pymdownx.superfences"]
 _FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from generator.figures import snapshot
+from generator.results import Step, Trial, Tutorial
 
 TRIED_K = (2, 3, 4)
 
@@ -98,42 +99,6 @@ df["Cluster"] = kmeans.fit_predict(df[["Age", "AnnualSpend"]])
 print(f"inertia: {{kmeans.inertia_:,.0f}}")
 plot_clusters(df, kmeans)
 '''
-
-
-@dataclass(frozen=True)
-class Step:
-    """One snippet and what running it showed."""
-
-    code: str
-    printed: str  # standard output, may be empty
-    shown: Any  # the value of the last expression, or None
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One tab of "try other k": its code, chart, centres and inertia."""
-
-    k: int
-    fit: Step
-    image: bytes
-    centres: Step
-    inertia: float
-
-
-@dataclass(frozen=True)
-class Tutorial:
-    """Everything the tutorial page shows, each value produced by running its code."""
-
-    load: Step
-    fit: Step
-    plot: Step
-    image: bytes
-    centres: Step
-    scaled: Step
-    compare: Step
-    comparison: bytes
-    trials: tuple[Trial, ...]
-    facts: dict[str, Any]  # numbers the prose quotes, read off the namespace
 
 
 def run_tutorial() -> Tutorial:

@@ -15,7 +15,7 @@ from generator.build import analyse
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
 from generator.downloads import assignments_csv, neutralise, segments_json
-from generator.pages import Report
+from generator.results import Report
 from tests.conftest import TINY, MakeProject
 
 CONTRACT_KEYS = {"dataset", "title", "features", "scale", "n_clusters", "random_state", "n_init", "rows",

@@ -18,7 +18,7 @@ from generator import downloads
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.downloads import assignments_csv, neutralise, published_ids
-from generator.pages import Report
+from generator.results import Report
 from tests.conftest import MakeProject
 from tests.test_downloads import direct_report, project_report
 

@@ -15,8 +15,8 @@ from generator.build import analyse
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.formats import number
-from generator.pages import Report
 from generator.recommendation import Candidate, knee
+from generator.results import Report
 
 FEATURES = ("age", "spend", "visits")
 LABELS = {"age": "Age (years)", "spend": "Annual spend", "visits": "Visits"}

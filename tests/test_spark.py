@@ -16,7 +16,7 @@ from generator.cache import key
 from generator.config import load_all, spark_settings
 from generator.data import load_table
 from generator.errors import UserError
-from generator.pages import Report
+from generator.results import Report
 from tests.conftest import MakeProject
 
 CENTRES = np.array([[20.0, 200.0, 5.0], [60.0, 800.0, 40.0], [35.0, 1500.0, 80.0], [70.0, 300.0, 90.0]])

@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from generator.build import generate
-from generator.tutorial import TRIED_K, Step, Tutorial, run_tutorial
+from generator.results import Step, Tutorial
+from generator.tutorial import TRIED_K, run_tutorial
 from tests.conftest import ROOT, MakeProject
 
 TEMPLATES = {f"templates/{path.name}": path.read_text(encoding="utf-8")

@@ -1,0 +1,65 @@
+"""The results every later stage reads: a dataset's `Report` and the `Tutorial`.
+
+They sit below pages, downloads, the single-file report and the cache, so that each of those
+reads the same types without importing another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from generator.config import DatasetConfig
+from generator.data import Table
+from generator.illustrations import Illustrations
+from generator.model import Segmentation
+from generator.profiles import Profile
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one report page shows."""
+
+    config: DatasetConfig
+    table: Table
+    result: Segmentation
+    profiles: tuple[Profile, ...]
+    illustrations: Illustrations
+    versions: dict[str, str]
+    rows: bytes | None = None  # assignments.csv, written once per analysis when rows are published
+
+
+@dataclass(frozen=True)
+class Step:
+    """One snippet and what running it showed."""
+
+    code: str
+    printed: str  # standard output, may be empty
+    shown: Any  # the value of the last expression, or None
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One tab of "try other k": its code, chart, centres and inertia."""
+
+    k: int
+    fit: Step
+    image: bytes
+    centres: Step
+    inertia: float
+
+
+@dataclass(frozen=True)
+class Tutorial:
+    """Everything the tutorial page shows, each value produced by running its code."""
+
+    load: Step
+    fit: Step
+    plot: Step
+    image: bytes
+    centres: Step
+    scaled: Step
+    compare: Step
+    comparison: bytes
+    trials: tuple[Trial, ...]
+    facts: dict[str, Any]  # numbers the prose quotes, read off the namespace
