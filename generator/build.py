@@ -6,19 +6,15 @@ hook adds the files to the build, the CLI writes them to a folder.
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from importlib import metadata
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 
-from generator import __version__, cache, figures, model
+from generator import __version__, cache, scheduler
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
 from generator.downloads import assignments_csv, segments_json
@@ -52,35 +48,12 @@ def generate(root: Path, store: cache.FolderCache | None = None,
 
     With a `store`, a dataset whose data, configuration and code are unchanged is not
     analysed again. `log` receives one line per dataset: "cached" or "computed in N s".
-    What is computed runs in one pool of processes, one per core: the tutorial from the
-    start, then whole datasets side by side, or a dataset's k and charts side by side.
     """
     # Stage 1: every configuration is valid before any data is read.
     configs = load_all(root)
-    entries = [cache.key(root, config) if store else "" for config in configs]
-    cached = [store.load(entry) if store and entry else None for entry in entries]
-    lesson = cache.tutorial_key() if store else ""
-    tutorial = store.load_tutorial(lesson) if store else None
-    cores = os.cpu_count() or 1
-    busy = tutorial is None or any(report is None for report in cached)
-    with ExitStack() as stack:
-        pool: Executor | None = (stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
-                                 if busy and cores > 1 else None)
-        # The tutorial, every output of which comes from running its own code (once per version
-        # of the code and libraries: its results are kept like a dataset's), runs meanwhile.
-        running = pool.submit(run_tutorial) if pool is not None and tutorial is None else None
-        if pool is not None:
-            for _ in range(cores - 1):
-                pool.submit(_preload)  # the other workers import the libraries while tables load
-        # Stage 2: every table not in the cache loads and parses before anything is clustered.
-        tables = [load_table(root, config) if report is None and config.engine == "local" else None
-                  for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
-        # Stage 3: segment, name and draw each dataset not in the cache.
-        reports = _analyse_all(root, configs, tables, cached, entries, store, log, pool)
-        if tutorial is None:
-            tutorial = running.result() if running is not None else run_tutorial()
-            if store:
-                store.store(lesson, tutorial)
+    # Stages 2 and 3: every table not in the cache loads, then each is segmented, named and
+    # drawn; the tutorial runs its own code meanwhile (see `scheduler` for where and when).
+    reports, tutorial = scheduler.run(root, configs, store, log, load_table, analyse_dataset, run_tutorial)
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []
@@ -102,51 +75,10 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     return files
 
 
-def _analyse_all(root: Path, configs: list[DatasetConfig], tables: list[Table | None], cached: list[Report | None],
-                 entries: list[str], store: cache.FolderCache | None, log: Callable[[str], None],
-                 pool: Executor | None) -> list[Report]:
-    """Each dataset's report, from the cache or computed, using the pool's processes.
-
-    Every fit runs on one thread, so processes are the way to use more cores, and the results
-    are the same bytes whichever process computes them.
-    """
-    reports: dict[int, Report] = {}
-    todo: list[tuple[int, str]] = []
-    for index, (config, report) in enumerate(zip(configs, cached, strict=True)):
-        if report is not None:
-            log(f"{config.id}: cached")
-            reports[index] = report
-        else:
-            todo.append((index, entries[index]))
-    datasets = [(root, config, table) for config, table in zip(configs, tables, strict=True)]
-
-    def done(index: int, entry: str, report: Report, seconds: float) -> None:
-        finished = len(reports) - (len(configs) - len(todo)) + 1
-        progress = f" ({finished} of {len(todo)} to compute)" if len(todo) > 1 else ""
-        log(f"{report.config.id}: computed in {seconds:.1f} s{progress}")
-        if store and entry:
-            store.store(entry, report)
-        reports[index] = report
-
-    if pool is not None and len(todo) >= (os.cpu_count() or 1):  # whole datasets side by side
-        futures = {pool.submit(_timed, *datasets[index]): (index, entry) for index, entry in todo}
-        for future in as_completed(futures):
-            done(*futures[future], *future.result())
-    else:  # fewer datasets than cores: each one's k and charts side by side
-        for index, entry in todo:
-            done(index, entry, *_timed(*datasets[index], pool))
-    return [reports[index] for index in range(len(datasets))]
-
-
-def _preload() -> None:
-    model.preload()
-    figures.preload()
-
-
-def _timed(root: Path, config: DatasetConfig, table: Table | None,
-           pool: Executor | None = None) -> tuple[Report, float]:
-    start = time.perf_counter()
-    return _slim(analyse(config, table, pool, root=root)), time.perf_counter() - start
+def analyse_dataset(root: Path, config: DatasetConfig, table: Table | None, pool: Executor | None) -> Report:
+    """One dataset's report as pages and the cache need it: analysed, its download written,
+    its per-row arrays let go (a cache entry stays small whatever the number of rows)."""
+    return _slim(analyse(config, table, pool, root=root))
 
 
 def analyse(config: DatasetConfig, table: Table | None, pool: Executor | None = None, *,

@@ -150,7 +150,7 @@ class _Rows:
             self.restore[self.fit_rows] = np.arange(self.count)
             self.shift, self.width = np.zeros(given.shape[1]), np.ones(given.shape[1])
         else:
-            self.fit_rows = _canonical_sample(given, FIT_SAMPLE, seed)
+            self.fit_rows = canonical_sample(given, FIT_SAMPLE, seed)
             self.shift, self.width = _affine(given, method)
             self.fit = (given[self.fit_rows] - self.shift) / self.width
             self.restore = np.zeros(0, dtype=np.int64)
@@ -178,7 +178,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     rows = _Rows(given, config.scale, config.random_state)
     rng = np.random.default_rng(config.random_state)
     sample = np.sort(rng.permutation(len(rows.fit))[:STABILITY_SAMPLE])
-    ks = _k_values(rows.fit, config)
+    ks = k_values(rows.fit, config)
     if pool is None:
         fits = [fit_k(rows.fit, sample, k, config) for k in ks]
     else:  # the costly part of every k at once, in other processes; the results are the same
@@ -268,15 +268,20 @@ def canonical_labels(scaled: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def canonical_numbers(scaled: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """The canonical number of each of k clusters: largest first, ties by centre."""
-    sizes = np.bincount(labels, minlength=k)
-    centres = _means(scaled, labels, k)
-    order = sorted(range(k), key=lambda s: (-sizes[s], tuple(np.round(centres[s], 9))))
+    return canonical_order(np.bincount(labels, minlength=k), _means(scaled, labels, k))
+
+
+def canonical_order(sizes: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The canonical number of each cluster, given its size and mean (scaled): largest first, ties
+    by mean. Every engine numbers segments with it, so numbers never depend on chance."""
+    k = len(sizes)
+    order = sorted(range(k), key=lambda s: (-sizes[s], tuple(np.round(means[s], 9))))
     renumber = np.empty(k, dtype=int)
     renumber[order] = np.arange(k)
     return renumber
 
 
-def _k_values(scaled: np.ndarray, config: DatasetConfig) -> list[int]:
+def k_values(scaled: np.ndarray, config: DatasetConfig) -> list[int]:
     # `scaled` holds every row up to FIT_SAMPLE, and the fitted sample above it.
     """The k to evaluate: the configured range, or a fixed k beside the evidence range."""
     distinct = len(np.unique(scaled, axis=0))
@@ -372,11 +377,10 @@ def _assign_all(rows: _Rows, fit: KMeans, k: int) -> tuple[np.ndarray, np.ndarra
             sums[:, j] += np.bincount(found, weights=chunk[:, j], minlength=k)
     counts = np.bincount(raw, minlength=k)
     means = sums / np.maximum(counts, 1)[:, None]
-    order = sorted(range(k), key=lambda s: (-counts[s], tuple(np.round(means[s], 9))))
-    renumber = np.empty(k, dtype=raw.dtype)
-    renumber[order] = np.arange(k)
+    renumber = canonical_order(counts, means).astype(raw.dtype)
     labels = renumber[raw]
     del raw
+    order = np.argsort(renumber)
     sizes, means = counts[order], means[order]
     squares, distances = np.zeros(k), np.zeros(k)
     total = 0.0
@@ -423,7 +427,7 @@ def choose(candidates: tuple[Candidate, ...], config: DatasetConfig) -> tuple[Ca
     return recommended, reason, fixed, recommended.k
 
 
-def _canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
+def canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
     """`size` rows chosen by a seeded hash of their values, in canonical (sorted) order.
 
     Rows with equal values hash alike, so the sample holds the same values whichever order
@@ -463,6 +467,12 @@ def _affine(given: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
         width = high - low
     else:
         shift, width = np.zeros(count), np.ones(count)
+    return rounded_scaling(shift, width)
+
+
+def rounded_scaling(shift: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scaling parameters rounded to DIGITS significant digits, so that summation order cannot
+    change them; a constant feature (width 0) keeps width 1, as in scikit-learn."""
     width = np.where(width > 0, width, 1.0)
 
     def rounded(values: np.ndarray) -> np.ndarray:

@@ -326,10 +326,10 @@ def _tutorial_alt(centres: pd.DataFrame) -> str:
 def _comparison_alt(tutorial: Tutorial) -> str:
     facts = tutorial.facts
     return (f"Two panels of the six customers. Left, as unscaled K-Means measures distance, with both "
-            f"axes in the same units: Age spans only {number(facts['age_range'])} of the "
-            f"{number(facts['spend_range'])} units on the spending axis, so the points form a vertical "
+            f"axes in the same units: Age spans only {number(facts.age_range)} of the "
+            f"{number(facts.spend_range)} units on the spending axis, so the points form a vertical "
             f"line. Right, standardised: both features spread over a few standard deviations. "
-            f"{facts['scaled_agree']} of {facts['customers']} customers keep the same companions.")
+            f"{facts.scaled_agree} of {facts.customers} customers keep the same companions.")
 
 
 def frame_table(frame: pd.DataFrame) -> dict[str, list[Any]]:

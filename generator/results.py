@@ -50,6 +50,21 @@ class Trial:
 
 
 @dataclass(frozen=True)
+class Facts:
+    """The numbers the tutorial's prose quotes, read off the namespace its code ran in."""
+
+    age_range: float
+    spend_range: float
+    age_std: float
+    spend_std: float
+    inertia: float
+    members: dict[int, list[int]]  # customer ids of each cluster of the first fit
+    centres_equal_means: bool  # scikit-learn's centres are the means of the clusters' rows
+    scaled_agree: int  # customers grouped as in the unscaled fit after standardising
+    customers: int
+
+
+@dataclass(frozen=True)
 class Tutorial:
     """Everything the tutorial page shows, each value produced by running its code."""
 
@@ -62,4 +77,4 @@ class Tutorial:
     compare: Step
     comparison: bytes
     trials: tuple[Trial, ...]
-    facts: dict[str, Any]  # numbers the prose quotes, read off the namespace
+    facts: Facts

@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 import os
 import shutil
+from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from generator.config import DatasetConfig, is_uri, source_digest, spark_setting
 from generator.data import LARGEST, Table, personal_data
 from generator.errors import UserError
 from generator.model import (
-    DIGITS,
     FIT_SAMPLE,
     QUANTILES,
     SILHOUETTE_SAMPLE,
@@ -35,11 +35,13 @@ from generator.model import (
     Alternative,
     Segment,
     Segmentation,
-    _k_values,
+    canonical_order,
     choose,
     drawn_rows,
     indices_from_sums,
+    k_values,
     projection,
+    rounded_scaling,
     sample_measures,
 )
 from generator.recommendation import Candidate, band, knee, structure
@@ -47,6 +49,19 @@ from generator.recommendation import Candidate, band, knee, structure
 MAX_ITER = 300  # K-Means iterations at most, as in scikit-learn
 TOLERANCE = 1e-4
 QUANTILE_ACCURACY = 10_000  # percentile_approx: relative error about 1 / this
+
+
+@dataclass(frozen=True)
+class _Solution:
+    """One k fitted in Spark: its measures, the model, and its segments in canonical order."""
+
+    candidate: Candidate
+    model: Any  # pyspark's KMeansModel
+    renumber: np.ndarray  # canonical number of each of Spark's clusters
+    sizes: np.ndarray
+    centers: np.ndarray  # segments x features, the mean of each segment's rows in original units
+    sample: np.ndarray  # the canonical segment of every sampled row
+    jaccard: tuple[float | None, ...]
 
 
 def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentation]:
@@ -91,8 +106,8 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
     local = local[np.lexsort(local.T[::-1])]
     points = (local - shift) / width
 
-    solutions: dict[int, dict[str, Any]] = {}
-    for k in _k_values(points[:FIT_SAMPLE], config):
+    solutions: dict[int, _Solution] = {}
+    for k in k_values(points[:FIT_SAMPLE], config):
         best = None
         for run in range(config.n_init):
             fitted = KMeans(k=k, seed=config.random_state + run, maxIter=MAX_ITER, tol=TOLERANCE,
@@ -101,28 +116,28 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
                 best = fitted
         assert best is not None
         solutions[k] = _summarise(best, vectors, names, k, count, points, config)
-    candidates = tuple(s["candidate"] for s in solutions.values())
+    candidates = tuple(s.candidate for s in solutions.values())
     recommended, reason, fixed, shown = choose(candidates, config)
     chosen = solutions[shown]
-    c: Candidate = chosen["candidate"]
-    renumber = chosen["renumber"]
-    predicted = chosen["model"].transform(vectors)
+    c = chosen.candidate
+    renumber = chosen.renumber
+    predicted = chosen.model.transform(vectors)
     cuts = predicted.groupBy("cluster").agg(*[
         F.percentile_approx(n, [q / 100 for q in QUANTILES], QUANTILE_ACCURACY).alias(f"q{j}")
         for j, n in enumerate(names)]).collect()
     quantiles = {int(renumber[row["cluster"]]): [tuple(float(v) for v in row[f"q{j}"]) for j in range(len(names))]
                  for row in cuts}
     segments = tuple(
-        Segment(number=s, size=int(chosen["sizes"][s]), share=float(chosen["sizes"][s] / count),
-                center={f: float(chosen["centers"][s, j]) for j, f in enumerate(config.features)},
-                stability=chosen["jaccard"][s], band=band(chosen["jaccard"][s]),
+        Segment(number=s, size=int(chosen.sizes[s]), share=float(chosen.sizes[s] / count),
+                center={f: float(chosen.centers[s, j]) for j, f in enumerate(config.features)},
+                stability=chosen.jaccard[s], band=band(chosen.jaccard[s]),
                 median={f: quantiles[s][j][QUANTILES.index(50)] for j, f in enumerate(config.features)},
                 quantiles={f: quantiles[s][j] for j, f in enumerate(config.features)})
         for s in range(c.k))
 
     labels, table_frame, ids = _rows(predicted, names, config, renumber) if config.publish_rows else (
         np.zeros(0, dtype=np.int8), pd.DataFrame(index=pd.RangeIndex(count)), None)
-    sample_labels = chosen["sample"]
+    sample_labels = chosen.sample
     drawn = drawn_rows(sample_labels, config.random_state)
     table = Table(
         features=table_frame, ids=ids, rows_read=total,
@@ -137,13 +152,13 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         structure=structure(c.silhouette, c.reference, c.stability),
         overall={f: float(mean[j]) for j, f in enumerate(config.features)},
         spread={f: float(spread[j]) for j, f in enumerate(config.features)},
-        projection=projection(points, points[drawn], (chosen["centers"] - shift) / width)
+        projection=projection(points, points[drawn], (chosen.centers - shift) / width)
         if len(names) > 2 else None,
         recommended=recommended.k, fixed=fixed, knee=knee(candidates), reference_silhouette=c.reference,
         stability=c.stability, stability_sampled=len(points) < count or len(points) > STABILITY_SAMPLE,
         rows=count, fitted=count, drawn=drawn,
         sample=local[drawn],
-        summaries={k: Alternative(sizes=s["sizes"], centers=s["centers"], drawn=s["sample"][drawn])
+        summaries={k: Alternative(sizes=s.sizes, centers=s.centers, drawn=s.sample[drawn])
                    for k, s in solutions.items()},
     )
     vectors.unpersist()
@@ -152,7 +167,7 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
 
 
 def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, points: np.ndarray,
-               config: DatasetConfig) -> dict[str, Any]:
+               config: DatasetConfig) -> _Solution:
     """One k's measures: sizes, means and sums of squares from Spark, the rest on the sample."""
     from pyspark.sql import functions as F
 
@@ -180,9 +195,8 @@ def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, p
         distances[int(row["cluster"])] = row["d"]
     overall = (scaled * sizes[:, None]).sum(axis=0) / count
     between = float((sizes * ((scaled - overall) ** 2).sum(axis=1)).sum())
-    order = sorted(range(k), key=lambda s: (-sizes[s], tuple(np.round(scaled[s], 9))))
-    renumber = np.empty(k, dtype=int)
-    renumber[order] = np.arange(k)
+    renumber = canonical_order(sizes, scaled)
+    order = np.argsort(renumber)
     sizes, originals, scaled = sizes[order], originals[order], scaled[order]
     squares, distances = squares[order], distances[order]
     inertia = float(squares.sum())
@@ -194,8 +208,7 @@ def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, p
     candidate = Candidate(k=k, inertia=inertia, silhouette=silhouette, calinski_harabasz=calinski,
                           davies_bouldin=davies, min_share=float(sizes.min() / count), stability=ari,
                           reference=reference)
-    return {"candidate": candidate, "model": model, "renumber": renumber, "sizes": sizes,
-            "centers": originals, "sample": sample, "jaccard": jaccard}
+    return _Solution(candidate, model, renumber, sizes, originals, sample, jaccard)
 
 
 def _session(root: Path, config: DatasetConfig) -> Any:
@@ -276,9 +289,7 @@ def _scaling(frame: Any, names: list[str], method: str, mean: np.ndarray,
         shift, width = cuts[:, 1], cuts[:, 2] - cuts[:, 0]
     else:
         shift, width = np.zeros(len(names)), np.ones(len(names))
-    width = np.where(width > 0, width, 1.0)
-    rounded = [np.array([float(f"{v:.{DIGITS}g}") for v in values]) for values in (shift, width)]
-    return rounded[0], rounded[1]
+    return rounded_scaling(shift, width)
 
 
 def _rows(predicted: Any, names: list[str], config: DatasetConfig,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from generator.figures import snapshot
-from generator.results import Step, Trial, Tutorial
+from generator.results import Facts, Step, Trial, Tutorial
 
 TRIED_K = (2, 3, 4)
 
@@ -108,9 +108,8 @@ def run_tutorial() -> Tutorial:
     fit = _run(FIT, namespace)
     plot, image = _drawn(_run(PLOT, namespace))
     centres = _run(CENTRES, namespace)
-    facts = _facts(namespace)
     scaled = _run(SCALED, namespace)
-    facts.update(_agreement(namespace["df"]))
+    facts = _facts(namespace["df"], namespace["kmeans"])  # the first fit's model; df now has both fits
     compare, comparison = _drawn(_run(COMPARE, namespace))
     trials = []
     for k in TRIED_K:
@@ -139,27 +138,23 @@ def _drawn(step: Step) -> tuple[Step, bytes]:
     return replace(step, shown=None), snapshot(step.shown)
 
 
-def _facts(namespace: dict[str, Any]) -> dict[str, Any]:
-    df: pd.DataFrame = namespace["df"]
-    kmeans = namespace["kmeans"]
+def _facts(df: pd.DataFrame, kmeans: Any) -> Facts:
+    """The numbers the prose quotes, from the unscaled fit (`Cluster`) and the scaled one."""
     age = df["Age"]
     spend = df["AnnualSpend"]
-    return {
-        "age_range": float(age.max() - age.min()),
-        "spend_range": float(spend.max() - spend.min()),
-        "age_std": float(age.std(ddof=0)),
-        "spend_std": float(spend.std(ddof=0)),
-        "inertia": float(kmeans.inertia_),
-        "members": {int(c): [int(i) for i in df.loc[df["Cluster"] == c, "CustomerID"]]
-                    for c in sorted(df["Cluster"].unique())},
-        "centres_equal_means": bool(np.allclose(
+    # How many customers the scaled clustering groups as the unscaled one does (labels aside).
+    pairs = pd.crosstab(df["Cluster"], df["ClusterScaled"]).to_numpy()
+    return Facts(
+        age_range=float(age.max() - age.min()),
+        spend_range=float(spend.max() - spend.min()),
+        age_std=float(age.std(ddof=0)),
+        spend_std=float(spend.std(ddof=0)),
+        inertia=float(kmeans.inertia_),
+        members={int(c): [int(i) for i in df.loc[df["Cluster"] == c, "CustomerID"]]
+                 for c in sorted(df["Cluster"].unique())},
+        centres_equal_means=bool(np.allclose(
             kmeans.cluster_centers_,
             df.groupby("Cluster")[["Age", "AnnualSpend"]].mean().sort_index().to_numpy())),
-    }
-
-
-def _agreement(df: pd.DataFrame) -> dict[str, Any]:
-    """How many customers the scaled clustering groups as the unscaled one does (labels aside)."""
-    pairs = pd.crosstab(df["Cluster"], df["ClusterScaled"]).to_numpy()
-    same = int(max(np.trace(pairs), np.trace(pairs[:, ::-1])))
-    return {"scaled_agree": same, "customers": len(df)}
+        scaled_agree=int(max(np.trace(pairs), np.trace(pairs[:, ::-1]))),
+        customers=len(df),
+    )

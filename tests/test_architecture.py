@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 # `recommendation` (which k, and why) is pure arithmetic on the scores that `model` computes.
 STAGES = ("errors", "formats", "config", "data", "recommendation", "model", "spark", "profiles", "figures",
           "illustrations", "results", "tutorial", "pages", "standalone", "cache",
-          "downloads", "build", "__main__")
+          "downloads", "scheduler", "build", "__main__")
 # Modules outside the line: what each may import from the package.
 SIDE_MODULES = {"starter": {"config", "data", "errors"}}
 # What the MkDocs hook may use: the pipeline's result and the user-facing error.

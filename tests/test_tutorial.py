@@ -103,7 +103,7 @@ def test_two_cluster_centres_by_hand(tutorial: Tutorial) -> None:
     """Cluster numbers are arbitrary: compare the centres ordered by age."""
     by_age = tutorial.centres.shown.sort_values("Age")
     np.testing.assert_allclose(by_age[["Age", "AnnualSpend"]].to_numpy(), [[24.0, 18333.3], [43.3, 46000.0]])
-    members = sorted(sorted(ids) for ids in tutorial.facts["members"].values())
+    members = sorted(sorted(ids) for ids in tutorial.facts.members.values())
     assert members == [[1, 3, 4], [2, 5, 6]]
 
 
@@ -132,5 +132,5 @@ def test_page_quotes_the_ranges(page: str) -> None:
 
 
 def test_page_checks_centres_against_means(tutorial: Tutorial, page: str) -> None:
-    assert tutorial.facts["centres_equal_means"] is True
+    assert tutorial.facts.centres_equal_means is True
     assert "each centre equals the average Age and AnnualSpend" in page
