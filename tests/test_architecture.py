@@ -146,3 +146,33 @@ def test_every_template_named_in_the_code_exists() -> None:
              if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith(".j2")}
     assert named
     assert {name for name in named if not (ROOT / "templates" / name).is_file()} == set()
+
+
+EVERY_SOURCE = MODULES + HOOKS + sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "bench").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", EVERY_SOURCE, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_no_private_name_crosses_a_module(path: Path) -> None:
+    """A name starting with `_` is its module's own: nobody imports it or reaches for it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = {"generator", *(f"generator.{p.stem}" for p in MODULES)}
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
+    reached = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               and (node.module or "").startswith("generator") for alias in node.names if private(alias.name)]
+    imported_modules = {alias.asname or alias.name.split(".")[-1] for node in ast.walk(tree)
+                        if isinstance(node, ast.ImportFrom) and node.module in modules for alias in node.names}
+    reached += [f"{node.value.id}.{node.attr}" for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name) and node.value.id in imported_modules
+                and private(node.attr)]
+    assert not reached, f"{path.name} uses private names of other modules: {reached}"
+
+
+def test_result_types_live_below_the_presentation() -> None:
+    """`Report` is read by pages, downloads, the single-file report and the cache: it is defined
+    in `results`, and pages needs neither the Spark engine nor the tutorial's code."""
+    defined = {node.name for node in ast.walk(ast.parse((ROOT / "generator" / "pages.py").read_text(encoding="utf-8")))
+               if isinstance(node, ast.ClassDef)}
+    assert "Report" not in defined
+    assert not generator_modules(ROOT / "generator" / "pages.py") & {"spark", "tutorial"}
