@@ -44,9 +44,11 @@ browser: $(NODE)
 	@command -v chromium >/dev/null || \
 		{ echo "The browser tests need Chromium: run 'apt-get install chromium' as root, then make test."; exit 1; }
 
-# JavaScript from npm (package.json): iframe-worker for the offline copy, axe-core for tests.
+# JavaScript from npm (package.json): iframe-worker for the offline copy; axe-core, vnu-jar (the Nu Html
+# Checker, run with the system's Java 17) and lighthouse for tests. No install scripts run: vnu-jar's would
+# fetch a Java, and nothing here may download a browser (Lighthouse drives Debian's chromium).
 $(NODE): package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent --ignore-scripts
 	touch $(NODE)
 
 $(STAMP): pyproject.toml requirements.lock
