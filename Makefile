@@ -14,7 +14,7 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: site serve test validate offline browser clean
+.PHONY: site serve test validate offline browser clean zensical lighthouse
 
 site: $(STAMP)
 	$(BIN)/mkdocs build --strict
@@ -28,7 +28,13 @@ validate: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check generator hooks tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --ignore=tests/test_lighthouse.py
+	$(MAKE) lighthouse
+
+# Lighthouse (mobile) on the home page, the tutorial and a report of the built site, each category >= 95.
+# Alone, after the other tests: its performance score is simulated from measured work, which load inflates.
+lighthouse: site browser
+	$(BIN)/pytest -q -p no:xdist tests/test_lighthouse.py
 
 # A copy of the site that works opened from disk (file://), search included, as one zip.
 offline: $(STAMP) $(NODE)
@@ -37,16 +43,20 @@ offline: $(STAMP) $(NODE)
 	cd build/offline && $(abspath $(BIN))/python -m zipfile -c ../../site-offline.zip .
 	@echo "site-offline.zip: unzip it anywhere and open index.html"
 
-# What the browser tests need: Debian's Chromium (never a browser download) and axe-core.
+# What the browser tests need: Debian's Chromium (never a browser download), Java for vnu-jar, and npm's tools.
 browser: $(NODE)
 	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@command -v chromium >/dev/null || \
 		{ echo "The browser tests need Chromium: run 'apt-get install chromium' as root, then make test."; exit 1; }
+	@command -v java >/dev/null || \
+		{ echo "The Nu Html Checker needs Java 17: run 'apt-get install openjdk-17-jre-headless', then make test."; exit 1; }
 
-# JavaScript from npm (package.json): iframe-worker for the offline copy, axe-core for tests.
+# JavaScript from npm (package.json): iframe-worker for the offline copy; axe-core, vnu-jar (the Nu Html
+# Checker, run with the system's Java 17) and lighthouse for tests. No install scripts run: vnu-jar's would
+# fetch a Java, and nothing here may download a browser (Lighthouse drives Debian's chromium).
 $(NODE): package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent --ignore-scripts
 	touch $(NODE)
 
 $(STAMP): pyproject.toml requirements.lock
@@ -57,3 +67,12 @@ $(STAMP): pyproject.toml requirements.lock
 
 clean:
 	rm -rf site build site-offline.zip .venv .pytest_cache .mypy_cache .ruff_cache node_modules
+
+# The same pages built by Zensical (Material's successor, which runs no hooks) into build/zensical/:
+# the generator renders them, hooks/zensical_site.py adds the hand-written pages and the configuration.
+zensical: $(STAMP)
+	rm -rf build/zensical build/zensical-docs
+	$(BIN)/python -m generator render build/zensical-docs
+	$(BIN)/python hooks/zensical_site.py build
+	$(BIN)/zensical build --clean --config-file build/zensical.yml
+	@echo "build/zensical/: the site as Zensical builds it (open build/zensical/index.html)"

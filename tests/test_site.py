@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-PROJECT_PARTS = ("mkdocs.yml", "content", "site_config", "hooks", "templates")
+PROJECT_PARTS = ("mkdocs.yml", "content", "site_config", "hooks", "templates", "overrides")
 
 
 class _Tables(HTMLParser):

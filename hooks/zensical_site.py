@@ -1,0 +1,102 @@
+"""Zensical's way in: the site's own files laid out for Zensical to build.
+
+Zensical (Material's successor) reads `mkdocs.yml` but runs no hooks, so the generated pages must be on
+disk first: `python -m generator render BUILD/zensical-docs` writes them, then this script adds the
+hand-written pages beside them and writes `BUILD/zensical.yml`, the configuration Zensical reads, with
+every rendered report in the navigation as the MkDocs hook puts them there, and the site in
+`BUILD/zensical/` (Zensical wants the site inside the configuration's folder). `make zensical` runs it;
+the README ("Other engines") says what differs.
+
+    python hooks/zensical_site.py BUILD
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS_INDEX = "reports/index.md"  # as in hooks/segments.py
+# What Zensical does not take from mkdocs.yml: hooks (it runs none), MkDocs plugins but the lightbox, which it
+# knows (search is built in; the offline copy is MkDocs's), and the theme overrides, which are copies of
+# Material 9.8.2's own templates.
+DROPPED = ("hooks", "watch", "strict")
+KEPT_PLUGINS = ("glightbox",)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML that keeps `!ENV` tags as they are, for Zensical to resolve."""
+
+
+class _Env:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _env(loader: yaml.SafeLoader, node: yaml.Node) -> _Env:
+    if isinstance(node, yaml.SequenceNode):
+        return _Env(loader.construct_sequence(node))
+    assert isinstance(node, yaml.ScalarNode), node
+    return _Env(loader.construct_scalar(node))
+
+
+def _dump_env(dumper: yaml.SafeDumper, env: _Env) -> yaml.Node:
+    if isinstance(env.value, list):
+        return dumper.represent_sequence("!ENV", env.value, flow_style=True)
+    return dumper.represent_scalar("!ENV", str(env.value))
+
+
+_Loader.add_constructor("!ENV", _env)
+yaml.SafeDumper.add_representer(_Env, _dump_env)
+
+
+def reports_nav(nav: list[Any], rendered: Path) -> list[Any]:
+    """The site's nav with the reports index expanded into a section holding every rendered report."""
+    reports = sorted(page.relative_to(rendered).as_posix() for page in rendered.glob("reports/*/index.md"))
+    expanded: list[Any] = []
+    for item in nav:
+        if isinstance(item, dict) and list(item.values()) == [REPORTS_INDEX]:
+            (title,) = item
+            item = {title: [REPORTS_INDEX, *reports]}
+        expanded.append(item)
+    return expanded
+
+
+DOCS = "zensical-docs"
+SITE = "zensical"
+CONFIG = "zensical.yml"
+
+
+def configuration(docs: Path) -> dict[str, Any]:
+    """mkdocs.yml as Zensical should read it: pages from DOCS, the site to SITE, every report in the nav."""
+    config: dict[str, Any] = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    for key in DROPPED:
+        config.pop(key, None)
+    config["plugins"] = [plugin for plugin in config.get("plugins", [])
+                         if isinstance(plugin, dict) and set(plugin) <= set(KEPT_PLUGINS)]
+    config["theme"].pop("custom_dir", None)
+    config["docs_dir"] = DOCS
+    config["site_dir"] = SITE
+    config["nav"] = reports_nav(config["nav"], docs)
+    return config
+
+
+def write_project(build: Path) -> None:
+    """Add the hand-written pages (not the raw tables) to the rendered ones in BUILD/DOCS; write the config."""
+    docs = build / DOCS
+    if not docs.is_dir():
+        sys.exit(f"{docs} is missing: run python -m generator render {docs} first")
+    shutil.copytree(ROOT / "content", docs, dirs_exist_ok=True,
+                    ignore=lambda folder, names: ["data"] if Path(folder) == ROOT / "content" else [])
+    text = yaml.dump(configuration(docs), Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True)
+    (build / CONFIG).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    write_project(Path(sys.argv[1]))
