@@ -107,11 +107,11 @@ def test_shuffled_rows_give_the_same_segments(sampled: tuple[np.ndarray, Segment
 def test_the_canonical_sample_depends_on_values_not_positions() -> None:
     values = blobs(9)
     order = np.random.default_rng(2).permutation(len(values))
-    first = model._canonical_sample(values, 500, 42)
-    second = model._canonical_sample(values[order], 500, 42)
+    first = model.canonical_sample(values, 500, 42)
+    second = model.canonical_sample(values[order], 500, 42)
     assert len(first) == 500
     assert np.array_equal(values[first], values[order][second])
-    assert not np.array_equal(values[first], values[model._canonical_sample(values, 500, 7)])
+    assert not np.array_equal(values[first], values[model.canonical_sample(values, 500, 7)])
 
 
 def test_drawn_rows_keep_every_segment(sampled: tuple[np.ndarray, Segmentation]) -> None:
