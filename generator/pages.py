@@ -325,6 +325,8 @@ def reference_page(env: jinja2.Environment) -> str:
         "fit_sample": f"{FIT_SAMPLE:,}",
         "map_sample": f"{MAP_SAMPLE:,}",
         "spark_sample": f"{SPARK_SAMPLE:,}",
+        "rules_depth": DEPTH,
+        "low_fidelity": percent(LOW_FIDELITY),
     }
     return env.get_template("reference.md.j2").render(options=options, rule=rule)
 
