@@ -23,6 +23,8 @@ from generator.model import segment
 from generator.pages import environment, reference_page, report_page, reports_index, tutorial_page
 from generator.profiles import profile
 from generator.results import Report
+from generator.rules import explain
+from generator.scorer import scorer_sql
 from generator.spark import segment_spark
 from generator.standalone import standalone_report
 from generator.tutorial import run_tutorial
@@ -66,6 +68,8 @@ def generate(root: Path, store: cache.FolderCache | None = None,
         files.append(GeneratedFile(f"{folder}/segments.json", segments_json(report)))
         if report.rows is not None:
             files.append(GeneratedFile(f"{folder}/assignments.csv", report.rows))
+        if report.scorer is not None:
+            files.append(GeneratedFile(f"{folder}/scorer.sql", report.scorer.encode()))
     files.append(GeneratedFile("reports/index.md", reports_index(reports, env).encode()))
     files.append(GeneratedFile("reference/configuration.md", reference_page(env).encode()))
     files.append(GeneratedFile("tutorial/index.md", tutorial_page(tutorial, env).encode()))
@@ -96,7 +100,8 @@ def analyse(config: DatasetConfig, table: Table | None, pool: Executor | None = 
         result = segment(table, config, pool)
     named = profile(result, config)
     versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
-    return Report(config, table, result, named, illustrate(config, result, named, pool), versions)
+    return Report(config, table, result, named, illustrate(config, result, named, pool), versions,
+                  rules=explain(table, result, config), scorer=scorer_sql(config, result, table))
 
 
 def _slim(report: Report) -> Report:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from generator.data import NUMBER
 from generator.results import Report
+from generator.rules import Rules
 
 # OWASP: a cell starting with one of these is a formula to a spreadsheet program.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -80,7 +81,18 @@ def segments_json(report: Report) -> bytes:
         "data_sha256": table.sha256,
         "versions": report.versions,
     }
+    if report.rules is not None:
+        document["rules"] = rules_document(report.rules)
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def rules_document(rules: Rules) -> dict[str, Any]:
+    """`rules` of segments.json: the contract's keys, and per segment its fidelity and customers matched."""
+    return {"fidelity": rules.fidelity, "depth": rules.depth, "segments": [
+        {"segment": r.segment, "text": r.text,
+         "paths": [[{"feature": c.feature, "op": c.op, "value": c.value} for c in path] for path in r.paths],
+         "fidelity": r.fidelity, "matched": r.matched}
+        for r in rules.segments]}
 
 
 def published_ids(report: Report) -> bool:

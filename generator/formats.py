@@ -42,3 +42,15 @@ def percent(share: float) -> str:
 def plural(count: int, word: str) -> str:
     """'1 customer', '2 customers' (thousands separated)."""
     return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def exact(value: float) -> str:
+    """A value exactly as stored, thousands separated: a rule's threshold (12,000 / 2,345.5)."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,}"
+
+
+def entry(value: float) -> str:
+    """A value to prefill a form's number field: decimals by magnitude, no separators."""
+    return f"{value:.{decimals_for(value)}f}"

@@ -25,7 +25,7 @@ from generator.recommendation import Candidate, band, knee, recommend, structure
 if TYPE_CHECKING:  # scikit-learn and scipy load when something is computed, not for cached reports
     from sklearn.cluster import KMeans
 
-__all__ = ["Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "segment"]
+__all__ = ["Affine", "Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "segment"]
 
 FIT_SAMPLE = 100_000  # above this many rows, K-Means fits a canonical sample and every row is then assigned
 SILHOUETTE_SAMPLE = 4_000  # above this many rows the silhouette is computed on a random sample
@@ -77,6 +77,16 @@ class ScalingCheck:
 
 
 @dataclass(frozen=True)
+class Affine:
+    """The scaling K-Means saw, per feature: scaled = (f(x) - shift) / width, where f is log1p
+    when `log` is true and the identity otherwise. What a scorer elsewhere must apply."""
+
+    shift: tuple[float, ...]
+    width: tuple[float, ...]
+    log: bool = False
+
+
+@dataclass(frozen=True)
 class Alternative:
     """The solution for one evaluated k, summarised: what its candidate map and table show."""
 
@@ -114,6 +124,8 @@ class Segmentation:
     drawn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows the maps draw
     sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # drawn rows x features, original units
     summaries: dict[int, Alternative] = field(default_factory=dict)  # every evaluated k
+    affine: Affine | None = None  # the scaling the fit used; None where an engine does not say
+    fitted_centers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # K-Means' centres, scaled, canonical
 
     def slim(self) -> Segmentation:
         """The same result without its per-row arrays: what pages need once downloads are written."""
@@ -128,6 +140,7 @@ class _Solution:
     jaccard: tuple[float | None, ...]
     sizes: np.ndarray
     centers: np.ndarray  # segments x features, scaled space
+    fitted: np.ndarray  # segments x features: K-Means' own centres (scaled), canonical order
 
 
 class _Rows:
@@ -154,6 +167,12 @@ class _Rows:
             self.shift, self.width = _affine(given, method)
             self.fit = (given[self.fit_rows] - self.shift) / self.width
             self.restore = np.zeros(0, dtype=np.int64)
+
+    def affine(self, method: str) -> Affine:
+        """The parameters of the scaling applied to every row."""
+        if self.exact:
+            return scaling(self.given[self.fit_rows], method)
+        return Affine(tuple(float(v) for v in self.shift), tuple(float(v) for v in self.width), log=method == "log")
 
     def scaled(self, rows: np.ndarray) -> np.ndarray:
         """Scaled values of the given rows (file order indices)."""
@@ -224,6 +243,8 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
         sample=given[drawn],
         summaries={k: Alternative(sizes=s.sizes, centers=_means(summed, s.labels[order], k), drawn=s.labels[drawn])
                    for k, s in solutions.items()},
+        affine=rows.affine(config.scale),
+        fitted_centers=chosen.fitted,
     )
 
 
@@ -258,6 +279,31 @@ def scale(values: np.ndarray, method: str) -> np.ndarray:
         return values.copy()
     result: np.ndarray = scalers[method]().fit_transform(values)
     return result
+
+
+def scaling(values: np.ndarray, method: str) -> Affine:
+    """The parameters `scale` applies to `values` (fitted on them): scaled = (x - shift) / width."""
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+    count = values.shape[1]
+    if method == "none":
+        return Affine((0.0,) * count, (1.0,) * count)
+    if method == "standard":
+        fitted = StandardScaler().fit(values)
+        shift, width = fitted.mean_, fitted.scale_
+    elif method == "minmax":
+        fitted = MinMaxScaler().fit(values)
+        # scikit-learn keeps 1 / range, and 1 where a feature is constant
+        shift = fitted.data_min_
+        width = np.where(fitted.scale_ == 1 / fitted.data_range_, fitted.data_range_, 1.0)
+    elif method == "robust":
+        fitted = RobustScaler().fit(values)
+        shift, width = fitted.center_, fitted.scale_
+    elif method == "log":  # log1p of each feature, then standard scaling
+        fitted = StandardScaler().fit(np.log1p(values))
+        shift, width = fitted.mean_, fitted.scale_
+    else:
+        raise ValueError(f"unknown scaling {method!r}")
+    return Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width), log=method == "log")
 
 
 def canonical_labels(scaled: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -345,6 +391,8 @@ def _solve(rows: _Rows, fitted: _Fit, k: int) -> _Solution:
     jaccard: list[float | None] = [None] * k
     for own, value in enumerate(fitted.jaccard):
         jaccard[int(renumber[own])] = value
+    own_centers = np.empty_like(fit.cluster_centers_)
+    own_centers[np.asarray(renumber)] = fit.cluster_centers_
     candidate = Candidate(
         k=k,
         inertia=inertia,
@@ -355,7 +403,7 @@ def _solve(rows: _Rows, fitted: _Fit, k: int) -> _Solution:
         stability=fitted.stability,
         reference=fitted.reference,
     )
-    return _Solution(candidate, labels, tuple(jaccard), sizes, centers)
+    return _Solution(candidate, labels, tuple(jaccard), sizes, centers, own_centers)
 
 
 def _assign_all(rows: _Rows, fit: KMeans, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float,

@@ -19,7 +19,7 @@ import pandas as pd
 
 from generator import recommendation
 from generator.config import OPTIONS
-from generator.formats import column, number, percent, plural
+from generator.formats import column, entry, number, percent, plural
 from generator.illustrations import Image
 from generator.model import (
     FIT_SAMPLE,
@@ -30,6 +30,8 @@ from generator.model import (
     STABILITY_SAMPLE,
 )
 from generator.results import Report, Tutorial
+from generator.rules import DEPTH, LOW_FIDELITY
+from generator.scorer import nearest
 
 TEMPLATES = "templates"  # the folder of Jinja templates, under the project root
 # Python-Markdown's backslash-escapable characters, plus `|` (tables).
@@ -120,15 +122,17 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "centroids": _centroids(report),
         "indices": _indices(report),
         "profiles": [{"number": p.number, "name": text(p.name), "description": text(p.description),
-                      "band": s.band, "stability": _score(s.stability)}
+                      "band": s.band, "stability": _score(s.stability)} | _rule(report, p.number)
                      for s, p in zip(result.segments, report.profiles, strict=True)],
+        "rules": _rules(report),
+        "calculator": _calculator(report),
         "distributions": _image(art.distributions),
         "profile_chart": _image(art.profiles),
         "choosing": _choosing(report),
         "scaling": _scaling(report),
         "data": _data_section(report),
         "method": _method_section(report),
-        "downloads": {"rows": config.publish_rows},
+        "downloads": {"rows": config.publish_rows, "scorer": report.scorer is not None},
         "standalone": standalone,
     }
     return env.get_template("report.md.j2").render(context)
@@ -260,6 +264,41 @@ def _method_section(report: Report) -> dict[str, Any]:
     }
 
 
+def _rule(report: Report, segment: int) -> dict[str, Any]:
+    """A segment's rule beside its description: its text, and the share of its customers it matches."""
+    if report.rules is None:
+        return {"rule": None, "rule_fidelity": None}
+    rule = report.rules.segments[segment]
+    return {"rule": text(rule.text), "rule_fidelity": percent(rule.fidelity) if rule.paths else None}
+
+
+def _rules(report: Report) -> dict[str, Any] | None:
+    rules = report.rules
+    if rules is None:
+        return None
+    return {"fidelity": percent(rules.fidelity), "low": rules.low, "threshold": percent(LOW_FIDELITY),
+            "depth": DEPTH}
+
+
+def _calculator(report: Report) -> dict[str, Any] | None:
+    """The calculator's fields prefilled with the average customer, the segment of those values,
+    and the model the script applies (JSON, HTML-escaped for a `data-` attribute)."""
+    config, result = report.config, report.result
+    affine, centers = result.affine, result.fitted_centers
+    if affine is None or centers.shape != (result.k, len(config.features)):
+        return None
+    prefill = [entry(result.overall[f]) for f in config.features]
+    names = [p.name for p in report.profiles]
+    start = nearest([float(v) for v in prefill], affine, centers)
+    model = {"shift": list(affine.shift), "width": list(affine.width), "log": affine.log,
+             "centers": centers.tolist(), "names": names}
+    fields = [{"id": f"segment-calculator-{j}", "name": attribute(f), "label": attribute(config.label(f)),
+               "value": value} for j, (f, value) in enumerate(zip(config.features, prefill, strict=True))]
+    return {"fields": fields, "inputs": " ".join(f["id"] for f in fields),
+            "model": html.escape(json.dumps(model, ensure_ascii=True, separators=(",", ":")), quote=True),
+            "segment": start, "shown": attribute(f"Segment {start}: {names[start]}")}
+
+
 def reports_index(reports: list[Report], env: jinja2.Environment) -> str:
     """The list of every report with its one-line summary."""
     entries = [{"id": r.config.id, "title": text(r.config.title), "summary": text(summary(r))} for r in reports]
@@ -286,6 +325,8 @@ def reference_page(env: jinja2.Environment) -> str:
         "fit_sample": f"{FIT_SAMPLE:,}",
         "map_sample": f"{MAP_SAMPLE:,}",
         "spark_sample": f"{SPARK_SAMPLE:,}",
+        "rules_depth": DEPTH,
+        "low_fidelity": percent(LOW_FIDELITY),
     }
     return env.get_template("reference.md.j2").render(options=options, rule=rule)
 

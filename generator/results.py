@@ -14,6 +14,7 @@ from generator.data import Table
 from generator.illustrations import Illustrations
 from generator.model import Segmentation
 from generator.profiles import Profile
+from generator.rules import Rules
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Report:
     illustrations: Illustrations
     versions: dict[str, str]
     rows: bytes | None = None  # assignments.csv, written once per analysis when rows are published
+    rules: Rules | None = None  # every segment as thresholds on the features
+    scorer: str | None = None  # scorer.sql: the segments in SQL
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,160 @@
+"""rules: every segment as thresholds in original units, with the fidelity the published thresholds give."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from generator.build import analyse
+from generator.config import DatasetConfig, load_all
+from generator.data import Table, load_table
+from generator.downloads import assignments_csv, segments_json
+from generator.pages import environment, report_page, text
+from generator.results import Report
+from generator.rules import explain, readable
+from tests.conftest import ROOT, TINY, MakeProject
+
+SHIPPED = sorted(path.stem for path in (ROOT / "site_config" / "datasets").glob("*.yml"))
+
+
+@functools.cache
+def shipped(dataset: str) -> tuple[Report, dict[str, Any], pd.DataFrame]:
+    """A shipped dataset analysed as the build does: the report, its segments.json and assignments.csv."""
+    (config,) = [c for c in load_all(ROOT) if c.id == dataset]
+    report = analyse(config, load_table(ROOT, config))
+    document = json.loads(segments_json(report))
+    rows = pd.read_csv(io.BytesIO(assignments_csv(report)))
+    return report, document, rows
+
+
+def applied(rules: dict[str, Any], rows: pd.DataFrame) -> np.ndarray:
+    """customers x rules: whether each published rule matches each row, its paths applied as written."""
+    matches = []
+    for rule in rules["segments"]:
+        hit = np.zeros(len(rows), dtype=bool)
+        for path in rule["paths"]:
+            ok = np.ones(len(rows), dtype=bool)
+            for c in path:
+                values = rows[c["feature"]].to_numpy(dtype=float)
+                ok &= values <= c["value"] if c["op"] == "<=" else values > c["value"]
+            hit |= ok
+        matches.append(hit)
+    return np.column_stack(matches)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "values", "expected"),
+    [
+        (6.5, [1, 2, 3, 10, 11], 6.0),  # one significant digit keeps every value on its side
+        (1234.5, [1000, 2000], 1000.0),  # a value equal to the threshold stays at or below it
+        (12345.5, [12345, 12346], 12345.5),  # nothing shorter lies between the neighbours
+        (0.0255, [0.02, 0.031], 0.03),
+        (-7.25, [-9, -7], -7.2),  # -7 would put the customer at -7 on the other side
+        (3.5, [], 4.0),  # no customer reaches the split: any value does
+    ],
+)
+def test_readable_keeps_every_side(threshold: float, values: list[float], expected: float) -> None:
+    found = readable(threshold, np.array(values, dtype=float))
+    assert found == expected
+    assert all((v <= found) == (v <= threshold) for v in values)
+
+
+def test_two_groups_give_one_threshold(make_project: MakeProject) -> None:
+    root = make_project({"tiny": TINY})
+    (config,) = load_all(root)
+    rules = analyse(config, load_table(root, config)).rules
+    assert rules is not None
+    assert rules.fidelity == 1.0
+    (first,), (second,) = (rule.paths for rule in rules.segments)
+    (one,), (other,) = first, second
+    # x is 1, 2, 3 | 10, 11, 12 and y is 1, 1, 2 | 10, 11, 10: either splits them, at 6.5 or 6, read as 6.
+    assert one.feature == other.feature
+    assert {one.op, other.op} == {"<=", ">"}
+    assert one.value == other.value == 6.0
+    assert {rule.text for rule in rules.segments} == {f"{one.feature} <= 6", f"{one.feature} > 6"}
+
+
+def direct(frame: pd.DataFrame, **options: Any) -> tuple[DatasetConfig, Table]:
+    config = DatasetConfig(id="direct", path="site_config/datasets/direct.yml", title="Direct",
+                           features=tuple(frame.columns), **options)
+    table = Table(features=frame, ids=None, rows_read=len(frame), dropped={}, sha256="f" * 64, origin="direct")
+    return config, table
+
+
+def test_a_segment_no_leaf_gives_has_no_paths() -> None:
+    # Customers 2 and 3 are alike, but 3 is put in segment 2: no threshold can tell them apart.
+    frame = pd.DataFrame({"x": [1.0, 1.0, 1.0, 10.0, 11.0, 12.0], "y": [1.0, 1.0, 1.0, 10.0, 10.0, 10.0]})
+    config, table = direct(frame, n_clusters=2)
+    result = analyse(config, table).result
+    labels = np.array([0, 0, 2, 1, 1, 1])
+    rules = explain(table, replace(result, labels=labels, k=3), config)
+    assert rules is not None
+    assert rules.segments[2].paths == ()
+    assert rules.segments[2].text.startswith("No simple rule describes this segment")
+    assert rules.segments[2].fidelity == 0.0
+    assert rules.fidelity == pytest.approx(5 / 6)
+    assert [r.matched for r in rules.segments] == [3, 3, 0]
+
+
+def test_rows_in_another_order_give_the_same_rules() -> None:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.gamma(2.0, 1000.0, size=(150, 3)), columns=["a", "b", "c"])
+    config, table = direct(frame, n_clusters=4)
+    result = analyse(config, table).result
+    order = rng.permutation(len(frame))
+    moved = replace(table, features=frame.iloc[order].reset_index(drop=True))
+    first = explain(table, result, config)
+    second = explain(moved, replace(result, labels=result.labels[order]), config)
+    assert first is not None
+    assert second == first
+
+
+def test_low_fidelity_is_said_on_the_page() -> None:
+    report = shipped("tutorial-customers")[0]
+    assert report.rules is not None
+    env = environment(ROOT)
+    good = report_page(report, env)
+    poor = report_page(replace(report, rules=replace(report.rules, fidelity=0.55)), env)
+    assert "not well described by simple thresholds" not in good
+    assert "not well described by simple thresholds" in poor
+    assert "put only 55.0% of customers in their own segment" in poor
+
+
+@pytest.mark.parametrize("dataset", SHIPPED)
+def test_published_rules_match_every_customer_once_with_the_stated_fidelity(dataset: str) -> None:
+    _, document, rows = shipped(dataset)
+    rules = document["rules"]
+    assert [r["segment"] for r in rules["segments"]] == list(range(document["n_clusters"]))
+    for rule in rules["segments"]:
+        for path in rule["paths"]:
+            assert all(c["op"] in {"<=", ">"} and c["feature"] in document["features"] for c in path)
+            assert len({(c["feature"], c["op"]) for c in path}) == len(path), "one bound per feature and side"
+    matches = applied(rules, rows)
+    assert (matches.sum(axis=1) == 1).all(), "every customer matches exactly one rule"
+    given = np.array([r["segment"] for r in rules["segments"]])[matches.argmax(axis=1)]
+    own = rows["segment"].to_numpy()
+    assert abs(float((given == own).mean()) - rules["fidelity"]) < 0.001
+    for rule in rules["segments"]:
+        mine = own == rule["segment"]
+        assert abs(float((given[mine] == rule["segment"]).mean()) - rule["fidelity"]) < 0.001
+        assert rule["matched"] == int((given == rule["segment"]).sum())
+
+
+@pytest.mark.parametrize("dataset", SHIPPED)
+def test_each_rule_stands_beside_its_segment_on_both_pages(dataset: str) -> None:
+    report = shipped(dataset)[0]
+    assert report.rules is not None
+    env = environment(ROOT)
+    for page in (report_page(report, env), report_page(report, env, standalone=True)):
+        lines = [line for line in page.splitlines() if line.startswith("- **Segment ")]
+        assert len(lines) == len(report.rules.segments)
+        for line, rule in zip(lines, report.rules.segments, strict=True):
+            assert line.startswith(f"- **Segment {rule.segment}:")
+            assert f" Rule: {text(rule.text)}" in line
