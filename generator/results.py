@@ -12,8 +12,10 @@ from typing import Any
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.illustrations import Illustrations
+from generator.migration import Migration
 from generator.model import Segmentation
 from generator.profiles import Profile
+from generator.purchases import LogSummary
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,9 @@ class Report:
     illustrations: Illustrations
     versions: dict[str, str]
     rows: bytes | None = None  # assignments.csv, written once per analysis when rows are published
+    purchases: LogSummary | None = None  # the transaction log the customers were derived from
+    migration: Migration | None = None  # segments followed across the snapshot dates
+    migration_rows: bytes | None = None  # migration.csv, written with assignments.csv
 
 
 @dataclass(frozen=True)

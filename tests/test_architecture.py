@@ -15,7 +15,8 @@ from tests.conftest import ROOT
 
 # Each stage may import only from the stages before it; `errors` is below them all.
 # `recommendation` (which k, and why) is pure arithmetic on the scores that `model` computes.
-STAGES = ("errors", "formats", "config", "data", "recommendation", "model", "spark", "profiles", "figures",
+STAGES = ("errors", "formats", "config", "data", "purchases", "recommendation", "model", "spark", "migration",
+          "profiles", "figures",
           "illustrations", "results", "tutorial", "pages", "standalone", "cache",
           "downloads", "build", "__main__")
 # Modules outside the line: what each may import from the package.
