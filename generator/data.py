@@ -144,22 +144,33 @@ def check_customers(config: DatasetConfig, origin: str, ids: tuple[str, ...] | N
                             f"{distinct:,} distinct ids. A customer table has one row per customer; for a "
                             "purchase log (many rows per customer) use transactions: instead of source")
     for name, column in features.items():
-        cells = column.dropna()
-        if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
-            numbers = cells.to_numpy(dtype=float)
-        else:
-            text = cells.map(str)
-            text = text[text.str.strip() != ""]
-            if len(text) and text.str.fullmatch(ISO_DATE.pattern).all():
-                raise UserError(f"{origin}: column {name!r} holds dates ({shorten(text.iloc[0].strip())}), not "
-                                f"quantities; a date is not a feature: remove it from features (a purchase log's "
-                                f"dates give recency and tenure under transactions:)")
-            numbers, blank, wrong = parse_numbers(cells)
-            numbers = numbers[~blank & ~wrong]
-        if _yyyymmdd(numbers):
+        form, example = date_form(column)
+        if form == "iso":
+            raise UserError(f"{origin}: column {name!r} holds dates ({shorten(example)}), not "
+                            f"quantities; a date is not a feature: remove it from features (a purchase log's "
+                            f"dates give recency and tenure under transactions:)")
+        if form is not None:
             raise UserError(f"{origin}: column {name!r} holds whole numbers that read as dates YYYYMMDD (such as "
-                            f"{int(numbers[0])}), not quantities; a date is not a feature: remove it from features "
+                            f"{example}), not quantities; a date is not a feature: remove it from features "
                             "(a purchase log's dates give recency and tenure under transactions:)")
+
+
+def date_form(column: pd.Series) -> tuple[str | None, str]:
+    """Whether a column holds dates: "iso" (text such as 1998-06-30), "%Y%m%d" (whole numbers such as
+    19980630) or None; and its first such cell."""
+    cells = column.dropna()
+    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
+        numbers = cells.to_numpy(dtype=float)
+    else:
+        text = cells.map(str)
+        text = text[text.str.strip() != ""]
+        if len(text) and text.str.fullmatch(ISO_DATE.pattern).all():
+            return "iso", text.iloc[0].strip()
+        numbers, blank, wrong = parse_numbers(cells)
+        numbers = numbers[~blank & ~wrong]
+    if _yyyymmdd(numbers):
+        return "%Y%m%d", str(int(numbers[0]))
+    return None, ""
 
 
 def _yyyymmdd(numbers: np.ndarray) -> bool:
