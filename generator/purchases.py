@@ -213,11 +213,10 @@ def _parse(frame: pd.DataFrame, places: list[str] | None, log: Transactions, ori
         raise UserError(f"{origin}: column {column!r}, {places[index]}: {shorten(_text(cell), 30)} {why} "
                         f"({int(bad.sum()):,} such row(s))")
 
-    ids = _texts(frame[log.customer])
-    blank = (ids.str.strip() == "").to_numpy()
+    codes, customers = pd.factorize(_texts(frame[log.customer]), sort=True)
+    blank = (pd.Series(customers).str.strip() == "").to_numpy()[codes]
     if blank.any():
         fail(log.customer, blank, "is a blank customer")
-    codes, customers = pd.factorize(ids, sort=True)
     day, bad = _parse_days(frame[log.date], log.date_format)
     if bad.any():
         expected = f"the form {log.date_format!r}" if log.date_format else "an ISO date such as 1998-06-30"
@@ -250,20 +249,25 @@ def _text(cell: object) -> str:
 
 
 def _parse_days(column: pd.Series, date_format: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Days since 1970-01-01 of every cell, and a mask of the cells that are not dates."""
+    """Days since 1970-01-01 of every cell, and a mask of the cells that are not dates.
+
+    A log repeats its dates: each distinct cell is parsed once, and the days spread back by code.
+    """
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        parsed = column
+        codes, distinct = pd.factorize(column, use_na_sentinel=False)
+        parsed = pd.Series(distinct)
     else:
-        text = _texts(column).str.strip()
+        codes, distinct = pd.factorize(_texts(column))
+        text = pd.Series(distinct, dtype=object).str.strip()
         try:
             parsed = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
         except (ValueError, TypeError):  # a format pandas refuses as a whole
-            parsed = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns, UTC]")
+            parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
     bad = parsed.isna().to_numpy()
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     days = parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
-    return days, bad
+    return days[codes], bad[codes]
 
 
 def _days(date: datetime.date) -> int:
