@@ -17,11 +17,13 @@ import pandas as pd
 from generator import __version__, cache, scheduler
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
-from generator.downloads import assignments_csv, segments_json
+from generator.downloads import assignments_csv, migration_csv, segments_json
 from generator.illustrations import illustrate
+from generator.migration import follow
 from generator.model import segment
 from generator.pages import environment, reference_page, report_page, reports_index, tutorial_page
 from generator.profiles import profile
+from generator.purchases import Customers, load_customers
 from generator.results import Report
 from generator.rules import explain
 from generator.scorer import scorer_sql
@@ -41,7 +43,16 @@ class GeneratedFile:
 def validate(root: Path) -> list[Table]:
     """Check every configuration, then every table the local engine reads, without clustering;
     raise `UserError`. Spark reads its tables itself, at build time."""
-    return [load_table(root, config) for config in load_all(root) if config.engine == "local"]
+    return [_table(_load(root, config)) for config in load_all(root) if config.engine == "local"]
+
+
+def _load(root: Path, config: DatasetConfig) -> Table | Customers:
+    """A dataset's customers: its table, or those derived from its purchase log."""
+    return load_customers(root, config) if config.transactions is not None else load_table(root, config)
+
+
+def _table(loaded: Table | Customers) -> Table:
+    return loaded.table if isinstance(loaded, Customers) else loaded
 
 
 def generate(root: Path, store: cache.FolderCache | None = None,
@@ -55,7 +66,7 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     configs = load_all(root)
     # Stages 2 and 3: every table not in the cache loads, then each is segmented, named and
     # drawn; the tutorial runs its own code meanwhile (see `scheduler` for where and when).
-    reports, tutorial = scheduler.run(root, configs, store, log, load_table, analyse_dataset, run_tutorial)
+    reports, tutorial = scheduler.run(root, configs, store, log, _load, analyse_dataset, run_tutorial)
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []
@@ -70,6 +81,8 @@ def generate(root: Path, store: cache.FolderCache | None = None,
             files.append(GeneratedFile(f"{folder}/assignments.csv", report.rows))
         if report.scorer is not None:
             files.append(GeneratedFile(f"{folder}/scorer.sql", report.scorer.encode()))
+        if report.migration_rows is not None:
+            files.append(GeneratedFile(f"{folder}/migration.csv", report.migration_rows))
     files.append(GeneratedFile("reports/index.md", reports_index(reports, env).encode()))
     files.append(GeneratedFile("reference/configuration.md", reference_page(env).encode()))
     files.append(GeneratedFile("tutorial/index.md", tutorial_page(tutorial, env).encode()))
@@ -79,29 +92,34 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     return files
 
 
-def analyse_dataset(root: Path, config: DatasetConfig, table: Table | None, pool: Executor | None) -> Report:
+def analyse_dataset(root: Path, config: DatasetConfig, table: Table | Customers | None,
+                    pool: Executor | None) -> Report:
     """One dataset's report as pages and the cache need it: analysed, its download written,
     its per-row arrays let go (a cache entry stays small whatever the number of rows)."""
     return _slim(analyse(config, table, pool, root=root))
 
 
-def analyse(config: DatasetConfig, table: Table | None, pool: Executor | None = None, *,
+def analyse(config: DatasetConfig, loaded: Table | Customers | None, pool: Executor | None = None, *,
             root: Path | None = None) -> Report:
     """One dataset's segments, profiles and charts; its parts in `pool`'s processes, if given.
 
-    The local engine works on the loaded `table`; the Spark engine (no table) reads the data
-    itself, from `root`.
+    The local engine works on the loaded table (or the customers of a purchase log, followed
+    across its snapshot dates); the Spark engine (nothing loaded) reads the data itself, from `root`.
     """
-    if table is None:
+    customers = loaded if isinstance(loaded, Customers) else None
+    if loaded is None:
         if root is None:
             raise ValueError("the Spark engine needs the project root")
         table, result = segment_spark(root, config)
     else:
+        table = _table(loaded)
         result = segment(table, config, pool)
+    flows = follow(customers, config, result, pool) if customers is not None and customers.snapshots else None
     named = profile(result, config)
     versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
-    return Report(config, table, result, named, illustrate(config, result, named, pool), versions,
-                  rules=explain(table, result, config), scorer=scorer_sql(config, result, table))
+    return Report(config, table, result, named, illustrate(config, result, named, pool, flows), versions,
+                  rules=explain(table, result, config), scorer=scorer_sql(config, result, table),
+                  purchases=customers.summary if customers is not None else None, migration=flows)
 
 
 def _slim(report: Report) -> Report:
@@ -109,7 +127,9 @@ def _slim(report: Report) -> Report:
     cache need (a cache entry stays small, and loads fast, whatever the number of rows)."""
     table = report.table
     rows = assignments_csv(report) if report.config.publish_rows else None
+    moves = migration_csv(report) if report.config.publish_rows and report.migration is not None else None
     slim = Table(features=pd.DataFrame(index=pd.RangeIndex(table.rows_used)), ids=None, rows_read=table.rows_read,
                  dropped=table.dropped, sha256=table.sha256, origin=table.origin, notes=table.notes,
                  personal=table.personal)
-    return replace(report, table=slim, result=report.result.slim(), rows=rows)
+    return replace(report, table=slim, result=report.result.slim(), rows=rows, migration_rows=moves,
+                   migration=report.migration.slim() if report.migration is not None else None)

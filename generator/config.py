@@ -7,11 +7,13 @@ is also the source of the configuration reference page, so the two cannot drift 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,22 @@ SOURCE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx", ".json")
 SPARK_SUFFIXES = (".csv", ".tsv", ".parquet")  # what engine: spark reads
 MAX_CLUSTERS = 30
 MAX_TEXT = 200
+# The customer features a transaction log gives (`transactions:`), as DESIGN.md defines them.
+DERIVED = ("recency", "frequency", "monetary", "tenure", "average_order")
+TRANSACTION_KEYS = ("source", "customer", "date", "amount", "date_format", "order")
+TRANSACTION_REQUIRED = ("source", "customer", "date", "amount")
+
+
+@dataclass(frozen=True)
+class Transactions:
+    """A purchase log: one row per purchase, the columns that name its customer, date and amount."""
+
+    source: str
+    customer: str
+    date: str
+    amount: str
+    date_format: str | None = None  # strptime syntax; ISO dates without it
+    order: str | None = None  # rows sharing it are one purchase
 
 
 @dataclass(frozen=True)
@@ -56,10 +74,18 @@ class DatasetConfig:
     publish_rows: bool = True
     publish_personal: bool = False
     engine: str = "local"
+    transactions: Transactions | None = None
+    as_of: datetime.date | None = None  # with transactions; None: the latest purchase date
+    snapshots: tuple[datetime.date, ...] = ()
 
     def label(self, column: str) -> str:
         """The display label of a column: its `labels` entry, else its name."""
         return self.labels.get(column, column)
+
+    @property
+    def customer_column(self) -> str | None:
+        """The column that identifies a customer: `id_column`, or the log's customer column."""
+        return self.transactions.customer if self.transactions is not None else self.id_column
 
     @property
     def plot_features(self) -> tuple[str, str]:
@@ -68,7 +94,7 @@ class DatasetConfig:
 
 
 class Invalid(Exception):
-    """A value does not fit its key; the message completes `<file>: <key>: ...`."""
+    """A value does not fit its key; each message (argument) completes `<file>: <key>: ...`."""
 
 
 # --- value checkers: each takes the raw YAML value and returns the typed one -------------
@@ -203,6 +229,60 @@ def _names(value: object) -> dict[int, str]:
     return {_integer(k, 0, MAX_CLUSTERS - 1): _text(v) for k, v in value.items()}
 
 
+def _date(value: object) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        raise Invalid(f"must be a date (YYYY-MM-DD) without a time, got {value.isoformat()}")
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise Invalid(f"must be a date written YYYY-MM-DD, got {_kind(value)} {shorten(value)}")
+
+
+def _snapshots(value: object) -> tuple[datetime.date, ...]:
+    if not isinstance(value, list):
+        raise Invalid(f"must be a list of dates (YYYY-MM-DD), got {_kind(value)} {shorten(value)}")
+    dates = tuple(_date(item) for item in value)
+    if len(dates) < 2:
+        raise Invalid(f"needs two or more dates to follow segments across, got {len(dates)}")
+    for earlier, later in itertools.pairwise(dates):
+        if later <= earlier:
+            raise Invalid(f"must be ascending: {later.isoformat()} comes after {earlier.isoformat()}")
+    return dates
+
+
+def _transactions(value: object) -> Transactions:
+    if not isinstance(value, dict):
+        raise Invalid(f"must map source, customer, date and amount to a file and its columns, got {_kind(value)}")
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for key, item in value.items():
+        name = str(key)
+        if name not in TRANSACTION_KEYS:
+            problems.append(f"{shorten(name)}: unknown key{did_you_mean(name, TRANSACTION_KEYS)}")
+            continue
+        try:
+            found[name] = (_source(item) if name == "source" else _text(item) if name == "date_format"
+                           else _column(item))
+        except Invalid as error:
+            problems.append(f"{name}: {error}")
+    problems += [f"{key}: is required" for key in TRANSACTION_REQUIRED if key not in value]
+    if "date_format" in found and "%" not in found["date_format"]:
+        problems.append(f"date_format: {shorten(found['date_format'])} has no % directive; "
+                        "write it in strptime syntax, e.g. '%Y%m%d'")
+    columns = [found[key] for key in ("customer", "date", "amount", "order") if key in found]
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        problems.append(f"{shorten(repeated[0])} is named for two roles; customer, date, amount and order "
+                        "are different columns")
+    if problems:
+        raise Invalid(*problems)
+    return Transactions(**found)
+
+
 @dataclass(frozen=True)
 class Option:
     """One configuration key: its checker, its default as shown to people, and its meaning."""
@@ -262,7 +342,29 @@ OPTIONS: tuple[Option, ...] = (
            "and summarises the data in Spark (MLlib K-Means) and brings back only summaries, a "
            "bounded sample for the charts and the rows when `publish_rows` is true; it needs Java "
            "and takes its Spark settings from `site_config/spark.yml` and the environment "
-           "(`SPARK_MASTER`). See [big tables](#big-tables-and-spark)."),
+           "(`SPARK_MASTER`). See [big tables](#big-tables-and-spark). It does not read "
+           "`transactions`: a purchase log is turned into customers by the local engine."),
+    Option("transactions", _transactions, "none",
+           "Start from a purchase log instead of a customer table: a mapping of `source` (the log "
+           "file, any format `source` reads), `customer` (the column naming the customer, kept as "
+           "text, leading zeros included), `date` (ISO dates, or any form given by `date_format` in "
+           "strptime syntax, e.g. `\"%Y%m%d\"`), `amount` (what the row spent; returns may be "
+           "negative) and, optionally, `order` (rows sharing it are one purchase). One customer row "
+           "is derived from the rows dated on or before `as_of`; `features` then picks among "
+           "`recency` (days from the latest purchase to `as_of`: low is a recent customer), "
+           "`frequency` (purchases: distinct `order` values, or distinct days with a row), "
+           "`monetary` (the sum of `amount`), `tenure` (days since the first purchase) and "
+           "`average_order` (`monetary / frequency`). `source`, `data` and `id_column` are not used "
+           "with it: the customer column is the id, and gets the same care as an `id_column` that "
+           "looks like personal data. See [transaction logs](#transaction-logs-and-snapshots)."),
+    Option("as_of", _date, "the latest purchase date",
+           "With `transactions`: the date (YYYY-MM-DD) the customer features are computed at, "
+           "inclusive. Customers whose first purchase is later are not customers yet."),
+    Option("snapshots", _snapshots, "none",
+           "With `transactions`: two or more ascending dates (the last is `as_of`, which may then "
+           "be left out). Customers are segmented at every date with the k of the last one, "
+           "segments keep their numbers across dates, and the report shows how customers move "
+           "between them; `migration.csv` holds every customer's segment at each date."),
 )
 REQUIRED = ("title", "features")
 
@@ -382,7 +484,8 @@ def load_dataset(root: Path, path: Path) -> DatasetConfig:
         try:
             values[key] = option.check(value)
         except Invalid as error:
-            problem(key, str(error))
+            for message in error.args:
+                problem(key, str(message))
     for key in REQUIRED:
         if key not in raw:
             problem(key, "is required")
@@ -394,10 +497,10 @@ def load_dataset(root: Path, path: Path) -> DatasetConfig:
 
 def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> list[tuple[str, str]]:
     """Checks that involve several keys, run on the keys that passed their own check."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str]] = _purchase_checks(root, raw, values)
     if "source" in raw and "data" in raw:
         found.append(("data", "give either source or data, not both"))
-    elif "source" not in raw and "data" not in raw:
+    elif "source" not in raw and "data" not in raw and "transactions" not in raw:
         found.append(("source", "is required (or inline data)"))
     spark = values.get("engine") == "spark"
     if "source" in values and not (spark and is_uri(values["source"])):
@@ -426,6 +529,36 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
         for name in (*features, *([id_column] if id_column else [])):
             if name not in columns:
                 found.append(("data", f"has no column {shorten(name)}{did_you_mean(name, columns)}"))
+    return found
+
+
+def _purchase_checks(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> list[tuple[str, str]]:
+    """The checks of `transactions`, `as_of` and `snapshots`, alone and with the other keys."""
+    found: list[tuple[str, str]] = []
+    if "transactions" not in raw:
+        found += [(key, "needs transactions: it dates a purchase log") for key in ("as_of", "snapshots") if key in raw]
+        return found
+    found += [(key, f"not used with transactions: {why}") for key, why in (
+        ("source", "the log is transactions.source"), ("data", "the log is transactions.source"),
+        ("id_column", "the customer column (transactions.customer) is the id")) if key in raw]
+    if values.get("engine") == "spark":
+        found.append(("engine", "engine: spark does not read transactions; the local engine derives the "
+                                "customers from the log (use engine: local)"))
+    log: Transactions | None = values.get("transactions")
+    if log is not None:
+        reason = _source_problem(root, log.source)
+        if reason:
+            found.append(("transactions", f"source: {reason}"))
+    for feature in values.get("features", ()):
+        if feature not in DERIVED:
+            found.append(("features", f"{shorten(feature)} is not derived from transactions; choose among "
+                                      f"{', '.join(DERIVED)}{did_you_mean(feature, DERIVED)}"))
+    as_of, snapshots = values.get("as_of"), values.get("snapshots")
+    if as_of is not None and snapshots and snapshots[-1] != as_of:
+        found.append(("snapshots", f"the last date {snapshots[-1].isoformat()} must be as_of "
+                                   f"({as_of.isoformat()}), or leave as_of out"))
+    elif snapshots and as_of is None:
+        values["as_of"] = snapshots[-1]
     return found
 
 
@@ -477,6 +610,8 @@ def spark_settings(root: Path) -> dict[str, str]:
 
 def source_digest(root: Path, config: DatasetConfig) -> str:
     """The sha256 of a dataset's source file, read in blocks; "inline" for data in the config."""
+    if config.transactions is not None:  # the purchase log: a purchase appended is new data
+        config = replace(config, source=config.transactions.source)
     if config.source is None:
         return "inline"
     if is_uri(config.source):

@@ -83,10 +83,12 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
     if config.source is not None and _size(root / config.source) > FAST_FROM:
         fast = fast_table(root, config)
         if fast is not None:
+            check_customers(config, fast.origin, fast.ids, dict(fast.features.items()))
             return fast
     raw = _read_inline(config) if config.data is not None else _read_source(root, config)
     origin = raw.origin
     _check_columns(raw, config)
+    check_customers(config, origin, _id_cells(raw, config), {f: raw.frame[f] for f in config.features})
 
     values: dict[str, np.ndarray] = {}
     missing = np.zeros(len(raw.frame), dtype=bool)
@@ -124,6 +126,66 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
     if config.id_column is not None:
         ids = tuple(_as_text(cell) for cell in raw.frame[config.id_column][keep])
     return _table(features, ids, len(raw.frame), dropped, raw.digest, origin, config)
+
+
+ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?\s*")
+
+
+def check_customers(config: DatasetConfig, origin: str, ids: tuple[str, ...] | None,
+                    features: dict[str, pd.Series]) -> None:
+    """A customer table must have one row per customer and quantities, not dates, as features.
+
+    A purchase log (ids that repeat, a date column) belongs under `transactions:`.
+    """
+    if ids is not None and config.id_column is not None:
+        distinct = len(set(ids))
+        if distinct < len(ids):
+            raise UserError(f"{origin}: column {config.id_column!r} (id_column) repeats: {len(ids):,} rows but "
+                            f"{distinct:,} distinct ids. A customer table has one row per customer; for a "
+                            "purchase log (many rows per customer) use transactions: instead of source")
+    for name, column in features.items():
+        form, example = date_form(column)
+        if form == "iso":
+            raise UserError(f"{origin}: column {name!r} holds dates ({shorten(example)}), not "
+                            f"quantities; a date is not a feature: remove it from features (a purchase log's "
+                            f"dates give recency and tenure under transactions:)")
+        if form is not None:
+            raise UserError(f"{origin}: column {name!r} holds whole numbers that read as dates YYYYMMDD (such as "
+                            f"{example}), not quantities; a date is not a feature: remove it from features "
+                            "(a purchase log's dates give recency and tenure under transactions:)")
+
+
+def date_form(column: pd.Series) -> tuple[str | None, str]:
+    """Whether a column holds dates: "iso" (text such as 1998-06-30), "%Y%m%d" (whole numbers such as
+    19980630) or None; and its first such cell."""
+    cells = column.dropna()
+    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
+        numbers = cells.to_numpy(dtype=float)
+    else:
+        text = cells.map(str)
+        text = text[text.str.strip() != ""]
+        if len(text) and text.str.fullmatch(ISO_DATE.pattern).all():
+            return "iso", text.iloc[0].strip()
+        numbers, blank, wrong = parse_numbers(cells)
+        numbers = numbers[~blank & ~wrong]
+    if _yyyymmdd(numbers):
+        return "%Y%m%d", str(int(numbers[0]))
+    return None, ""
+
+
+def _yyyymmdd(numbers: np.ndarray) -> bool:
+    """Whether every value (at least two distinct) is a whole number that reads as a date YYYYMMDD."""
+    if len(numbers) < 2 or numbers.min() < 19000101 or numbers.max() > 21001231 or numbers.min() == numbers.max():
+        return False
+    if not (numbers == np.floor(numbers)).all():
+        return False
+    whole = numbers.astype(np.int64)
+    month, day = whole // 100 % 100, whole % 100
+    return bool(((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)).all())
+
+
+def _id_cells(raw: RawTable, config: DatasetConfig) -> tuple[str, ...] | None:
+    return None if config.id_column is None else tuple(_as_text(c) for c in raw.frame[config.id_column])
 
 
 def _table(features: pd.DataFrame, ids: tuple[str, ...] | None, rows_read: int, dropped: dict[str, int],
@@ -614,3 +676,10 @@ def _few_values(column: np.ndarray, most: int) -> np.ndarray | None:
         if size >= len(column):
             return values
         size *= 64
+
+
+def published_id(config: DatasetConfig, table: Table) -> str | None:
+    """The id column that downloads and `scorer.sql` carry: the configured id (or a purchase log's
+    customer column), unless it looks like personal data and `publish_personal` is not set."""
+    column = config.customer_column
+    return column if column is not None and (table.personal is None or config.publish_personal) else None

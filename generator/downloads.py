@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
-from generator.data import NUMBER
+from generator.data import NUMBER, published_id
 from generator.results import Report
 from generator.rules import Rules
 
@@ -80,7 +81,7 @@ def segments_json(report: Report) -> bytes:
         "reference_silhouette": result.reference_silhouette,
         "data_sha256": table.sha256,
         "versions": report.versions,
-    }
+    } | _purchase_fields(report)
     if report.rules is not None:
         document["rules"] = rules_document(report.rules)
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
@@ -95,10 +96,50 @@ def rules_document(rules: Rules) -> dict[str, Any]:
         for r in rules.segments]}
 
 
+
+def _purchase_fields(report: Report) -> dict[str, Any]:
+    """`as_of`, `transactions` (the log), `snapshots` and `migration`, for a report from a purchase log."""
+    log, migration = report.purchases, report.migration
+    found: dict[str, Any] = {}
+    if log is not None:
+        found["as_of"] = log.as_of.isoformat()
+        found["transactions"] = {"source": log.origin, "customer": log.customer, "rows": log.rows,
+                                 "rows_used": log.used, "first": log.first.isoformat(),
+                                 "last": log.last.isoformat(), "customers": log.customers,
+                                 "not_yet_customers": log.later}
+    if migration is not None:
+        names = [p.name for p in report.profiles]
+        found["snapshots"] = [
+            {"date": d.date.isoformat(), "customers": d.customers,
+             "segments": [{"segment": s.number, "name": names[s.number], "size": s.size, "center": s.center,
+                           "moved": d.moved[s.number] if d.moved is not None else None}
+                          for s in d.segments]}
+            for d in migration.dates]
+        found["migration"] = [
+            {"from": f.start.isoformat(), "to": f.end.isoformat(), "rows": [*range(migration.k), "new"],
+             "columns": list(range(migration.k)), "counts": f.counts.astype(int).tolist()}
+            for f in migration.flows]
+    return found
+
+
 def published_ids(report: Report) -> bool:
     """Whether `assignments.csv` carries the id column: not when it looks personal, unless allowed."""
-    config = report.config
-    return config.id_column is not None and (report.table.personal is None or config.publish_personal)
+    return published_id(report.config, report.table) is not None
+
+
+def migration_csv(report: Report) -> bytes:
+    """`migration.csv`: every customer at the last date, then their segment at each snapshot date
+    (empty before their first purchase); the customer column only where `assignments.csv` has it."""
+    assert report.migration is not None
+    migration, table = report.migration, report.table
+    columns: dict[str, Any] = {}
+    if published_ids(report) and table.ids is not None:
+        columns[neutralise(str(report.config.customer_column))] = [neutralise(cell) for cell in table.ids]
+    for position, date in enumerate(migration.dates):
+        labels = migration.labels[:, position]
+        columns[f"segment_{date.date.isoformat()}"] = pd.Series(labels, dtype="Int64").mask(labels < 0)
+    written: str = pd.DataFrame(columns).to_csv(index=False, lineterminator="\r\n")
+    return written.encode()
 
 
 def assignments_csv(report: Report) -> bytes:
@@ -110,7 +151,7 @@ def assignments_csv(report: Report) -> bytes:
     """
     config, table, result = report.config, report.table, report.result
     with_ids = published_ids(report) and table.ids is not None
-    header = ([str(config.id_column)] if with_ids else []) + list(config.features) + ["segment"]
+    header = ([str(config.customer_column)] if with_ids else []) + list(config.features) + ["segment"]
     text = io.StringIO()
     csv.writer(text, lineterminator="\r\n").writerow([neutralise(name) for name in header])
     output = io.BytesIO()

@@ -279,3 +279,72 @@ def snapshot(value: object) -> bytes:
 def plain(text: str) -> str:
     """Text that matplotlib shows literally: `$` would otherwise start mathtext."""
     return text.replace("$", r"\$")
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Customers by segment at each date, and the flows between consecutive dates."""
+
+    dates: Sequence[str]  # the dates, as shown
+    sizes: np.ndarray  # dates x segments: customers in each segment at each date
+    counts: Sequence[np.ndarray]  # per consecutive pair: (segments + 1) x segments, the last row "not yet customers"
+    names: Sequence[str]  # legend entry of every segment
+
+
+def flows(chart: Flows, theme: str = "light") -> bytes:
+    """Stacked bars of the segments at each date, joined by bands as wide as the customers who moved."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    colours = THEMES[theme]
+    k = chart.sizes.shape[1]
+    total = float(chart.sizes[-1].sum())
+    gap = 0.02 * total
+    width = 0.16
+    with rc_context(colours.rc()):
+        figure = Figure(figsize=(max(6.5, 2.2 * len(chart.dates) + 2.5), 4.6), dpi=DPI, layout="constrained")
+        try:
+            ax = figure.add_subplot()
+            tops = []  # per date, the top of every segment's bar (segment 0 highest)
+            for x, sizes in enumerate(chart.sizes):
+                top = np.empty(k)
+                level = total + gap * (k - 1)
+                for number in range(k):
+                    top[number] = level
+                    colour, _ = style(number, theme)
+                    ax.bar(x, sizes[number], bottom=level - sizes[number], width=width, color=colour,
+                           edgecolor=colours.halo, linewidth=0.6)
+                    level -= sizes[number] + gap
+                tops.append(top)
+            curve = np.linspace(0, 1, 40)
+            ease = 3 * curve ** 2 - 2 * curve ** 3
+            for x, counts in enumerate(chart.counts):
+                out = tops[x].copy()
+                inward = tops[x + 1].copy()
+                for row in range(k + 1):
+                    for column in range(k):
+                        n = float(counts[row, column])
+                        if n <= 0:
+                            continue
+                        if row < k:
+                            start, out[row] = out[row], out[row] - n
+                        else:  # not yet customers: they come in from below the bars
+                            start = 0.0
+                        end, inward[column] = inward[column], inward[column] - n
+                        xs = x + width / 2 + curve * (1 - width)
+                        upper = start + (end - start) * ease
+                        colour = style(column, theme)[0] if row == k else style(row, theme)[0]
+                        ax.fill_between(xs, upper - n, upper, color=colour, alpha=0.35 if row < k else 0.18,
+                                        linewidth=0)
+            ax.set_xticks(range(len(chart.dates)), [plain(d) for d in chart.dates])
+            ax.set_xlim(-0.5, len(chart.dates) - 0.5)
+            for side in ("top", "right", "left"):
+                ax.spines[side].set_visible(False)
+            ax.set_yticks([])
+            handles = [Patch(color=style(n, theme)[0], label=plain(f"{n}: {name}"))
+                       for n, name in enumerate(chart.names)]
+            ax.legend(handles=handles, title="Segment", fontsize=8, title_fontsize=8, frameon=False,
+                      loc="upper left", bbox_to_anchor=(1.0, 1.0))
+            return png(figure)
+        finally:
+            figure.clear()

@@ -17,14 +17,17 @@ from generator.config import DatasetConfig
 from generator.figures import (
     Diagnostics,
     Distributions,
+    Flows,
     Profiles,
     Scatter,
     diagnostics,
     distributions,
+    flows,
     profiles,
     scatter,
 )
 from generator.formats import number, percent, plural
+from generator.migration import Migration, largest_moves
 from generator.model import MAP_SAMPLE, Segmentation
 from generator.profiles import Profile
 from generator.recommendation import STABLE_ARI
@@ -88,14 +91,15 @@ class Illustrations:
     candidates: tuple[tuple[int, Image], ...]  # a segment map for every evaluated k
     distributions: Image  # box plots of every feature by segment
     profiles: Image  # standardised centres across the features
+    flows: Image | None = None  # customers moving between segments across snapshot dates
 
     def images(self) -> tuple[Image, ...]:
         return (*self.maps, self.diagnostics, *(image for _, image in self.candidates),
-                self.distributions, self.profiles)
+                self.distributions, self.profiles, *((self.flows,) if self.flows is not None else ()))
 
 
 def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...],
-               pool: Executor | None = None) -> Illustrations:
+               pool: Executor | None = None, migration: Migration | None = None) -> Illustrations:
     """Draw every chart of a report (in `pool`'s processes, if given) and describe each."""
     charts = _Drawings()
     planned = Illustrations(
@@ -104,6 +108,7 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
         candidates=tuple((k, _candidate_map(config, result, k, charts)) for k in result.summaries),
         distributions=_distributions(config, result, charts),
         profiles=_profiles(config, result, named, charts),
+        flows=_flows(migration, named, charts) if migration is not None else None,
     )
     drawn = charts.draw(pool)
 
@@ -116,6 +121,7 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
         candidates=tuple((k, filled(image)) for k, image in planned.candidates),
         distributions=filled(planned.distributions),
         profiles=filled(planned.profiles),
+        flows=filled(planned.flows) if planned.flows is not None else None,
     )
 
 
@@ -262,6 +268,35 @@ def _profiles(config: DatasetConfig, result: Segmentation, named: tuple[Profile,
                  "How far each segment's centre sits from the average, in standard deviations of each "
                  "feature: lines far from 0 set a segment apart.", *drawn,
                  data=(("Segment", "Name", *labels), *rows))
+
+
+def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings) -> Image:
+    dates = [d.date.isoformat() for d in migration.dates]
+    sizes = np.array([[s.size for s in d.segments] for d in migration.dates])
+    chart = Flows(dates=dates, sizes=sizes, counts=[f.counts for f in migration.flows], names=[p.name for p in named])
+    drawn = charts.both(flows, chart)
+
+    def row_name(row: int) -> str:
+        return "not yet a customer" if row == migration.k else f"segment {row}"
+
+    parts = [f"Flow chart of customers between segments at {len(dates)} dates, from {dates[0]} to {dates[-1]}."]
+    for d in migration.dates:
+        held = ", ".join(f"segment {s.number} {plural(s.size, 'customer')}" for s in d.segments)
+        parts.append(f"On {d.date.isoformat()}: {held}.")
+    moves = largest_moves(migration)
+    if moves:
+        parts.append("Largest moves: " + "; ".join(
+            f"{plural(n, 'customer')} from {row_name(i)} to segment {j} between {f.start.isoformat()} and "
+            f"{f.end.isoformat()}" for f, i, j, n in moves) + ".")
+    rows = tuple((f.start.isoformat(), f.end.isoformat(), "new" if i == migration.k else str(i), str(j),
+                  f"{int(f.counts[i, j]):,}")
+                 for f in migration.flows for i in range(migration.k + 1) for j in range(migration.k)
+                 if f.counts[i, j] > 0)
+    return Image("migration.png", " ".join(parts),
+                 "Customers in each segment at every date (bars, segment 0 on top) and how many moved "
+                 "between segments from one date to the next (bands, as wide as the customers who moved; bands "
+                 "from below are new customers).", *drawn,
+                 data=(("From", "To", "Segment then", "Segment after", "Customers"), *rows))
 
 
 def _centre_rows(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str],

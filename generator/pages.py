@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from generator import recommendation
 from generator.config import OPTIONS
 from generator.formats import column, entry, number, percent, plural
 from generator.illustrations import Image
+from generator.migration import largest_moves
 from generator.model import (
     FIT_SAMPLE,
     MAP_SAMPLE,
@@ -29,6 +31,7 @@ from generator.model import (
     STABILITY_RUNS,
     STABILITY_SAMPLE,
 )
+from generator.purchases import meanings
 from generator.results import Report, Tutorial
 from generator.rules import DEPTH, LOW_FIDELITY
 from generator.scorer import nearest
@@ -134,6 +137,8 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "method": _method_section(report),
         "downloads": {"rows": config.publish_rows, "scorer": report.scorer is not None},
         "standalone": standalone,
+        "transactions": _transactions(report),
+        "migration": _migration(report),
     }
     return env.get_template("report.md.j2").render(context)
 
@@ -235,6 +240,68 @@ def _scaling(report: Report) -> dict[str, Any] | None:
             "moved": plural(check.moved, "customer")}
 
 
+def _transactions(report: Report) -> dict[str, Any] | None:
+    """The purchase log a report's customers come from, and how each feature was derived."""
+    log, config = report.purchases, report.config
+    if log is None:
+        return None
+    return {
+        "as_of": log.as_of.isoformat(),
+        "origin": text(log.origin),
+        "customer": code(log.customer),
+        "rows": plural(log.rows, "purchase row"),
+        "used": f"{log.used:,}",
+        "first": log.first.isoformat(),
+        "last": log.last.isoformat(),
+        "customers": plural(log.customers, "customer"),
+        "later": plural(log.later, "customer") if log.later else None,
+        "derived": [(code(feature), text(config.label(feature)), text(meaning))
+                    for feature, meaning in meanings(config)],
+    }
+
+
+def _migration(report: Report) -> dict[str, Any] | None:
+    """Segments across the snapshot dates: the chart, one table per pair of dates, the largest moves."""
+    migration = report.migration
+    if migration is None:
+        return None
+    k = migration.k
+    names = [p.name for p in report.profiles]
+
+    def row_name(row: int) -> str:
+        return "Not yet a customer" if row == k else f"{row}: {text(names[row])}"
+
+    tables = []
+    for flow in migration.flows:
+        header = [f"{flow.start.isoformat()} (rows) to {flow.end.isoformat()} (columns)",
+                  *(f"{j}: {text(names[j])}" for j in range(k))]
+        columns = [[row_name(i) for i in range(k + 1)]] + [[f"{int(flow.counts[i, j]):,}" for i in range(k + 1)]
+                                                           for j in range(k)]
+        tables.append({"start": flow.start.isoformat(), "end": flow.end.isoformat(),
+                       "table": _table(header, [":---"] + ["---:"] * k, columns)})
+    moves = [f"{plural(n, 'customer')} moved from {'not yet a customer' if i == k else f'segment {i}'} to segment "
+             f"{j} between {f.start.isoformat()} and {f.end.isoformat()}" for f, i, j, n in largest_moves(migration)]
+    sizes = _table(["Date", "Customers", *(f"{j}: {text(names[j])}" for j in range(k))], ["---:"] * (k + 2),
+                   [[d.date.isoformat() for d in migration.dates], [f"{d.customers:,}" for d in migration.dates]]
+                   + [[f"{d.segments[j].size:,}" for d in migration.dates] for j in range(k)])
+    moved = []
+    for d in migration.dates[1:]:
+        assert d.moved is not None
+        far = int(np.argmax(d.moved))
+        moved.append({"date": d.date.isoformat(), "largest": number(round(d.moved[far], 2)), "segment": far,
+                      "mean": number(round(float(np.mean(d.moved)), 2))})
+    return {
+        "dates": [d.date.isoformat() for d in migration.dates],
+        "k": k,
+        "chart": _image(report.illustrations.flows) if report.illustrations.flows is not None else None,
+        "tables": tables,
+        "sizes": sizes,
+        "moves": [text(m) for m in moves],
+        "moved": moved,
+        "published": report.config.publish_rows,
+    }
+
+
 def _data_section(report: Report) -> dict[str, Any]:
     table, config = report.table, report.config
     return {
@@ -246,7 +313,7 @@ def _data_section(report: Report) -> dict[str, Any]:
         "sha256": table.sha256,
         "feature_names": [text(f) for f in config.features],
         "labelled": [(code(f), text(config.label(f))) for f in config.features if config.label(f) != f],
-        "id_column": code(config.id_column) if config.id_column else None,
+        "id_column": code(config.customer_column) if config.customer_column else None,
         "withheld": text(table.personal) if table.personal and not config.publish_personal else None,
         "published": config.publish_rows,
     }

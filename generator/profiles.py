@@ -16,6 +16,10 @@ NOTABLE = 0.2  # |z| from which a feature counts as setting a segment apart
 STRONG = 1.0  # |z| from which it is "much" higher or lower
 NAMED_FEATURES = 2  # features in a generated name
 DESCRIBED_FEATURES = 4  # features in a description
+# Features derived from a purchase log whose direction has words of its own: (higher, lower).
+# A low recency (few days since the last purchase) is a recent customer, not a "low" one.
+OWN_WORDS = {"recency": ("lapsed", "recent")}
+OWN_DESCRIPTIONS = {"recency": ("last bought {much}longer ago than average", "bought {much}more recently than average")}
 
 
 @dataclass(frozen=True)
@@ -60,12 +64,16 @@ def _name(z: dict[str, float], config: DatasetConfig, count: int) -> str:
         return "Close to average"
     groups: list[tuple[str, list[str]]] = []
     for feature in features:
+        own = OWN_WORDS.get(feature) if config.transactions is not None else None
+        if own is not None:
+            groups.append((own[0] if z[feature] > 0 else own[1], []))
+            continue
         word = "high" if z[feature] > 0 else "low"
         if groups and groups[-1][0] == word:
             groups[-1][1].append(config.label(feature))
         else:
             groups.append((word, [config.label(feature)]))
-    text = ", ".join(f"{word} {' and '.join(labels)}" for word, labels in groups)
+    text = ", ".join(f"{word} {' and '.join(labels)}" if labels else word for word, labels in groups)
     return text[0].upper() + text[1:]
 
 
@@ -84,11 +92,16 @@ def _describe(z: dict[str, float], index: dict[str, float | None], config: Datas
     features = _notable(z)[:DESCRIBED_FEATURES]
     if not features:
         return "Close to the overall average on every feature."
-    parts = []
+    parts: list[str] = []
     for feature in features:
         size = "much " if abs(z[feature]) >= STRONG else ""
         direction = "higher" if z[feature] > 0 else "lower"
         value = index[feature]
         shown = f" (index {value:.0f})" if value is not None else ""
+        own = OWN_DESCRIPTIONS.get(feature) if config.transactions is not None else None
+        if own is not None:
+            phrase = (own[0] if z[feature] > 0 else own[1]).format(much=size) + shown
+            parts.append(phrase if parts else phrase[0].upper() + phrase[1:])
+            continue
         parts.append(f"{config.label(feature)} {size}{direction} than average{shown}")
     return "; ".join(parts) + "."

@@ -12,8 +12,10 @@ from typing import Any
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.illustrations import Illustrations
+from generator.migration import Migration
 from generator.model import Segmentation
 from generator.profiles import Profile
+from generator.purchases import LogSummary
 from generator.rules import Rules
 
 
@@ -30,6 +32,9 @@ class Report:
     rows: bytes | None = None  # assignments.csv, written once per analysis when rows are published
     rules: Rules | None = None  # every segment as thresholds on the features
     scorer: str | None = None  # scorer.sql: the segments in SQL
+    purchases: LogSummary | None = None  # the transaction log the customers were derived from
+    migration: Migration | None = None  # segments followed across the snapshot dates
+    migration_rows: bytes | None = None  # migration.csv, written with assignments.csv
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,12 @@ from pathlib import Path
 from generator import cache, figures, model
 from generator.config import DatasetConfig
 from generator.data import Table
+from generator.purchases import Customers
 from generator.results import Report, Tutorial
 
-Load = Callable[[Path, DatasetConfig], Table]
+Load = Callable[[Path, DatasetConfig], Table | Customers]  # a table, or customers from a purchase log
 # One dataset's report from its table (None: the engine reads the data itself), using the pool if given.
-Analyse = Callable[[Path, DatasetConfig, Table | None, Executor | None], Report]
+Analyse = Callable[[Path, DatasetConfig, Table | Customers | None, Executor | None], Report]
 Log = Callable[[str], None]
 
 
@@ -86,7 +87,7 @@ def _preload() -> None:
     figures.preload()
 
 
-def _timed(analyse: Analyse, root: Path, config: DatasetConfig, table: Table | None,
+def _timed(analyse: Analyse, root: Path, config: DatasetConfig, table: Table | Customers | None,
            pool: Executor | None) -> tuple[Report, float]:
     start = time.perf_counter()
     return analyse(root, config, table, pool), time.perf_counter() - start

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from generator.config import DatasetConfig
-from generator.data import Table
+from generator.data import Table, published_id
 from generator.model import Affine, Segmentation
 
 TABLE = "customers"  # the table or view the scorer reads
@@ -41,9 +41,9 @@ def scorer_sql(config: DatasetConfig, result: Segmentation, table: Table) -> str
     if affine is None or centers.shape != (result.k, len(config.features)):
         return None
     # The id column is selected when assignments.csv publishes it (not when it looks personal).
-    with_id = config.id_column is not None and (table.personal is None or config.publish_personal)
-    ident = quote(config.id_column) if with_id and config.id_column is not None else None
-    prefix = _prefix(config.id_column if with_id else None, len(config.features), result.k)
+    published = published_id(config, table)
+    ident = quote(published) if published is not None else None
+    prefix = _prefix(published, len(config.features), result.k)
     source = [f"    {quote(TABLE)}.{ident} AS {ident},"] if ident else []  # qualified: never a string in SQLite
     kept = [f"    {ident},"] if ident else []
 

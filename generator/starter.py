@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from generator.config import SLUG, SOURCE_SUFFIXES
-from generator.data import parse_numbers, read_file
+from generator.data import date_form, parse_numbers, read_file
 from generator.errors import UserError
 
 MAX_CODES = 10  # at most this many distinct whole numbers make a column look like a code
 # "id", "customer_id", "Customer ID", "CustomerID", "CustomerId", "client_no", "id_customer"
 ID_NAME = re.compile(r"(?:^|[\W_])(?i:id|key|no|number)$|[a-z](?:ID|Id|Key|No|Number)$|^(?i:id)[\W_]")
+CUSTOMER_NAME = re.compile(r"(?i)customer|client|user|member|buyer|account")
+AMOUNT_NAME = re.compile(r"(?i)amount|value|price|revenue|spend|spent|total|sales|sum|paid")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     if not SLUG.match(new_id):
         raise UserError(f"{new_id!r}: an id must be a slug (lower-case letters, digits and '-'); use --id")
     frame = read_file(root, source).frame
+    log = _purchase_log(frame)
+    if log is not None:
+        return _log_proposal(path, source, new_id, log)
     features: list[str] = []
     id_column: str | None = None
     reasons: list[str] = []
@@ -70,9 +76,76 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     return Proposal(new_id, text, tuple(reasons))
 
 
+@dataclass(frozen=True)
+class _Log:
+    """The columns of a purchase log: who bought, when (and in which form), and how much."""
+
+    customer: str
+    date: str
+    date_format: str | None
+    amount: str
+    reasons: tuple[str, ...]
+
+
+def _purchase_log(frame: pd.DataFrame) -> _Log | None:
+    """The customer, date and amount columns of a table that is a purchase log, or None.
+
+    A log has a date column (ISO text or YYYYMMDD whole numbers), a customer column whose values
+    repeat (several purchases per customer) and a numeric amount column.
+    """
+    names = [str(name) for name in frame.columns]
+    dates = {name: date_form(frame[name]) for name in names}
+    date = next((name for name in names if dates[name][0] is not None), None)
+    if date is None:
+        return None
+    rows = len(frame)
+    repeated = [name for name in names if name != date and frame[name].nunique() < rows]
+    customer = next((name for name in repeated if CUSTOMER_NAME.search(name)), None) or next(
+        (name for name in repeated if ID_NAME.search(name)), None)
+    if customer is None:
+        return None
+    amounts = []
+    for name in names:
+        if name in (date, customer):
+            continue
+        numbers, blank, wrong = parse_numbers(frame[name])
+        values = numbers[~blank & ~wrong]
+        if (blank | wrong).sum() <= rows / 2 and not np.all(values == np.round(values)):
+            amounts.append(name)  # numbers with fractions: money
+    amount = next((name for name in amounts if AMOUNT_NAME.search(name)), amounts[0] if amounts else None)
+    if amount is None:
+        return None
+    form = dates[date][0]
+    distinct = frame[customer].nunique()
+    reasons = (f"{customer}: the customer: {rows:,} rows but {distinct:,} distinct values, so this is a purchase "
+               "log (several rows per customer), proposed as transactions:",
+               f"{date}: the purchase date ({'ISO dates' if form == 'iso' else 'whole numbers YYYYMMDD'}), "
+               "never a feature: it gives recency and tenure",
+               f"{amount}: the amount of each purchase: it gives monetary")
+    return _Log(customer, date, None if form == "iso" else form, amount, reasons + tuple(
+        f"{name}: left out (the features are derived from the log)" for name in names
+        if name not in (customer, date, amount)))
+
+
+def _log_proposal(path: Path, source: str, new_id: str, log: _Log) -> Proposal:
+    transactions: dict[str, str] = {"source": source, "customer": log.customer, "date": log.date,
+                                    "amount": log.amount}
+    if log.date_format is not None:
+        transactions["date_format"] = log.date_format
+    settings: dict[str, object] = {"title": path.stem.replace("_", " ").replace("-", " ").capitalize(),
+                                   "transactions": transactions, "features": ["recency", "frequency", "monetary"],
+                                   "n_clusters": [2, 8]}
+    header = (f"# Proposed by `python -m generator init {source}`: a purchase log; see the configuration "
+              "reference (transactions, as_of, snapshots).\n")
+    text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    return Proposal(new_id, text, log.reasons)
+
+
 def _role(name: str, values: np.ndarray, not_numbers: int, rows: int) -> tuple[str, str]:
     if not_numbers > rows / 2 or len(values) == 0:
         return "skip", "left out: text, not numbers"
+    if date_form(pd.Series(values))[0] is not None:
+        return "skip", "left out: dates (YYYYMMDD), not a quantity"
     whole = bool(np.all(values == np.round(values)))
     distinct = len(np.unique(values))
     counts_up = whole and distinct == len(values) and bool(np.all(np.diff(np.sort(values)) == 1))

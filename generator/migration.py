@@ -1,0 +1,120 @@
+"""Migration: customers segmented at every snapshot date, segments followed from one date to the next.
+
+Every date is segmented with the same k (the one chosen or fixed at the last date, as_of). The
+last date keeps the report's own segment numbers; going back one date at a time, each segment
+takes the number of the segment at the next date whose centre is nearest (Hungarian matching,
+one to one). Centres are compared in standard deviations of each feature among the customers at
+the last date, so a feature's units do not decide the match.
+"""
+
+from __future__ import annotations
+
+import datetime
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from generator.config import DatasetConfig
+from generator.model import Segment, Segmentation, segment
+from generator.purchases import Customers
+
+
+@dataclass(frozen=True)
+class DateSegments:
+    """The segments at one date, numbered to match the segments at the last date."""
+
+    date: datetime.date
+    customers: int
+    segments: tuple[Segment, ...]
+    moved: tuple[float, ...] | None  # per segment: how far its centre moved since the previous date (SDs)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Customers between two consecutive dates: `counts[i][j]` were in segment i (row k: not yet
+    customers) at `start` and in segment j at `end`."""
+
+    start: datetime.date
+    end: datetime.date
+    counts: np.ndarray  # (k + 1) x k integers
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Segments followed across the snapshot dates."""
+
+    k: int
+    dates: tuple[DateSegments, ...]
+    flows: tuple[Flow, ...]
+    labels: np.ndarray  # customers at the last date x dates: the segment at each date, -1 before the first purchase
+    spread: dict[str, float]  # the standard deviation of each feature at the last date: the unit of `moved`
+
+    def slim(self) -> Migration:
+        """Without the per-customer labels: what pages need once migration.csv is written."""
+        return replace(self, labels=np.zeros((0, len(self.dates)), dtype=np.int64))
+
+
+def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
+           pool: Executor | None = None) -> Migration:
+    """Segment every snapshot date with the report's k and keep segment numbers across dates.
+
+    `result` is the report's segmentation of `customers.table`, at the last date (as_of).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    k = result.k
+    fixed = replace(config, n_clusters=k)
+    snapshots = customers.snapshots
+    results = [segment(snap.table, fixed, pool) for snap in snapshots[:-1]] + [result]
+    spread = np.array([result.spread[f] for f in config.features])
+    unit = np.where(spread > 0, spread, 1.0)
+
+    def centres(segments: tuple[Segment, ...]) -> np.ndarray:
+        return np.array([[s.center[f] for f in config.features] for s in segments]) / unit
+
+    numbers = [np.arange(k)]  # the number each date's segments take, from the last date back
+    for earlier in reversed(results[:-1]):
+        later = results[len(results) - len(numbers)]
+        target = np.empty_like(numbers[0])
+        ordered = centres(later.segments)
+        target[numbers[0]] = np.arange(k)  # rows of `ordered` by the later date's kept numbers
+        gaps = np.linalg.norm(centres(earlier.segments)[:, None, :] - ordered[target][None, :, :], axis=2)
+        rows, columns = linear_sum_assignment(gaps)
+        renumber = np.empty(k, dtype=np.int64)
+        renumber[rows] = columns
+        numbers.insert(0, renumber)
+
+    labels = np.full((customers.table.rows_used, len(snapshots)), -1, dtype=np.int64)
+    dates = []
+    previous: np.ndarray | None = None
+    for column, (snap, found, renumber) in enumerate(zip(snapshots, results, numbers, strict=True)):
+        labels[snap.rows, column] = renumber[np.asarray(found.labels, dtype=np.int64)]
+        kept = tuple(sorted((replace(s, number=int(renumber[s.number])) for s in found.segments),
+                            key=lambda s: s.number))
+        now = centres(kept)
+        moved = None if previous is None else tuple(float(v) for v in np.linalg.norm(now - previous, axis=1))
+        dates.append(DateSegments(snap.date, snap.table.rows_used, kept, moved))
+        previous = now
+    flows = []
+    for column in range(len(snapshots) - 1):
+        start, end = labels[:, column], labels[:, column + 1]
+        present = end >= 0
+        rows = np.where(start[present] < 0, k, start[present])
+        counts = np.bincount(rows * k + end[present], minlength=(k + 1) * k).reshape(k + 1, k)
+        flows.append(Flow(snapshots[column].date, snapshots[column + 1].date, counts))
+    return Migration(k=k, dates=tuple(dates), flows=tuple(flows), labels=labels,
+                     spread={f: float(v) for f, v in zip(config.features, spread, strict=True)})
+
+
+def largest_moves(migration: Migration, count: int = 3) -> list[tuple[Flow, int, int, int]]:
+    """The largest flows between different segments (or into a segment from not yet a customer):
+    (flow, from row, to segment, customers), largest first."""
+    moves = []
+    for flow in migration.flows:
+        for i in range(migration.k + 1):
+            for j in range(migration.k):
+                if i != j and flow.counts[i, j] > 0:
+                    moves.append((flow, i, j, int(flow.counts[i, j])))
+    moves.sort(key=lambda move: (-move[3], move[0].start, move[1], move[2]))
+    return moves[:count]
