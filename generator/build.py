@@ -43,10 +43,10 @@ class GeneratedFile:
 def validate(root: Path) -> list[Table]:
     """Check every configuration, then every table the local engine reads, without clustering;
     raise `UserError`. Spark reads its tables itself, at build time."""
-    return [_table(_load(root, config)) for config in load_all(root) if config.engine == "local"]
+    return [_table(load(root, config)) for config in load_all(root) if config.engine == "local"]
 
 
-def _load(root: Path, config: DatasetConfig) -> Table | Customers:
+def load(root: Path, config: DatasetConfig) -> Table | Customers:
     """A dataset's customers: its table, or those derived from its purchase log."""
     return load_customers(root, config) if config.transactions is not None else load_table(root, config)
 
@@ -66,7 +66,7 @@ def generate(root: Path, store: cache.FolderCache | None = None,
     configs = load_all(root)
     # Stages 2 and 3: every table not in the cache loads, then each is segmented, named and
     # drawn; the tutorial runs its own code meanwhile (see `scheduler` for where and when).
-    reports, tutorial = scheduler.run(root, configs, store, log, _load, analyse_dataset, run_tutorial)
+    reports, tutorial = scheduler.run(root, configs, store, log, load, analyse_dataset, run_tutorial)
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []

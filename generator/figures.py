@@ -348,3 +348,16 @@ def flows(chart: Flows, theme: str = "light") -> bytes:
             return png(figure)
         finally:
             figure.clear()
+
+
+def pixels(content: bytes) -> tuple[int, int] | None:
+    """The width and height of a raster image (PNG, JPEG, ...), or None for anything else (an SVG
+    sizes itself). The site gives every image of its own both, so pages do not shift while they load."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            width, height = image.size
+    except UnidentifiedImageError:
+        return None
+    return (width, height) if width > 0 and height > 0 else None

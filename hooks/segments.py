@@ -9,15 +9,19 @@ stops the build with the previous site untouched. Problems a site author can fix
 from __future__ import annotations
 
 import logging
+import posixpath
+import re
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 from generator.build import GeneratedFile, generate
 from generator.cache import FOLDER, FolderCache
 from generator.errors import UserError
+from generator.figures import pixels
 
 REPORTS_INDEX = "reports/index.md"
 # The offline copy's search runs in an iframe shim; Material would load it from a CDN.
@@ -71,3 +75,41 @@ def _with_reports(nav: list[object], paths: list[str]) -> list[object]:
         else:
             expanded.append(item)
     return expanded
+
+
+# Every image of the site's own gets its width and height in the HTML: with both, the browser reserves
+# an image's box before it arrives, so the page does not shift while charts load (Lighthouse's
+# "unsized-images"). Templates give at most a display width; the height follows from the image file,
+# which only the build knows (generated charts are in memory). Zensical runs no hooks (README).
+IMG = re.compile(r"<img\b[^>]*>")
+ATTRIBUTE = re.compile(r'\s(src|width|height)="([^"]*)"')
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def sized(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        attributes = dict(ATTRIBUTE.findall(tag))
+        if "height" in attributes or "src" not in attributes:
+            return tag
+        size = _size(attributes["src"], page, files)
+        if size is None:
+            return tag
+        width, height = size
+        shown = int(attributes["width"]) if attributes.get("width", "").isdigit() else width
+        added = f' height="{round(shown * height / width)}"'
+        if "width" not in attributes:
+            added = f' width="{shown}"' + added
+        return tag[:4] + added + tag[4:]
+
+    return IMG.sub(sized, html)
+
+
+def _size(src: str, page: Page, files: Files) -> tuple[int, int] | None:
+    """The pixel size of the site's image at `src` (relative to the page), or None for any other."""
+    path = src.split("#", 1)[0].split("?", 1)[0]
+    if not path or "://" in path or path.startswith(("/", "data:")):
+        return None
+    file = files.get_file_from_path(posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), path)))
+    if file is None:
+        return None
+    return pixels(file.content_bytes)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator.build import analyse
+from generator.build import analyse, load
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
 from generator.downloads import assignments_csv, segments_json
@@ -28,7 +28,7 @@ SHIPPED = sorted(path.stem for path in (ROOT / "site_config" / "datasets").glob(
 def shipped(dataset: str) -> tuple[Report, dict[str, Any], pd.DataFrame]:
     """A shipped dataset analysed as the build does: the report, its segments.json and assignments.csv."""
     (config,) = [c for c in load_all(ROOT) if c.id == dataset]
-    report = analyse(config, load_table(ROOT, config))
+    report = analyse(config, load(ROOT, config))
     document = json.loads(segments_json(report))
     rows = pd.read_csv(io.BytesIO(assignments_csv(report)))
     return report, document, rows

@@ -22,7 +22,7 @@ import pytest
 from generator import model
 from generator.build import analyse
 from generator.config import SCALES, DatasetConfig
-from generator.data import Table
+from generator.data import Table, published_id
 from generator.downloads import assignments_csv
 from generator.model import Affine, segment
 from generator.pages import environment, report_page
@@ -59,8 +59,8 @@ ENGINES: dict[str, Callable[[str, pd.DataFrame], pd.DataFrame]] = {"sqlite": run
 
 def published_rows(report: Report) -> pd.DataFrame:
     """assignments.csv as published, read back with every column as the file holds it."""
-    return pd.read_csv(io.BytesIO(assignments_csv(report)), dtype={report.config.id_column: str}
-                       if report.config.id_column else None)
+    column = published_id(report.config, report.table)
+    return pd.read_csv(io.BytesIO(assignments_csv(report)), dtype={column: str} if column else None)
 
 
 def scored(engine: str, sql: str, rows: pd.DataFrame, id_column: str | None) -> np.ndarray:
@@ -98,7 +98,7 @@ def test_shipped_scorer_gives_every_published_segment(dataset: str, engine: str)
     report = shipped(dataset)[0]
     assert report.scorer is not None
     rows = published_rows(report)
-    got = scored(engine, report.scorer, rows, report.config.id_column)
+    got = scored(engine, report.scorer, rows, published_id(report.config, report.table))
     assert np.array_equal(got, rows["segment"].to_numpy())
 
 
