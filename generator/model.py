@@ -485,8 +485,8 @@ def choose(candidates: tuple[Candidate, ...], config: DatasetConfig) -> tuple[Re
     recommended = recommend(candidates, config.min_segment_share)
     fixed = isinstance(config.n_clusters, int)
     if isinstance(config.n_clusters, int):
-        reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
-                  f"on the evidence below the rule would recommend {recommended.reason}")
+        reason = (f"The configuration fixes k = {config.n_clusters} (n_clusters). On the evidence below, the rule "
+                  f"would recommend k = {recommended.k}. {recommended.reason}")
         return recommended, reason, fixed, config.n_clusters
     return recommended, recommended.reason, fixed, recommended.k
 

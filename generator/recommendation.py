@@ -88,21 +88,21 @@ def recommend(candidates: Sequence[Candidate], min_share: float = MIN_SHARE) -> 
     stable = [c for c in large if _stable(c)]
     if stable:
         rule, best = "stable", _best(stable)
-        reason = (f"k = {best.k}: the best silhouette ({silhouette(best.silhouette)}{_against(best)}) among "
-                  f"stable solutions (refits agree, adjusted Rand index at least {stability(STABLE_ARI)}) "
-                  f"where {share}.")
+        reason = (f"The recommended k = {best.k} has the best silhouette ({silhouette(best.silhouette)}"
+                  f"{_against(best)}) among stable solutions (refits agree, adjusted Rand index at least "
+                  f"{stability(STABLE_ARI)}) where {share}.")
     elif large:
         rule, best = "none stable", _best(large)
         steadiest = max(large, key=lambda c: (c.stability if c.stability is not None else -2.0, -c.k))
-        reason = (f"k = {best.k}: no k where {share} is stable (the most stable, k = {steadiest.k}, reaches "
-                  f"{stability(steadiest.stability)}; stable from {stability(STABLE_ARI)}), so this is the "
-                  f"best silhouette ({silhouette(best.silhouette)}{_against(best)}) among them.")
+        reason = (f"No k where {share} is stable (the most stable, k = {steadiest.k}, reaches "
+                  f"{stability(steadiest.stability)}; stable from {stability(STABLE_ARI)}), so the recommended "
+                  f"k = {best.k} has the best silhouette ({silhouette(best.silhouette)}{_against(best)}) among them.")
     else:
         steady = [c for c in candidates if _stable(c)]
         rule, best = "all small", _best(steady or list(candidates))
         among = "stable solution" if steady else "solution"
-        reason = (f"k = {best.k}: every k in the range has a segment under {floor} of customers; this is the "
-                  f"best silhouette ({silhouette(best.silhouette)}{_against(best)}) of any {among}.")
+        reason = (f"Every k in the range has a segment under {floor} of customers; the recommended k = {best.k} "
+                  f"has the best silhouette ({silhouette(best.silhouette)}{_against(best)}) of any {among}.")
     # Stable k refused only for the floor that would otherwise have outranked the recommended one.
     passed = tuple(
         PassedOver(c.k, c.silhouette, c.stability, c.min_share, _score(c) > _score(best))
@@ -115,11 +115,11 @@ def recommend(candidates: Sequence[Candidate], min_share: float = MIN_SHARE) -> 
 
 
 def _passed_sentence(passed: PassedOver, best: Candidate, floor: str) -> str:
-    separated = (f", and better separated (silhouette {silhouette(passed.silhouette)} against "
+    separated = (f" and better separated (silhouette {silhouette(passed.silhouette)} against "
                  f"{silhouette(best.silhouette)})" if passed.better_separated else "")
-    return (f"k = {passed.k} is stable ({stability(passed.stability)}){separated}, but its smallest segment "
-            f"holds {percent(passed.min_share)} of customers, under the {floor} floor; set min_segment_share "
-            f"to {floor_for(passed.min_share)} to admit it.")
+    return (f"The stable k = {passed.k} (stability {stability(passed.stability)}){separated} was passed over: "
+            f"its smallest segment holds {percent(passed.min_share)} of customers, under the {floor} floor; "
+            f"set min_segment_share to {floor_for(passed.min_share)} to admit it.")
 
 
 def floor_for(share: float) -> str:

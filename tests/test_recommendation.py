@@ -61,7 +61,7 @@ RULE = [
 def test_recommend_picks(rows: list[tuple[int, float | None, float, float | None]], expected: int) -> None:
     chosen = recommend([cand(k, s, share, stab) for k, s, share, stab in rows])
     assert chosen.k == expected
-    assert chosen.reason.startswith(f"k = {expected}: ")
+    assert f"the recommended k = {expected} has the best silhouette" in chosen.reason.lower()
 
 
 def test_recommend_returns_the_candidate_itself() -> None:
@@ -75,24 +75,25 @@ def test_recommend_returns_the_candidate_itself() -> None:
 def test_reason_when_a_stable_k_is_eligible() -> None:
     chosen = recommend([cand(2, 0.5), cand(3, 0.734)])
     assert (chosen.rule, chosen.passed_over) == ("stable", ())
-    assert chosen.reason == ("k = 3: the best silhouette (0.734) among stable solutions (refits agree, adjusted "
-                             "Rand index at least 0.75) where every segment holds at least 5.0% of customers.")
+    assert chosen.reason == ("The recommended k = 3 has the best silhouette (0.734) among stable solutions (refits "
+                             "agree, adjusted Rand index at least 0.75) where every segment holds at least 5.0% of "
+                             "customers.")
 
 
 def test_reason_when_no_large_enough_k_is_stable_names_the_steadiest() -> None:
     chosen = recommend([cand(2, 0.5, stability=0.3), cand(3, 0.61, stability=0.7),
                         cand(4, 0.9, min_share=0.01, stability=0.2)])
     assert (chosen.k, chosen.rule, chosen.passed_over) == (3, "none stable", ())
-    assert chosen.reason == ("k = 3: no k where every segment holds at least 5.0% of customers is stable (the "
-                             "most stable, k = 3, reaches 0.70; stable from 0.75), so this is the best silhouette "
-                             "(0.610) among them.")
+    assert chosen.reason == ("No k where every segment holds at least 5.0% of customers is stable (the most "
+                             "stable, k = 3, reaches 0.70; stable from 0.75), so the recommended k = 3 has the best "
+                             "silhouette (0.610) among them.")
 
 
 def test_reason_when_no_k_has_large_enough_segments() -> None:
     chosen = recommend([cand(2, 0.5, min_share=0.04), cand(3, 0.66, min_share=0.01)])
     assert (chosen.k, chosen.rule, chosen.passed_over) == (3, "all small", ())
-    assert chosen.reason == ("k = 3: every k in the range has a segment under 5.0% of customers; this is the "
-                             "best silhouette (0.660) of any stable solution.")
+    assert chosen.reason == ("Every k in the range has a segment under 5.0% of customers; the recommended k = 3 "
+                             "has the best silhouette (0.660) of any stable solution.")
 
 
 def test_reason_with_an_undefined_silhouette() -> None:
@@ -111,8 +112,9 @@ def test_a_stable_k_refused_only_for_the_floor_is_named_even_when_less_separated
     assert (chosen.k, chosen.rule) == (2, "none stable")
     assert [(p.k, p.better_separated) for p in chosen.passed_over] == [(5, False)]
     assert "no k in the range gave stable segments" not in chosen.reason
-    assert chosen.reason.endswith("k = 5 is stable (0.77), but its smallest segment holds 0.2% of customers, under "
-                                  "the 5.0% floor; set min_segment_share to 0.002 to admit it.")
+    assert chosen.reason.endswith(" The stable k = 5 (stability 0.77) was passed over: its smallest segment "
+                                  "holds 0.2% of customers, under the 5.0% floor; set min_segment_share to 0.002 "
+                                  "to admit it.")
 
 
 def test_a_better_separated_stable_k_passed_over_for_the_floor_is_shown_with_its_numbers() -> None:
@@ -121,9 +123,9 @@ def test_a_better_separated_stable_k_passed_over_for_the_floor_is_shown_with_its
     (passed,) = chosen.passed_over
     assert (passed.k, passed.silhouette, passed.stability, passed.min_share, passed.better_separated) == (
         3, 0.686, 0.91, 0.018, True)
-    assert ("k = 3 is stable (0.91), and better separated (silhouette 0.686 against 0.520), but its smallest "
-            "segment holds 1.8% of customers, under the 5.0% floor; set min_segment_share to 0.018 to admit it."
-            ) in chosen.reason
+    assert (" The stable k = 3 (stability 0.91) and better separated (silhouette 0.686 against 0.520) was passed "
+            "over: its smallest segment holds 1.8% of customers, under the 5.0% floor; set min_segment_share to 0.018 "
+            "to admit it.") in chosen.reason
 
 
 @pytest.mark.parametrize(("floor", "expected"), [(0.05, 2), (0.02, 2), (0.018, 3), (0.01, 3)])

@@ -66,7 +66,8 @@ def test_proposal_is_a_valid_dataset_file(make_project: MakeProject) -> None:
     assert config.source == TABLE
     ((checked, table),) = validate(root)
     assert checked == config
-    assert table is not None and table.rows_used == ROWS
+    assert table is not None
+    assert table.rows_used == ROWS
 
 
 def test_whole_number_quantities_are_features(make_project: MakeProject) -> None:
