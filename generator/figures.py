@@ -128,7 +128,7 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE, theme: str = "ligh
             title = "Segment (circled: centre" + ("; larger marker: more customers at one point)"
                                                   if len(counts) and counts.max() > 1 else ")")
             figure.legend(handles=handles, title=title, fontsize=font, title_fontsize=font, frameon=False,
-                          loc="outside lower center", ncols=1 if len(chart.names) > 4 else 2)
+                          loc="outside lower center", ncols=1)
             return png(figure)
         finally:
             figure.clear()
