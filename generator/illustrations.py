@@ -291,7 +291,7 @@ def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawing
              "customers, whiskers reach from the 5th to the 95th percentile."]
     for feature, label in zip(config.features, labels, strict=True):
         medians = ", ".join(f"{number(s.median[feature])} in segment {s.number}" for s in result.segments)
-        parts.append(f"{label}: median {medians}.")
+        parts.append(f"Median of {label}: {medians}.")
     rows = [(label, str(s.number), *(number(v) for v in s.quantiles[feature]))
             for feature, label in zip(config.features, labels, strict=True) for s in result.segments]
     header = ("Feature", "Segment", "5th percentile", "25th", "Median", "75th", "95th")

@@ -83,7 +83,7 @@ def test_box_plot_alt_text_gives_every_segments_median(chosen: tuple[Report, np.
     for feature in FEATURES:
         medians = [float(np.median(values[feature].to_numpy()[truth == s])) for s in range(3)]
         expected = ", ".join(f"{number(m)} in segment {s}" for s, m in enumerate(medians))
-        assert f"{LABELS[feature]}: median {expected}." in alt, (feature, alt)
+        assert f"Median of {LABELS[feature]}: {expected}." in alt, (feature, alt)
 
 
 # --- profile chart: z of every centre ------------------------------------------------------------
