@@ -19,7 +19,7 @@ import pandas as pd
 
 from generator import recommendation
 from generator.config import OPTIONS
-from generator.formats import index, number, percent, plural, silhouette, stability
+from generator.formats import index, number, percent, plural, score, silhouette, stability
 from generator.illustrations import Image, centre_formats, inertia_texts
 from generator.model import (
     FIT_SAMPLE,
@@ -235,7 +235,7 @@ def _skewed(report: Report) -> str | None:
     if not found:
         return None
     label = report.config.label
-    listed = "; ".join(f"{label(s.feature)} (skewness {number(round(s.skewness, 1))}, maximum {number(s.maximum)} "
+    listed = "; ".join(f"{label(s.feature)} (skewness {score(s.skewness, 1)}, maximum {number(s.maximum)} "
                        f"against a median of {number(s.median)})" for s in found)
     return text(f"Standard scaling keeps the long tail of heavily skewed features, so a few customers far out "
                 f"decide their distances: {listed}.")
