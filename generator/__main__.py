@@ -1,6 +1,7 @@
 """Command line: `python -m generator {validate,render,init}` without MkDocs.
 
-- validate: check every dataset configuration and its data, cluster nothing.
+- validate: check every dataset configuration and the data the local engine reads, cluster
+  nothing; say which datasets Spark will read at build time.
 - render DIR: write the generated Markdown, images and downloads to DIR (a way out to
   another site engine).
 - init TABLE: start a dataset configuration from a table, explaining each column's role.
@@ -35,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     root = arguments.root.resolve()
     try:
         if arguments.command == "validate":
-            tables = validate(root)
-            print(f"ok: {len(tables)} dataset(s), {sum(t.rows_used for t in tables):,} rows usable")
+            checked = validate(root)
+            rows = sum(table.rows_used for _, table in checked if table is not None)
+            spark = [config.id for config, table in checked if table is None]
+            later = f"; Spark will read {len(spark)} at build time: {', '.join(spark)}" if spark else ""
+            print(f"ok: {len(checked)} dataset(s), {rows:,} rows usable{later}")
         elif arguments.command == "render":
             _render(root, arguments.folder.resolve())
         else:

@@ -40,10 +40,11 @@ class GeneratedFile:
     content: bytes
 
 
-def validate(root: Path) -> list[Table]:
+def validate(root: Path) -> list[tuple[DatasetConfig, Table | None]]:
     """Check every configuration, then every table the local engine reads, without clustering;
-    raise `UserError`. Spark reads its tables itself, at build time."""
-    return [_table(load(root, config)) for config in load_all(root) if config.engine == "local"]
+    raise `UserError`. Every dataset comes back, with None for the tables Spark reads itself, at
+    build time."""
+    return [(config, _table(load(root, config)) if config.engine == "local" else None) for config in load_all(root)]
 
 
 def load(root: Path, config: DatasetConfig) -> Table | Customers:

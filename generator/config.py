@@ -25,7 +25,7 @@ CONFIG_DIR = Path("site_config") / "datasets"
 SPARK_CONFIG = Path("site_config") / "spark.yml"  # Spark properties for engine: spark
 BLOCK = 1 << 20  # bytes of a data file hashed at a time
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
-SCALES = ("standard", "minmax", "robust", "none")
+SCALES = ("standard", "minmax", "robust", "none", "log")
 MISSING = ("fail", "drop")
 ENGINES = ("local", "spark")
 SOURCE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx", ".json")
@@ -77,6 +77,7 @@ class DatasetConfig:
     transactions: Transactions | None = None
     as_of: datetime.date | None = None  # with transactions; None: the latest purchase date
     snapshots: tuple[datetime.date, ...] = ()
+    min_segment_share: float = 0.05
 
     def label(self, column: str) -> str:
         """The display label of a column: its `labels` entry, else its name."""
@@ -86,11 +87,6 @@ class DatasetConfig:
     def customer_column(self) -> str | None:
         """The column that identifies a customer: `id_column`, or the log's customer column."""
         return self.transactions.customer if self.transactions is not None else self.id_column
-
-    @property
-    def plot_features(self) -> tuple[str, str]:
-        """The two features of the main scatterplot."""
-        return self.plot or (self.features[0], self.features[1])
 
 
 class Invalid(Exception):
@@ -223,6 +219,14 @@ def _plot(value: object) -> tuple[str, str]:
     return names[0], names[1]
 
 
+def _share(value: object) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise Invalid(f"must be a number, got {_kind(value)} {shorten(value)}")
+    if not 0 < value <= 0.5:
+        raise Invalid(f"must be a share above 0 and at most 0.5 (0.05 is 5% of customers), got {value}")
+    return float(value)
+
+
 def _names(value: object) -> dict[int, str]:
     if not isinstance(value, dict):
         raise Invalid(f"must map segment numbers to names, got {_kind(value)}")
@@ -317,15 +321,19 @@ OPTIONS: tuple[Option, ...] = (
            "`[min, max]` to evaluate every k in that inclusive range and recommend one."),
     Option("scale", _choice(SCALES), "`standard`",
            "How features are scaled before clustering: `standard` (z-scores), `minmax`, "
-           "`robust` (median and quartiles) or `none`. Centres are always reported in the "
+           "`robust` (median and quartiles), `log` (`log1p` of each feature, which must then be "
+           "0 or more, then z-scores: for heavily skewed spend and counts, so that a few big "
+           "customers do not decide the segments) or `none`. Centres are always reported in the "
            "features' original units."),
     Option("random_state", _random_state, "`42`", "Seed for every random step."),
     Option("n_init", _n_init, "`10`",
            "K-Means restarts; the best of them is kept. Explicit, so results do not move "
            "with scikit-learn's default."),
-    Option("plot", _plot, "the first two features",
-           "The two features of the main scatterplot. With more than two features the "
-           "report adds a PCA map of all of them."),
+    Option("plot", _plot, "the two that separate the segments most",
+           "The two features of the main scatterplot. By default, the two features whose "
+           "between-segment share of variance (eta squared, on the scaled features) is "
+           "largest; the caption says so. With more than two features the report adds a PCA "
+           "map of all of them."),
     Option("names", _names, "generated",
            "Segment names by segment number (0, 1, ...), replacing the generated names."),
     Option("missing", _choice(MISSING), "`fail`",
@@ -365,6 +373,9 @@ OPTIONS: tuple[Option, ...] = (
            "be left out). Customers are segmented at every date with the k of the last one, "
            "segments keep their numbers across dates, and the report shows how customers move "
            "between them; `migration.csv` holds every customer's segment at each date."),
+    Option("min_segment_share", _share, "`0.05`",
+           "The smallest share of customers a recommended k's segments may hold, above 0 and at most "
+           "0.5. See [how k is chosen](#how-k-is-chosen) for the trade-off."),
 )
 REQUIRED = ("title", "features")
 
@@ -512,6 +523,8 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
     if spark and "source" in values and Path(values["source"]).suffix.lower() not in SPARK_SUFFIXES:
         found.append(("source", f"engine: spark reads {', '.join(SPARK_SUFFIXES)} files; use engine: local for "
                                 f"{Path(values['source']).suffix}"))
+    if spark and values.get("scale") == "log":
+        found.append(("scale", "engine: spark does not take scale: log yet; use engine: local or another scale"))
     features: tuple[str, ...] = values.get("features", ())
     id_column = values.get("id_column")
     if id_column is not None and id_column in features:

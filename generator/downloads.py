@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,10 @@ def segments_json(report: Report) -> bytes:
              "stability": c.stability, "min_share": c.min_share, "reference_silhouette": c.reference}
             for c in result.candidates
         ],
-        "recommendation": {"k": result.recommended, "reason": result.reason, "fixed": result.fixed},
+        "recommendation": {"k": result.recommended, "reason": result.reason, "fixed": result.fixed,
+                           "rule": result.choice.rule, "min_segment_share": result.choice.min_share,
+                           "passed_over": [asdict(p) for p in result.choice.passed_over]},
+        "structure_reasons": list(result.verdict.reasons),
         "knee": result.knee,
         "structure": result.structure,
         "reference_silhouette": result.reference_silhouette,

@@ -14,14 +14,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from generator.formats import tick
+
 if TYPE_CHECKING:  # matplotlib and Pillow load when a chart is drawn, not for cached reports
     from matplotlib.figure import Figure
 
 # Okabe & Ito's colour-blind-safe palette, darkest first; marker shapes are a second channel.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-SIZE = (7.5, 5.0)
+SIZE = (6.4, 5.8)  # the main segment map, legend below
 DPI = 110
+# Charts are drawn for the text column (at most about 700 px) and shrink with it. On a phone the
+# column is about PHONE_COLUMN px wide; text stays at least SMALLEST_TEXT px high there when a chart
+# W inches wide sets its type at W * 72 * SMALLEST_TEXT / PHONE_COLUMN points or more.
+PHONE_COLUMN = 358
+SMALLEST_TEXT = 9.0
+MAX_MARKER_AREA = 25.0  # the largest marker of stacked customers, in multiples of a single customer's
 PNG_COLOURS = 128  # colours of a saved chart (PNG palette); anti-aliased edges stay smooth
 
 
@@ -70,34 +78,57 @@ def style(number: int, theme: str = "light") -> tuple[str, str]:
     return palette[number % len(palette)], MARKERS[(number // len(palette) + number) % len(MARKERS)]
 
 
+def type_size(width: float) -> float:
+    """The point size of a chart's smallest text, for a chart `width` inches wide (see PHONE_COLUMN)."""
+    return float(np.ceil(2 * width * 72 * SMALLEST_TEXT / PHONE_COLUMN) / 2)
+
+
+def stacked(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (segment, x, y) points and how many customers sit at each: customers at one
+    point are drawn once, with a marker that grows with their number."""
+    if len(x) == 0:
+        return x, y, labels, np.zeros(0, dtype=int)
+    points, counts = np.unique(np.column_stack([labels, x, y]), axis=0, return_counts=True)
+    return points[:, 1], points[:, 2], points[:, 0].astype(int), counts
+
+
 def scatter(chart: Scatter, size: tuple[float, float] = SIZE, theme: str = "light") -> bytes:
-    """A scatterplot coloured by segment, each centre marked with its number."""
+    """A scatterplot coloured by segment, each centre marked with its number. Customers sharing a
+    point are one marker whose area grows with their number (up to MAX_MARKER_AREA times)."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     colours = THEMES[theme]
-    with rc_context(colours.rc()):
+    font = type_size(size[0])
+    with rc_context(colours.rc() | {"font.size": font}):
         figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         try:
             ax = figure.add_subplot()
-            alpha = 0.85 if len(chart.x) <= 500 else 0.4
-            point_size = 46 if len(chart.x) <= 500 else 12
+            xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)
+            alpha = 0.85 if len(chart.x) <= 500 else 0.45
+            point_size = 40 if len(chart.x) <= 500 else 14
+            areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
+            handles = []
             for number, name in enumerate(chart.names):
                 colour, marker = style(number, theme)
-                mask = chart.labels == number
-                # Markers of one size as a line without a line: Agg stamps one marker image per point.
-                ax.plot(chart.x[mask], chart.y[mask], linestyle="none", marker=marker, markersize=point_size ** 0.5,
-                        color=colour, alpha=alpha, markeredgecolor=colours.halo, markeredgewidth=0.4,
-                        label=plain(f"{number}: {name}"))
+                mask = labels == number
+                ax.scatter(xs[mask], ys[mask], s=areas[mask], marker=marker, c=colour, alpha=alpha,
+                           edgecolors=colours.halo, linewidths=0.4)
+                handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7, color=colour,
+                                      markeredgecolor=colours.halo, label=plain(f"{number}: {name}")))
             for number, (cx, cy) in enumerate(chart.centers):
                 colour, _ = style(number, theme)
-                ax.scatter([cx], [cy], s=320, c=colours.halo, marker="o", edgecolors=colour, linewidths=2.5, zorder=3)
-                ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=10,
+                ax.scatter([cx], [cy], s=22 * font ** 2 / 10, c=colours.halo, marker="o", edgecolors=colour,
+                           linewidths=2.5, zorder=3)
+                ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
                             fontweight="bold", color=colours.ink, zorder=4)
             ax.set_xlabel(plain(chart.xlabel))
             ax.set_ylabel(plain(chart.ylabel))
             _tidy(ax)
-            ax.legend(title="Segment (circled: centre)", fontsize=8, title_fontsize=8, frameon=False,
-                      loc="upper left", bbox_to_anchor=(1.0, 1.0))
+            title = "Segment (circled: centre" + ("; larger marker: more customers at one point)"
+                                                  if len(counts) and counts.max() > 1 else ")")
+            figure.legend(handles=handles, title=title, fontsize=font, title_fontsize=font, frameon=False,
+                          loc="outside lower center", ncols=1)
             return png(figure)
         finally:
             figure.clear()
@@ -118,14 +149,16 @@ class Diagnostics:
 
 
 def diagnostics(chart: Diagnostics, theme: str = "light") -> bytes:
-    """Three panels over k: inertia with its elbow, mean silhouette, and stability."""
+    """Three panels over k, one above the other: inertia with its elbow, mean silhouette, and stability."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     colours = THEMES[theme]
-    with rc_context(colours.rc()):
-        figure = Figure(figsize=(9.5, 3.2), dpi=DPI, layout="constrained")
+    width = 6.4
+    font = type_size(width)
+    with rc_context(colours.rc() | {"font.size": font}):
+        figure = Figure(figsize=(width, 8.4), dpi=DPI, layout="constrained")
         try:
-            panels = figure.subplots(1, 3)
+            panels = figure.subplots(3, 1, sharex=True)
             series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
                       ("Stability (adjusted Rand)", chart.stability))
             for ax, (title, values) in zip(panels, series, strict=True):
@@ -137,10 +170,10 @@ def diagnostics(chart: Diagnostics, theme: str = "light") -> bytes:
                         if k == chart.chosen:
                             ax.scatter([k], [y], s=160, facecolors="none", edgecolors=colours.palette[3],
                                        linewidths=2.2, zorder=3, label=f"chosen k = {k}")
-                ax.set_title(title, fontsize=10)
-                ax.set_xlabel("k (number of segments)")
+                ax.set_title(title, fontsize=font)
                 ax.set_xticks(list(chart.ks))
                 _tidy(ax)
+            panels[-1].set_xlabel("k (number of segments)")
             if chart.knee is not None:
                 panels[0].axvline(chart.knee, color=colours.guide, linestyle=":", linewidth=1.2,
                                   label=f"elbow k = {chart.knee}")
@@ -153,7 +186,7 @@ def diagnostics(chart: Diagnostics, theme: str = "light") -> bytes:
                               label="stable from here")
             panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
             for ax in panels:
-                ax.legend(fontsize=7, frameon=False, loc="best")
+                ax.legend(fontsize=font, frameon=False, loc="best")
             return png(figure)
         finally:
             figure.clear()
@@ -173,10 +206,12 @@ def distributions(chart: Distributions, theme: str = "light") -> bytes:
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     colours = THEMES[theme]
-    columns = min(3, len(chart.features))
+    columns = min(2, len(chart.features))
     rows = -(-len(chart.features) // columns)
-    with rc_context(colours.rc()):
-        figure = Figure(figsize=(3.2 * columns, 2.6 * rows), dpi=DPI, layout="constrained")
+    width = 6.4
+    font = type_size(width)
+    with rc_context(colours.rc() | {"font.size": font}):
+        figure = Figure(figsize=(width, 2.9 * rows), dpi=DPI, layout="constrained")
         try:
             axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
             for ax, cuts, label in zip(axes, chart.quantiles, chart.features, strict=False):
@@ -190,10 +225,10 @@ def distributions(chart: Distributions, theme: str = "light") -> bytes:
                     box.set_facecolor(style(number, theme)[0])
                     box.set_alpha(0.85)
                 ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
-                ax.set_xlabel("segment", fontsize=8)
-                ax.set_title(plain(label), fontsize=9)
-                ax.tick_params(labelsize=8)
-                _tidy(ax)
+                ax.set_xlabel("segment", fontsize=font)
+                ax.set_title(plain(label), fontsize=font)
+                ax.tick_params(labelsize=font)
+                _tidy(ax, named_x=True)
             for ax in axes[len(chart.features):]:
                 ax.set_visible(False)
             return png(figure)
@@ -215,8 +250,10 @@ def profiles(chart: Profiles, theme: str = "light") -> bytes:
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     colours = THEMES[theme]
-    with rc_context(colours.rc()):
-        figure = Figure(figsize=(max(6.0, 1.2 * len(chart.features) + 3.5), 4.2), dpi=DPI, layout="constrained")
+    width = 6.4
+    font = type_size(width)
+    with rc_context(colours.rc() | {"font.size": font}):
+        figure = Figure(figsize=(width, 6.0 + 0.3 * len(chart.names)), dpi=DPI, layout="constrained")
         try:
             ax = figure.add_subplot()
             positions = np.arange(len(chart.features))
@@ -225,17 +262,24 @@ def profiles(chart: Profiles, theme: str = "light") -> bytes:
                 colour, marker = style(number, theme)
                 ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
                         label=plain(f"{number}: {name}"))
-            ax.set_xticks(positions, [plain(f) for f in chart.features], rotation=20, ha="right", fontsize=9)
+            ax.set_xticks(positions, [plain(f) for f in chart.features], rotation=30 if len(positions) <= 4 else 45,
+                          ha="right", fontsize=font)
             ax.set_ylabel("centre vs average (standard deviations)")
-            _tidy(ax)
-            ax.legend(title="Segment", fontsize=8, title_fontsize=8, frameon=False, loc="upper left",
-                      bbox_to_anchor=(1.0, 1.0))
+            _tidy(ax, named_x=True)
+            figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
+                          loc="outside lower center", ncols=1)
             return png(figure)
         finally:
             figure.clear()
 
 
-def _tidy(ax: Any) -> None:
+def _tidy(ax: Any, named_x: bool = False) -> None:
+    """Grid behind, no top and right frame, number tick labels through formats (thousands separated,
+    as in the tables); `named_x` keeps the x tick labels already set (segments, features)."""
+    from matplotlib.ticker import FuncFormatter
+    axes = (ax.yaxis,) if named_x else (ax.xaxis, ax.yaxis)
+    for axis in axes:
+        axis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))
     ax.grid(True, linewidth=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):

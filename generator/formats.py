@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # (smallest magnitude, decimals): 1,234 / 42.7 / 0.42
 _DECIMALS = ((1000.0, 0), (10.0, 1), (0.0, 2))
@@ -54,3 +54,51 @@ def exact(value: float) -> str:
 def entry(value: float) -> str:
     """A value to prefill a form's number field: decimals by magnitude, no separators."""
     return f"{value:.{decimals_for(value)}f}"
+
+
+def score(value: float | None, digits: int = 2) -> str:
+    """A measure from -1 to 1 (silhouette, adjusted Rand index, Jaccard): fixed decimals, "-" when
+    undefined. Each measure keeps one number of digits on every page, chart and alt text."""
+    return f"{value:.{digits}f}" if value is not None else "-"
+
+
+SILHOUETTE_DIGITS = 3  # silhouettes and the Davies-Bouldin index: 0.686
+STABILITY_DIGITS = 2  # adjusted Rand indices and Jaccard agreements: 0.91
+
+
+def silhouette(value: float | None) -> str:
+    """A silhouette (or its structureless reference), as every page and chart shows it."""
+    return score(value, SILHOUETTE_DIGITS)
+
+
+def stability(value: float | None) -> str:
+    """A stability (adjusted Rand index or Jaccard agreement), as every page and chart shows it."""
+    return score(value, STABILITY_DIGITS)
+
+
+def index(value: float | None) -> str:
+    """An index against the average customer (100 = average), "-" when the average is 0."""
+    return f"{value:,.0f}" if value is not None else "-"
+
+
+def signed(value: float) -> str:
+    """A distance from the average in standard deviations: +1.25, -0.40, 0.00 (never "-0.00")."""
+    shown = f"{value:+.2f}"
+    return "0.00" if shown in ("+0.00", "-0.00") else shown
+
+
+def tick(value: float) -> str:
+    """An axis tick label: thousands separated like the tables, no trailing zeros (0.5, 70,000)."""
+    if value == 0:
+        return "0"
+    shown = f"{value:,.6f}".rstrip("0").rstrip(".")
+    return "0" if shown in ("-0", "") else shown
+
+
+def formatter(values: Sequence[float]) -> Callable[[float], str]:
+    """The formatting of `column(values)` for any value of that column: a centre reads the same
+    in the centroid table, in a chart's data table and in alt text."""
+    if all(float(v).is_integer() and abs(v) < 1e15 for v in values):
+        return number
+    decimals = decimals_for(max(abs(v) for v in values))
+    return lambda v: f"{v:,.{decimals}f}"

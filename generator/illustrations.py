@@ -26,7 +26,7 @@ from generator.figures import (
     profiles,
     scatter,
 )
-from generator.formats import number, percent, plural
+from generator.formats import column, formatter, number, percent, plural, signed, silhouette, stability
 from generator.migration import Migration, largest_moves
 from generator.model import MAP_SAMPLE, Segmentation
 from generator.profiles import Profile
@@ -125,14 +125,36 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
     )
 
 
+Format = Callable[[float], str]
+
+
+def plot_axes(config: DatasetConfig, result: Segmentation) -> tuple[str, str]:
+    """The two features of the main scatterplot: `plot`, else the two with the largest between-segment
+    share of variance (eta squared on the scaled features), ties by feature order; the two keep the
+    configuration's order (the first is the horizontal axis)."""
+    if config.plot is not None:
+        return config.plot
+    if not result.separation:
+        return config.features[0], config.features[1]
+    ranked = sorted(config.features, key=lambda f: (-result.separation[f], config.features.index(f)))
+    first, second = sorted(ranked[:2], key=config.features.index)  # in the configuration's order
+    return first, second
+
+
+def centre_formats(config: DatasetConfig, result: Segmentation) -> dict[str, Format]:
+    """How each feature's centres read: as in the centroid table's column (the segments' centres
+    and the overall mean), so a centre reads the same in every table, chart and alt text."""
+    return {f: formatter([s.center[f] for s in result.segments] + [result.overall[f]]) for f in config.features}
+
+
 def map_alt(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str],
-            centres: Sequence[tuple[float, float]], lead: str) -> str:
-    """Alt text for a segment map: what it plots, then every segment's size and centre."""
+            centres: Sequence[tuple[str, str]], lead: str) -> str:
+    """Alt text for a segment map: what it plots, then every segment's size and centre (as text)."""
     parts = [f"{lead} for {plural(sum(s.size for s in result.segments), 'customer')} "
              f"in {result.k} segments."]
     for segment, profile, (x, y) in zip(result.segments, named, centres, strict=True):
         parts.append(f"Segment {segment.number}, {profile.name}: {plural(segment.size, 'customer')} "
-                     f"({percent(segment.share)}), centre at {axes[0]} {number(x)}, {axes[1]} {number(y)}.")
+                     f"({percent(segment.share)}), centre at {axes[0]} {x}, {axes[1]} {y}.")
     return " ".join(parts)
 
 
@@ -151,9 +173,11 @@ def _drawn(config: DatasetConfig, result: Segmentation, feature: str) -> np.ndar
 
 def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...],
           charts: _Drawings) -> tuple[Image, ...]:
-    x_name, y_name = config.plot_features
+    x_name, y_name = plot_axes(config, result)
     x_label, y_label = config.label(x_name), config.label(y_name)
+    shown = centre_formats(config, result)
     centres = [(s.center[x_name], s.center[y_name]) for s in result.segments]
+    texts = [(shown[x_name](x), shown[y_name](y)) for x, y in centres]
     names = [p.name for p in named]
     note = _sample_note(result)
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
@@ -162,26 +186,47 @@ def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...
                     ylabel=y_label)
     drawn = charts.both(scatter, chart)
     maps = [Image("segments.png",
-                  map_alt(result, named, (x_label, y_label), centres,
+                  map_alt(result, named, (x_label, y_label), texts,
                           f"Scatterplot of {y_label} (vertical) against {x_label} (horizontal)"),
                   f"Customers by {x_label} and {y_label}, coloured by segment; circled numbers mark "
-                  f"segment centres.{note}", *drawn,
-                  data=_centre_rows(result, named, (x_label, y_label), centres))]
+                  f"segment centres.{_axes_note(config, result, (x_name, y_name))}{_overlap_note(chart)}{note}",
+                  *drawn, data=_centre_rows(result, named, (x_label, y_label), texts))]
     if result.projection is not None:
         pca = result.projection
-        axes = (f"PC1 ({pca.explained[0]:.0%} of variance)", f"PC2 ({pca.explained[1]:.0%} of variance)")
+        axes = (f"PC1 ({percent(pca.explained[0])} of variance)", f"PC2 ({percent(pca.explained[1])} of variance)")
         pca_chart = Scatter(x=pca.points[:, 0], y=pca.points[:, 1], labels=chosen,
                             centers=pca.centers, names=names, xlabel=axes[0], ylabel=axes[1])
         drawn = charts.both(scatter, pca_chart)
         lead = (f"Map of all {len(config.features)} features reduced to two principal components, "
-                f"which together explain {sum(pca.explained):.0%} of their variance,")
-        alt = map_alt(result, named, ("PC1", "PC2"), [(c[0], c[1]) for c in pca.centers], lead)
+                f"which together explain {percent(sum(pca.explained))} of their variance,")
+        pca_texts = [(number(c[0]), number(c[1])) for c in pca.centers]
+        alt = map_alt(result, named, ("PC1", "PC2"), pca_texts, lead)
         maps.append(Image("pca.png", alt,
                           f"All {len(config.features)} features on one map (PCA of the scaled features): "
-                          f"PC1 explains {pca.explained[0]:.0%} of the variance, PC2 {pca.explained[1]:.0%}.{note}",
-                          *drawn, data=_centre_rows(result, named, ("PC1", "PC2"),
-                                                    [(c[0], c[1]) for c in pca.centers])))
+                          f"PC1 explains {percent(pca.explained[0])} of the variance, PC2 "
+                          f"{percent(pca.explained[1])}.{_overlap_note(pca_chart)}{note}",
+                          *drawn, data=_centre_rows(result, named, ("PC1", "PC2"), pca_texts)))
     return tuple(maps)
+
+
+def _axes_note(config: DatasetConfig, result: Segmentation, axes: tuple[str, str]) -> str:
+    """Why these two features: `plot`, or the measure that chose them."""
+    if config.plot is not None:
+        return " The configuration (plot) chose these two features."
+    if not result.separation or len(config.features) == 2:
+        return ""
+    shares = " and ".join(percent(result.separation[f]) for f in axes)
+    return (f" These two of the {len(config.features)} features separate the segments most: the segments' "
+            f"means explain {shares} of their variance (eta squared, on the scaled features).")
+
+
+def _overlap_note(chart: Scatter) -> str:
+    """A caption's word on stacked customers, when several share one point of a map."""
+    _, counts = np.unique(np.column_stack([chart.labels, chart.x, chart.y]), axis=0, return_counts=True)
+    if len(counts) == 0 or counts.max() < 2:
+        return ""
+    return (f" Larger markers stand for customers at the same point (up to {plural(int(counts.max()), 'customer')}"
+            " at one point).")
 
 
 def _diagnostics(result: Segmentation, charts: _Drawings) -> Image:
@@ -191,46 +236,54 @@ def _diagnostics(result: Segmentation, charts: _Drawings) -> Image:
         silhouette=[c.silhouette for c in cands], stability=[c.stability for c in cands],
         chosen=result.k, knee=result.knee, stable_line=STABLE_ARI, reference=[c.reference for c in cands])
     drawn = charts.both(diagnostics, chart)
+    inertias = inertia_texts(result)
     parts = [f"Three charts over k from {cands[0].k} to {cands[-1].k}."]
-    parts.append(f"Inertia falls from {number(cands[0].inertia)} at k = {cands[0].k} to "
-                 f"{number(cands[-1].inertia)} at k = {cands[-1].k}"
+    parts.append(f"Inertia falls from {inertias[0]} at k = {cands[0].k} to "
+                 f"{inertias[-1]} at k = {cands[-1].k}"
                  + (f", with its elbow at k = {result.knee}." if result.knee is not None else "."))
     scored = [c for c in cands if c.silhouette is not None]
     if scored:
         best = max(scored, key=lambda c: (c.silhouette or 0.0, -c.k))
-        reference = (f", against {result.reference_silhouette:.2f} for structureless data at the chosen k"
+        reference = (f", against {silhouette(result.reference_silhouette)} for structureless data at the chosen k"
                      if result.reference_silhouette is not None else "")
-        parts.append(f"The mean silhouette is highest at k = {best.k} ({best.silhouette:.2f}){reference}.")
+        parts.append(f"The mean silhouette is highest at k = {best.k} ({silhouette(best.silhouette)}){reference}.")
     measured = [c for c in cands if c.stability is not None]
     if measured:
         steady = max(measured, key=lambda c: (c.stability or 0.0, -c.k))
         passing = sum(1 for c in measured if (c.stability or 0.0) >= STABLE_ARI)
-        parts.append(f"Stability is highest at k = {steady.k} ({steady.stability:.2f}); {passing} of "
-                     f"{len(measured)} k reach the stable line at {STABLE_ARI}.")
+        parts.append(f"Stability is highest at k = {steady.k} ({stability(steady.stability)}); {passing} of "
+                     f"{len(measured)} k reach the stable line at {stability(STABLE_ARI)}.")
     parts.append(f"The chosen k = {result.k} is circled.")
     return Image("choosing-k.png", " ".join(parts),
                  "Inertia, mean silhouette and stability for every k evaluated; the chosen k is circled.",
                  *drawn, data=(("k", "Inertia", "Silhouette", "Structureless silhouette", "Stability"),
-                               *((str(c.k), number(c.inertia), _score(c.silhouette), _score(c.reference),
-                                  _score(c.stability)) for c in cands)))
+                               *((str(c.k), inertia, silhouette(c.silhouette), silhouette(c.reference),
+                                  stability(c.stability)) for c, inertia in zip(cands, inertias, strict=True))))
+
+
+def inertia_texts(result: Segmentation) -> list[str]:
+    """Every candidate's inertia as the choosing-k table and the chart's data table show it."""
+    return column([c.inertia for c in result.candidates])
 
 
 def _candidate_map(config: DatasetConfig, result: Segmentation, k: int, charts: _Drawings) -> Image:
     summary = result.summaries[k]
-    x_name, y_name = config.plot_features
+    x_name, y_name = plot_axes(config, result)
+    shown = centre_formats(config, result)
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
     sizes = summary.sizes
     at = (config.features.index(x_name), config.features.index(y_name))
     centres = [(float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
+    texts = [(shown[x_name](cx), shown[y_name](cy)) for cx, cy in centres]
     names = [plural(int(n), "customer") for n in sizes]
     chart = Scatter(x=x, y=y, labels=summary.drawn, centers=np.array(centres), names=names,
                     xlabel=config.label(x_name), ylabel=config.label(y_name))
     drawn = charts.both(scatter, chart, size=SMALL_MAP)
     parts = [f"Segment map for k = {k}: {config.label(y_name)} against {config.label(x_name)}."]
-    parts += [f"Segment {s}: {names[s]}, centre at {config.label(x_name)} {number(cx)}, "
-              f"{config.label(y_name)} {number(cy)}." for s, (cx, cy) in enumerate(centres)]
+    parts += [f"Segment {s}: {names[s]}, centre at {config.label(x_name)} {cx}, "
+              f"{config.label(y_name)} {cy}." for s, (cx, cy) in enumerate(texts)]
     header = ("Segment", "Customers", config.label(x_name), config.label(y_name))
-    table_rows = tuple((str(s), f"{sizes[s]:,}", number(cx), number(cy)) for s, (cx, cy) in enumerate(centres))
+    table_rows = tuple((str(s), f"{sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts))
     return Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.{_sample_note(result)}",
                  *drawn, data=(header, *table_rows))
 
@@ -244,7 +297,7 @@ def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawing
              "customers, whiskers reach from the 5th to the 95th percentile."]
     for feature, label in zip(config.features, labels, strict=True):
         medians = ", ".join(f"{number(s.median[feature])} in segment {s.number}" for s in result.segments)
-        parts.append(f"{label}: median {medians}.")
+        parts.append(f"Median of {label}: {medians}.")
     rows = [(label, str(s.number), *(number(v) for v in s.quantiles[feature]))
             for feature, label in zip(config.features, labels, strict=True) for s in result.segments]
     header = ("Feature", "Segment", "5th percentile", "25th", "Median", "75th", "95th")
@@ -261,9 +314,9 @@ def _profiles(config: DatasetConfig, result: Segmentation, named: tuple[Profile,
     parts = ["Profile chart: each segment's centre in standard deviations from the average customer "
              "(0 = average)."]
     for profile, row in zip(named, z, strict=True):
-        values = ", ".join(f"{label} {value:+.1f}" for label, value in zip(labels, row, strict=True))
+        values = ", ".join(f"{label} {signed(value)}" for label, value in zip(labels, row, strict=True))
         parts.append(f"Segment {profile.number}, {profile.name}: {values}.")
-    rows = tuple((str(p.number), p.name, *(f"{v:+.2f}" for v in row)) for p, row in zip(named, z, strict=True))
+    rows = tuple((str(p.number), p.name, *(signed(v) for v in row)) for p, row in zip(named, z, strict=True))
     return Image("profiles.png", " ".join(parts),
                  "How far each segment's centre sits from the average, in standard deviations of each "
                  "feature: lines far from 0 set a segment apart.", *drawn,
@@ -300,11 +353,7 @@ def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings) 
 
 
 def _centre_rows(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str],
-                 centres: Sequence[tuple[float, float]]) -> tuple[tuple[str, ...], ...]:
-    rows = tuple((str(s.number), p.name, f"{s.size:,}", number(x), number(y))
+                 centres: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], ...]:
+    rows = tuple((str(s.number), p.name, f"{s.size:,}", x, y)
                  for s, p, (x, y) in zip(result.segments, named, centres, strict=True))
     return (("Segment", "Name", "Customers", f"Centre: {axes[0]}", f"Centre: {axes[1]}"), *rows)
-
-
-def _score(value: float | None) -> str:
-    return f"{value:.3f}" if value is not None else "-"

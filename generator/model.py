@@ -20,12 +20,12 @@ from threadpoolctl import threadpool_limits
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
-from generator.recommendation import Candidate, band, knee, recommend, structure
+from generator.recommendation import Candidate, Recommendation, Verdict, band, knee, recommend, verdict
 
 if TYPE_CHECKING:  # scikit-learn and scipy load when something is computed, not for cached reports
     from sklearn.cluster import KMeans
 
-__all__ = ["Affine", "Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "segment"]
+__all__ = ["Affine", "Candidate", "Projection", "ScalingCheck", "Segment", "Segmentation", "Skew", "segment"]
 
 FIT_SAMPLE = 100_000  # above this many rows, K-Means fits a canonical sample and every row is then assigned
 SILHOUETTE_SAMPLE = 4_000  # above this many rows the silhouette is computed on a random sample
@@ -40,6 +40,7 @@ MAP_SAMPLE = 5_000  # segment maps of more customers draw a sample, each segment
 CHUNK = 65_536  # rows scaled and assigned at a time when every row is assigned to fitted centres
 QUANTILES = (5, 25, 50, 75, 95)  # the percentiles of each feature kept per segment (box plots)
 DIGITS = 12  # significant digits kept of scaling parameters computed in file order
+SKEWED = 2.0  # a feature's skewness from which standard scaling gets a warning (and scale: log a suggestion)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,16 @@ class Affine:
 
 
 @dataclass(frozen=True)
+class Skew:
+    """A heavily skewed feature under standard scaling: a few customers far out decide its distances."""
+
+    feature: str
+    skewness: float  # Fisher's skewness of its values (0 for a symmetric feature)
+    maximum: float
+    median: float
+
+
+@dataclass(frozen=True)
 class Alternative:
     """The solution for one evaluated k, summarised: what its candidate map and table show."""
 
@@ -108,6 +119,8 @@ class Segmentation:
     candidates: tuple[Candidate, ...]
     reason: str  # why this k, in plain words
     structure: str  # "clear", "weak" or "none"
+    choice: Recommendation  # the rule's recommendation, as data: its branch and what the floor passed over
+    verdict: Verdict  # the structure verdict with the tests that decided it
     overall: dict[str, float]  # the mean of every feature over all used rows
     spread: dict[str, float]  # the standard deviation of every feature over all used rows
     projection: Projection | None
@@ -126,6 +139,8 @@ class Segmentation:
     summaries: dict[int, Alternative] = field(default_factory=dict)  # every evaluated k
     affine: Affine | None = None  # the scaling the fit used; None where an engine does not say
     fitted_centers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # K-Means' centres, scaled, canonical
+    separation: dict[str, float] = field(default_factory=dict)  # eta squared of every feature (scaled)
+    skewed: tuple[Skew, ...] = ()  # heavily skewed features, under standard scaling only
 
     def slim(self) -> Segmentation:
         """The same result without its per-row arrays: what pages need once downloads are written."""
@@ -154,6 +169,7 @@ class _Rows:
 
     def __init__(self, given: np.ndarray, method: str, seed: int) -> None:
         self.given = given
+        self.log = method == "log"  # log1p before the affine scaling (the big-table path)
         self.count = len(given)
         self.exact = self.count <= FIT_SAMPLE
         if self.exact:
@@ -165,7 +181,7 @@ class _Rows:
         else:
             self.fit_rows = canonical_sample(given, FIT_SAMPLE, seed)
             self.shift, self.width = _affine(given, method)
-            self.fit = (given[self.fit_rows] - self.shift) / self.width
+            self.fit = (self.prepared(given[self.fit_rows]) - self.shift) / self.width
             self.restore = np.zeros(0, dtype=np.int64)
 
     def affine(self, method: str) -> Affine:
@@ -177,13 +193,17 @@ class _Rows:
     def scaled(self, rows: np.ndarray) -> np.ndarray:
         """Scaled values of the given rows (file order indices)."""
         result: np.ndarray = (self.fit[self.restore[rows]] if self.exact
-                              else (self.given[rows] - self.shift) / self.width)
+                              else (self.prepared(self.given[rows]) - self.shift) / self.width)
         return result
+
+    def prepared(self, values: np.ndarray) -> np.ndarray:
+        """Values before the affine step: their log1p under `scale: log`, else themselves."""
+        return np.log1p(values) if self.log else values
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """Every row scaled, a chunk at a time, with the index of its first row."""
         for start in range(0, self.count, CHUNK):
-            yield start, (self.given[start:start + CHUNK] - self.shift) / self.width
+            yield start, (self.prepared(self.given[start:start + CHUNK]) - self.shift) / self.width
 
 
 def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -> Segmentation:
@@ -194,6 +214,8 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     samples, the sums, nor any number shown.
     """
     given = table.features.to_numpy(dtype=float)  # a view of the table's block where it can be: no copy
+    if config.scale == "log":
+        check_log(given, table, config)
     rows = _Rows(given, config.scale, config.random_state)
     rng = np.random.default_rng(config.random_state)
     sample = np.sort(rng.permutation(len(rows.fit))[:STABILITY_SAMPLE])
@@ -205,7 +227,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     with threadpool_limits(limits=1):
         solutions = {k: _solve(rows, fitted, k) for k, fitted in zip(ks, fits, strict=True)}
         candidates = tuple(s.candidate for s in solutions.values())
-        recommended, reason, fixed, shown = choose(candidates, config)
+        choice, reason, fixed, shown = choose(candidates, config)
         chosen = solutions[shown]
         scaling = (_scaling_check(given[rows.fit_rows], chosen.labels[rows.fit_rows], config)
                    if config.scale == "none" else None)
@@ -216,6 +238,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
     summed = given[rows.fit_rows] if rows.exact else given
     order = rows.fit_rows if rows.exact else slice(None)
     mapped = projection(rows.fit, rows.scaled(drawn), chosen.centers) if given.shape[1] > 2 else None
+    judged = verdict(c.silhouette, c.reference, c.stability)
     return Segmentation(
         k=c.k,
         labels=chosen.labels,
@@ -225,11 +248,13 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
         silhouette_sampled=len(rows.fit) > SILHOUETTE_SAMPLE,
         candidates=candidates,
         reason=reason,
-        structure=structure(c.silhouette, c.reference, c.stability),
+        structure=judged.level,
+        choice=choice,
+        verdict=judged,
         overall={name: float(given[:, j].mean()) for j, name in enumerate(columns)},
         spread={name: float(given[:, j].std()) for j, name in enumerate(columns)},
         projection=mapped,
-        recommended=recommended.k,
+        recommended=choice.k,
         fixed=fixed,
         knee=knee(candidates),
         reference_silhouette=c.reference,
@@ -245,7 +270,46 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None) -
                    for k, s in solutions.items()},
         affine=rows.affine(config.scale),
         fitted_centers=chosen.fitted,
+        separation=separation(rows.scaled(drawn), chosen.labels[drawn], columns),
+        skewed=skewed(given, columns) if config.scale == "standard" else (),
     )
+
+
+def separation(points: np.ndarray, labels: np.ndarray, features: list[str]) -> dict[str, float]:
+    """Each feature's between-segment share of variance (eta squared) over `points` (scaled rows):
+    the sum of squares of the segment means around the overall mean over the total sum of squares."""
+    sizes = np.bincount(labels)
+    present = sizes > 0
+    means = _means(points, labels, len(sizes))[present]
+    overall = points.mean(axis=0)
+    total = ((points - overall) ** 2).sum(axis=0)
+    between = (sizes[present][:, None] * (means - overall) ** 2).sum(axis=0)
+    return {name: float(between[j] / total[j]) if total[j] > 0 else 0.0 for j, name in enumerate(features)}
+
+
+def skewed(given: np.ndarray, features: list[str]) -> tuple[Skew, ...]:
+    """The features with a skewness of SKEWED or more and no negative value (so `scale: log` applies)."""
+    found = []
+    for j, name in enumerate(features):
+        values = given[:, j]
+        spread = values.std()
+        if spread <= 0 or values.min() < 0:
+            continue
+        skewness = float((((values - values.mean()) / spread) ** 3).mean())
+        if skewness >= SKEWED:
+            found.append(Skew(name, skewness, float(values.max()), float(np.median(values))))
+    return tuple(found)
+
+
+def check_log(given: np.ndarray, table: Table, config: DatasetConfig) -> None:
+    """`scale: log` takes log1p of every value: a negative one is an error naming its column and row."""
+    negative = given < 0
+    if not negative.any():
+        return
+    row, column = (int(v[0]) for v in np.nonzero(negative))
+    counted = "row" if not table.dropped else "row (counting the rows used)"
+    raise UserError(f"{table.origin}: column {config.features[column]!r}, {counted} {row + 1}: "
+                    f"{given[row, column]:g} is negative; scale: log ({config.path}) needs values of 0 or more")
 
 
 def preload() -> None:
@@ -272,11 +336,15 @@ def drawn_rows(labels: np.ndarray, seed: int) -> np.ndarray:
 
 
 def scale(values: np.ndarray, method: str) -> np.ndarray:
-    """The features as K-Means sees them: `standard`, `minmax`, `robust` or `none`."""
+    """The features as K-Means sees them: `standard`, `minmax`, `robust`, `log` (log1p, then
+    standard) or `none`."""
     from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
     scalers = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
     if method == "none":
         return values.copy()
+    if method == "log":
+        logged: np.ndarray = StandardScaler().fit_transform(np.log1p(values))
+        return logged
     result: np.ndarray = scalers[method]().fit_transform(values)
     return result
 
@@ -464,15 +532,15 @@ def indices_from_sums(sizes: np.ndarray, means: np.ndarray, squares: np.ndarray,
     return float(calinski), float(np.max((spread[:, None] + spread[None, :]) / gaps, axis=1).mean())
 
 
-def choose(candidates: tuple[Candidate, ...], config: DatasetConfig) -> tuple[Candidate, str, bool, int]:
-    """The rule's recommendation, why, whether n_clusters fixes k, and the k shown."""
-    recommended, reason = recommend(candidates)
+def choose(candidates: tuple[Candidate, ...], config: DatasetConfig) -> tuple[Recommendation, str, bool, int]:
+    """The rule's recommendation (with `min_segment_share`), why, whether n_clusters fixes k, and the k shown."""
+    recommended = recommend(candidates, config.min_segment_share)
     fixed = isinstance(config.n_clusters, int)
     if isinstance(config.n_clusters, int):
-        reason = (f"k = {config.n_clusters} is fixed by the configuration (n_clusters); "
-                  f"on the evidence below the rule would recommend k = {recommended.k}.")
+        reason = (f"The configuration fixes k = {config.n_clusters} (n_clusters). On the evidence below, the rule "
+                  f"would recommend k = {recommended.k}. {recommended.reason}")
         return recommended, reason, fixed, config.n_clusters
-    return recommended, reason, fixed, recommended.k
+    return recommended, recommended.reason, fixed, recommended.k
 
 
 def canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
@@ -498,13 +566,17 @@ def canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
 
 
 def _affine(given: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Shift and width per feature of a scaling fitted on all rows (scaled = (x - shift) / width).
+    """Shift and width per feature of a scaling fitted on all rows (scaled = (x - shift) / width;
+    under `scale: log`, x is log1p of the value).
 
     Parameters are rounded to DIGITS significant digits, so that summation order (the file's
     row order) cannot change them; constant features keep width 1, as in scikit-learn.
     """
     count = given.shape[1]
-    if method == "standard":
+    if method == "log":  # standard scaling of log1p, one column at a time: no logged copy of the table
+        shift = np.array([float(np.log1p(given[:, j]).mean()) for j in range(count)])
+        width = np.sqrt(np.array([((np.log1p(given[:, j]) - shift[j]) ** 2).mean() for j in range(count)]))
+    elif method == "standard":
         shift = given.mean(axis=0)
         width = np.sqrt(np.array([((given[:, j] - shift[j]) ** 2).mean() for j in range(count)]))
     elif method == "minmax":

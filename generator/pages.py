@@ -20,8 +20,8 @@ import pandas as pd
 
 from generator import recommendation
 from generator.config import OPTIONS
-from generator.formats import column, entry, number, percent, plural
-from generator.illustrations import Image
+from generator.formats import entry, index, number, percent, plural, score, silhouette, stability
+from generator.illustrations import Image, centre_formats, inertia_texts
 from generator.migration import largest_moves
 from generator.model import (
     FIT_SAMPLE,
@@ -117,15 +117,13 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "credit": author_markdown(config.credit),
         "summary": text(summary(report)),
         "structure": result.structure,
-        "silhouette": _score(result.silhouette),
-        "reference": _score(result.reference_silhouette),
-        "stability": _score(result.stability),
-        "stable": recommendation.STABLE_ARI,
+        "verdict": text(result.verdict.text),
+        "skewed": _skewed(report),
         "maps": [_image(image) for image in art.maps],
         "centroids": _centroids(report),
         "indices": _indices(report),
         "profiles": [{"number": p.number, "name": text(p.name), "description": text(p.description),
-                      "band": s.band, "stability": _score(s.stability)} | _rule(report, p.number)
+                      "band": s.band, "stability": stability(s.stability)} | _rule(report, p.number)
                      for s, p in zip(result.segments, report.profiles, strict=True)],
         "rules": _rules(report),
         "calculator": _calculator(report),
@@ -165,10 +163,6 @@ def _image(image: Image) -> dict[str, Any]:
             "caption": attribute(image.caption), "data": data}
 
 
-def _score(value: float | None, digits: int = 2) -> str:
-    return f"{value:.{digits}f}" if value is not None else "-"
-
-
 def _table(header: list[str], align: list[str], columns: list[list[str]]) -> dict[str, Any]:
     rows = [list(row) for row in zip(*columns, strict=True)]
     return {"header": header, "align": align, "rows": rows}
@@ -183,7 +177,9 @@ def _centroids(report: Report) -> dict[str, Any]:
         [text(p.name) for p in report.profiles] + ["All customers"],
         [f"{s.size:,}" for s in segments] + [f"{table.rows_used:,}"],
         [percent(s.share) for s in segments] + [percent(1.0)],
-    ] + [column([s.center[f] for s in segments] + [result.overall[f]]) for f in features]
+    ]
+    shown = centre_formats(config, result)
+    columns += [[shown[f](s.center[f]) for s in segments] + [shown[f](result.overall[f])] for f in features]
     header = ["Segment", "Name", "Customers", "Share"] + [text(config.label(f)) for f in features]
     return _table(header, ["---:", ":---", "---:", "---:"] + ["---:"] * len(features), columns)
 
@@ -193,7 +189,7 @@ def _indices(report: Report) -> dict[str, Any]:
     features = list(config.features)
     columns = [[str(p.number) for p in report.profiles], [text(p.name) for p in report.profiles]]
     for f in features:
-        columns.append([f"{p.index[f]:.0f}" if p.index[f] is not None else "-" for p in report.profiles])
+        columns.append([index(p.index[f]) for p in report.profiles])
     header = ["Segment", "Name"] + [text(config.label(f)) for f in features]
     return _table(header, ["---:", ":---"] + ["---:"] * len(features), columns)
 
@@ -201,13 +197,15 @@ def _indices(report: Report) -> dict[str, Any]:
 def _choosing(report: Report) -> dict[str, Any]:
     result = report.result
     cands = result.candidates
-    marked = [f"**{c.k}**" if c.k == result.k else str(c.k) for c in cands]
-    columns = [marked, column([c.inertia for c in cands]), [_score(c.silhouette, 3) for c in cands],
+    passed = {p.k for p in result.choice.passed_over}
+    marked = [f"**{c.k}**" if c.k == result.k else f"{c.k} (passed over)" if c.k in passed else str(c.k)
+              for c in cands]
+    columns = [marked, inertia_texts(result), [silhouette(c.silhouette) for c in cands],
                [number(c.calinski_harabasz) if c.calinski_harabasz is not None else "-" for c in cands],
-               [_score(c.davies_bouldin, 3) for c in cands], [percent(c.min_share) for c in cands],
-               [_score(c.stability) for c in cands]]
+               [silhouette(c.davies_bouldin) for c in cands], [percent(c.min_share) for c in cands],
+               [stability(c.stability) for c in cands]]
     header = ["k", "Inertia", "Silhouette", "Calinski-Harabasz", "Davies-Bouldin", "Smallest segment", "Stability"]
-    tabs = [{"k": k, "image": _image(image), "chosen": k == result.k}
+    tabs = [{"k": k, "image": _image(image), "chosen": k == result.k, "passed": k in passed}
             for k, image in report.illustrations.candidates]
     return {
         "reason": text(result.reason),
@@ -216,9 +214,9 @@ def _choosing(report: Report) -> dict[str, Any]:
         "table": _table(header, ["---:"] * len(header), columns),
         "tabs": tabs,
         "knee": result.knee,
-        "reference": _score(result.reference_silhouette),
-        "min_share": percent(recommendation.MIN_SHARE),
-        "stable": recommendation.STABLE_ARI,
+        "reference": silhouette(result.reference_silhouette),
+        "min_share": percent(result.choice.min_share),
+        "stable": stability(recommendation.STABLE_ARI),
         "runs": STABILITY_RUNS,
         "silhouette_sampled": result.silhouette_sampled,
         "silhouette_sample": f"{SILHOUETTE_SAMPLE:,}",
@@ -236,7 +234,7 @@ def _scaling(report: Report) -> dict[str, Any] | None:
         return None
     label = report.config.label
     return {"widest": text(label(check.widest)), "narrowest": text(label(check.narrowest)),
-            "ratio": number(round(check.ratio)), "agreement": _score(check.agreement),
+            "ratio": number(round(check.ratio)), "agreement": stability(check.agreement),
             "moved": plural(check.moved, "customer")}
 
 
@@ -302,6 +300,18 @@ def _migration(report: Report) -> dict[str, Any] | None:
     }
 
 
+def _skewed(report: Report) -> str | None:
+    """Heavily skewed features under standard scaling, each with its numbers (the report suggests `scale: log`)."""
+    found = report.result.skewed
+    if not found:
+        return None
+    label = report.config.label
+    listed = "; ".join(f"{label(s.feature)} (skewness {score(s.skewness, 1)}, maximum {number(s.maximum)} "
+                       f"against a median of {number(s.median)})" for s in found)
+    return text(f"Standard scaling keeps the long tail of heavily skewed features, so a few customers far out "
+                f"decide their distances: {listed}.")
+
+
 def _data_section(report: Report) -> dict[str, Any]:
     table, config = report.table, report.config
     return {
@@ -326,7 +336,7 @@ def _method_section(report: Report) -> dict[str, Any]:
         "random_state": config.random_state,
         "n_init": config.n_init,
         "inertia": number(result.inertia),
-        "silhouette": _score(result.silhouette, 3),
+        "silhouette": silhouette(result.silhouette),
         "versions": [(text(name), text(version)) for name, version in report.versions.items()],
     }
 

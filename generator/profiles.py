@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator.config import DatasetConfig
+from generator.formats import index as index_text
 from generator.model import Segmentation
 
 NOTABLE = 0.2  # |z| from which a feature counts as setting a segment apart
@@ -97,11 +98,12 @@ def _describe(z: dict[str, float], index: dict[str, float | None], config: Datas
         size = "much " if abs(z[feature]) >= STRONG else ""
         direction = "higher" if z[feature] > 0 else "lower"
         value = index[feature]
-        shown = f" (index {value:.0f})" if value is not None else ""
+        shown = f" (index {index_text(value)})" if value is not None else ""
         own = OWN_DESCRIPTIONS.get(feature) if config.transactions is not None else None
         if own is not None:
             phrase = (own[0] if z[feature] > 0 else own[1]).format(much=size) + shown
             parts.append(phrase if parts else phrase[0].upper() + phrase[1:])
             continue
         parts.append(f"{config.label(feature)} {size}{direction} than average{shown}")
-    return "; ".join(parts) + "."
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]  # a label may start in lower case ("recency")

@@ -3,14 +3,16 @@
 Pure rules over numbers the model measured; no fitting happens here. The rule, as the
 "Choosing k" section of every report states it:
 
-1. A k is *eligible* when every one of its segments holds at least `MIN_SHARE` of the
-   customers and its solution is stable: refits on bootstrap resamples with other seeds
+1. A k is *eligible* when every one of its segments holds at least `min_segment_share` of the
+   customers (`MIN_SHARE` by default) and its solution is stable: refits on bootstrap resamples with other seeds
    agree with it, a mean adjusted Rand index of at least `STABLE_ARI`.
 2. Among eligible k, the highest mean silhouette wins; a tie goes to the smaller k. (Ranking
    by the silhouette's rise above structureless data instead was tried: no better on
    well-separated blobs, and erratic on tiny tables, where the reference itself is noise.)
 3. When no k is eligible, the same choice is made among the k whose segments are all large
-   enough, then among all k, and the reason says so.
+   enough, then (when every k has a small segment) among the stable k, then among all k, and the
+   reason says so. A stable k that would have outranked the recommended one but for a small
+   segment is *passed over*: the reason names it with its numbers, and the floor that admits it.
 
 The structure verdict compares the chosen solution's silhouette with that of the same
 k-means on structureless data (uniform in the data's principal-axis box):
@@ -21,8 +23,11 @@ exceeds 0.5, beats the reference by `CLEAR_GAP` and the solution is stable, else
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from generator.formats import percent, silhouette, stability
 
 MIN_SHARE = 0.05  # the smallest segment a recommended k may have, as a share of customers
 STABLE_ARI = 0.75  # mean adjusted Rand index across refits for a solution to count as stable
@@ -49,22 +54,134 @@ class Candidate:
     reference: float | None = None  # the silhouette K-Means reaches at this k on structureless data
 
 
-def recommend(candidates: Sequence[Candidate]) -> tuple[Candidate, str]:
-    """The k the rule recommends, with its reason in plain words."""
-    share = f"every segment holds at least {MIN_SHARE:.0%} of customers"
-    large = [c for c in candidates if c.min_share >= MIN_SHARE]
-    stable = [c for c in large if c.stability is None or c.stability >= STABLE_ARI]
+@dataclass(frozen=True)
+class PassedOver:
+    """A stable k the rule would have preferred but for the size floor: a segment under `min_share`."""
+
+    k: int
+    silhouette: float | None
+    stability: float | None
+    min_share: float  # its smallest segment's share: a floor at or below this admits it
+    better_separated: bool  # a higher silhouette than the recommended k
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The k the rule recommends, which branch of the rule decided, and what the floor passed over."""
+
+    candidate: Candidate
+    rule: str  # "stable", "none stable" (no large-enough k is stable) or "all small" (every k has a small segment)
+    min_share: float  # the floor applied (`min_segment_share`)
+    passed_over: tuple[PassedOver, ...]
+    reason: str  # the whole reason in plain words, numbers included
+
+    @property
+    def k(self) -> int:
+        return self.candidate.k
+
+
+def recommend(candidates: Sequence[Candidate], min_share: float = MIN_SHARE) -> Recommendation:
+    """The k the rule recommends, with its reason in plain words (see the module's rule)."""
+    floor = percent(min_share)
+    share = f"every segment holds at least {floor} of customers"
+    large = [c for c in candidates if c.min_share >= min_share]
+    stable = [c for c in large if _stable(c)]
     if stable:
-        best = _best(stable)
-        return best, (f"k = {best.k}: the best silhouette ({_fmt(best.silhouette)}{_against(best)}) among stable "
-                      f"solutions (refits agree, adjusted Rand index at least {STABLE_ARI}); {share}.")
-    if large:
-        best = _best(large)
-        return best, (f"k = {best.k}: no k in the range gave stable segments, so this is the best "
-                      f"silhouette ({_fmt(best.silhouette)}{_against(best)}) among solutions where {share}.")
-    best = _best(candidates)
-    return best, (f"k = {best.k}: every k in the range has a segment under {MIN_SHARE:.0%} of "
-                  f"customers; this one has the best silhouette ({_fmt(best.silhouette)}{_against(best)}).")
+        rule, best = "stable", _best(stable)
+        reason = (f"The recommended k = {best.k} has the best silhouette ({silhouette(best.silhouette)}"
+                  f"{_against(best)}) among stable solutions (refits agree, adjusted Rand index at least "
+                  f"{stability(STABLE_ARI)}) where {share}.")
+    elif large:
+        rule, best = "none stable", _best(large)
+        steadiest = max(large, key=lambda c: (c.stability if c.stability is not None else -2.0, -c.k))
+        reason = (f"No k where {share} is stable (the most stable, k = {steadiest.k}, reaches "
+                  f"{stability(steadiest.stability)}; stable from {stability(STABLE_ARI)}), so the recommended "
+                  f"k = {best.k} has the best silhouette ({silhouette(best.silhouette)}{_against(best)}) among them.")
+    else:
+        steady = [c for c in candidates if _stable(c)]
+        rule, best = "all small", _best(steady or list(candidates))
+        among = "stable solution" if steady else "solution"
+        reason = (f"Every k in the range has a segment under {floor} of customers; the recommended k = {best.k} "
+                  f"has the best silhouette ({silhouette(best.silhouette)}{_against(best)}) of any {among}.")
+    # Stable k refused only for the floor that would otherwise have outranked the recommended one.
+    passed = tuple(
+        PassedOver(c.k, c.silhouette, c.stability, c.min_share, _score(c) > _score(best))
+        for c in candidates
+        if c.min_share < min_share and _stable(c) and c.k != best.k
+        and (rule == "none stable" or _score(c) > _score(best))
+    )
+    reason += "".join(" " + _passed_sentence(p, best, floor) for p in passed)
+    return Recommendation(best, rule, min_share, passed, reason)
+
+
+def _passed_sentence(passed: PassedOver, best: Candidate, floor: str) -> str:
+    separated = (f" and better separated (silhouette {silhouette(passed.silhouette)} against "
+                 f"{silhouette(best.silhouette)})" if passed.better_separated else "")
+    return (f"The stable k = {passed.k} (stability {stability(passed.stability)}){separated} was passed over: "
+            f"its smallest segment holds {percent(passed.min_share)} of customers, under the {floor} floor; "
+            f"set min_segment_share to {floor_for(passed.min_share)} to admit it.")
+
+
+def floor_for(share: float) -> str:
+    """The largest floor with three decimals (six for tiny shares) that admits a smallest segment of `share`."""
+    places = 3 if share >= 0.001 else 6
+    return f"{math.floor(share * 10**places + 1e-9) / 10**places:.{places}f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How real the chosen segments look, and every test that kept it from a clearer verdict."""
+
+    level: str  # "clear", "weak" or "none"
+    reasons: tuple[str, ...]  # keys of REASONS, in the rule's order
+    text: str  # the reasons in plain words, numbers included (empty for "clear")
+
+
+# What each reason means, for readers of segments.json and of the reference page.
+REASONS = {
+    "no silhouette": "the silhouette is undefined",
+    "low silhouette": f"the silhouette is at most {NO_STRUCTURE_SILHOUETTE}",
+    "like structureless data": f"the silhouette is less than {MIN_GAP} above structureless data",
+    "moderate silhouette": f"the silhouette is at most {CLEAR_SILHOUETTE}",
+    "small gap": f"the silhouette is less than {CLEAR_GAP} above structureless data",
+    "unstable": f"refits agree with an adjusted Rand index under {STABLE_ARI}",
+}
+
+
+def verdict(silhouette_: float | None, reference: float | None, stability_: float | None) -> Verdict:
+    """`clear`, `weak` or `none` with the tests that decided it, each stated with its numbers."""
+    level = structure(silhouette_, reference, stability_)
+    if silhouette_ is None:
+        return Verdict(level, ("no silhouette",), "The silhouette is undefined (a segment of one point).")
+    shown, against = silhouette(silhouette_), silhouette(reference)
+    gap = silhouette_ - reference if reference is not None else None
+    reasons: list[str] = []
+    words: list[str] = []
+    if silhouette_ <= NO_STRUCTURE_SILHOUETTE:
+        reasons.append("low silhouette")
+        words.append(f"The mean silhouette is {shown}, at most {NO_STRUCTURE_SILHOUETTE} "
+                     "(no substantial structure, in Kaufman and Rousseeuw's reading).")
+    if gap is not None and gap < MIN_GAP:
+        reasons.append("like structureless data")
+        words.append(f"The mean silhouette is {shown} against {against} for K-Means on structureless data "
+                     f"of the same shape: less than {MIN_GAP} above it.")
+    if level != "none":
+        if silhouette_ <= CLEAR_SILHOUETTE:
+            reasons.append("moderate silhouette")
+            words.append(f"The mean silhouette is {shown}, not above {CLEAR_SILHOUETTE}.")
+        if gap is not None and gap < CLEAR_GAP:
+            reasons.append("small gap")
+            words.append(f"The mean silhouette is {shown}, only {silhouette(gap)} above the {against} that "
+                         f"K-Means reaches on structureless data of the same shape (clear from {CLEAR_GAP} above).")
+        if stability_ is not None and stability_ < STABLE_ARI:
+            reasons.append("unstable")
+            words.append(f"Refits on resampled data agree with an adjusted Rand index of only "
+                         f"{stability(stability_)} (stable from {stability(STABLE_ARI)}): the segments do not "
+                         "all come back.")
+        elif stability_ is not None and reasons:
+            words.append(f"The segments do come back when the data is resampled (adjusted Rand index "
+                         f"{stability(stability_)}), so overlap, not instability, is the reason.")
+    return Verdict(level, tuple(reasons), " ".join(words))
 
 
 def structure(silhouette: float | None, reference: float | None, stability: float | None) -> str:
@@ -106,13 +223,19 @@ def band(jaccard: float | None) -> str:
     return third if jaccard <= stable else top  # 0.85 itself is still "stable"
 
 
+def _score(candidate: Candidate) -> float:
+    return candidate.silhouette if candidate.silhouette is not None else -2.0
+
+
+def _stable(candidate: Candidate) -> bool:
+    return candidate.stability is None or candidate.stability >= STABLE_ARI
+
+
 def _best(candidates: Sequence[Candidate]) -> Candidate:
-    return max(candidates, key=lambda c: (c.silhouette if c.silhouette is not None else -2.0, -c.k))
+    return max(candidates, key=lambda c: (_score(c), -c.k))
 
 
 def _against(candidate: Candidate) -> str:
-    return f" against {candidate.reference:.2f} for structureless data" if candidate.reference is not None else ""
-
-
-def _fmt(value: float | None) -> str:
-    return f"{value:.2f}" if value is not None else "undefined"
+    if candidate.reference is None:
+        return ""
+    return f" against {silhouette(candidate.reference)} for structureless data"

@@ -43,8 +43,9 @@ from generator.model import (
     projection,
     rounded_scaling,
     sample_measures,
+    separation,
 )
-from generator.recommendation import Candidate, band, knee, structure
+from generator.recommendation import Candidate, band, knee, verdict
 
 MAX_ITER = 300  # K-Means iterations at most, as in scikit-learn
 TOLERANCE = 1e-4
@@ -117,7 +118,7 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         assert best is not None
         solutions[k] = _summarise(best, vectors, names, k, count, points, config)
     candidates = tuple(s.candidate for s in solutions.values())
-    recommended, reason, fixed, shown = choose(candidates, config)
+    choice, reason, fixed, shown = choose(candidates, config)
     chosen = solutions[shown]
     c = chosen.candidate
     renumber = chosen.renumber
@@ -145,21 +146,23 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         sha256=_digest(root, config), origin=origin, notes=(),
         personal=_personal(drawn_frame, config),
     )
+    judged = verdict(c.silhouette, c.reference, c.stability)
     result = Segmentation(
         k=c.k, labels=labels, segments=segments, inertia=c.inertia, silhouette=c.silhouette,
         silhouette_sampled=len(points) < count or len(points) > SILHOUETTE_SAMPLE, candidates=candidates,
         reason=reason,
-        structure=structure(c.silhouette, c.reference, c.stability),
+        structure=judged.level, choice=choice, verdict=judged,
         overall={f: float(mean[j]) for j, f in enumerate(config.features)},
         spread={f: float(spread[j]) for j, f in enumerate(config.features)},
         projection=projection(points, points[drawn], (chosen.centers - shift) / width)
         if len(names) > 2 else None,
-        recommended=recommended.k, fixed=fixed, knee=knee(candidates), reference_silhouette=c.reference,
+        recommended=choice.k, fixed=fixed, knee=knee(candidates), reference_silhouette=c.reference,
         stability=c.stability, stability_sampled=len(points) < count or len(points) > STABILITY_SAMPLE,
         rows=count, fitted=count, drawn=drawn,
         sample=local[drawn],
         summaries={k: Alternative(sizes=s.sizes, centers=s.centers, drawn=s.sample[drawn])
                    for k, s in solutions.items()},
+        separation=separation(points[drawn], sample_labels[drawn], list(config.features)),
     )
     vectors.unpersist()
     checked.unpersist()

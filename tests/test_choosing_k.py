@@ -191,7 +191,7 @@ def test_the_evidence_recommends_the_four_blobs(four_blobs: tuple[np.ndarray, np
     truth = four_blobs[1]
     _, result = ranged
     assert (result.k, result.recommended, result.fixed) == (4, 4, False)
-    assert result.reason.startswith("k = 4: the best silhouette")
+    assert result.reason.startswith("The recommended k = 4 has the best silhouette")
     assert result.knee == 4 == knee(result.candidates)
     assert adjusted_rand_score(truth, result.labels) == 1.0
     assert [s.size for s in result.segments] == [50, 40, 30, 12]
@@ -249,8 +249,8 @@ def test_fixed_k_is_respected_and_the_evidence_still_shown(four_blobs: tuple[np.
     assert sorted(set(result.labels.tolist())) == list(range(n_clusters))
     assert [c.k for c in result.candidates] == evaluated
     assert sorted(result.alternatives) == evaluated
-    assert result.reason == (f"k = {n_clusters} is fixed by the configuration (n_clusters); on the evidence "
-                             "below the rule would recommend k = 4.")
+    assert result.reason.startswith(f"The configuration fixes k = {n_clusters} (n_clusters). On the evidence "
+                                    "below, the rule would recommend k = 4. The recommended k = 4 has the best")
     chosen = next(c for c in result.candidates if c.k == n_clusters)
     assert (result.inertia, result.silhouette, result.stability) == (chosen.inertia, chosen.silhouette,
                                                                      chosen.stability)

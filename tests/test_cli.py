@@ -58,6 +58,15 @@ def test_validate_counts_every_dataset(make_project: MakeProject, capsys: pytest
     assert capsys.readouterr().out == "ok: 2 dataset(s), 12 rows usable\n"
 
 
+def test_validate_counts_spark_datasets_and_names_them(make_project: MakeProject,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A Spark dataset is configured like any other: counted, its configuration checked, its table left to Spark."""
+    spark = ("title: Big\nsource: s3a://bucket/big.parquet\nfeatures: [x, y]\nengine: spark\n")
+    root = project(make_project, {"one": TINY, "big": spark})
+    assert main(["--root", str(root), "validate"]) == 0
+    assert capsys.readouterr().out == "ok: 2 dataset(s), 6 rows usable; Spark will read 1 at build time: big\n"
+
+
 def test_bad_config_prints_one_line_per_problem(make_project: MakeProject, capsys: pytest.CaptureFixture[str]) -> None:
     root = project(make_project, {"tiny": BAD})
     assert main(["--root", str(root), "validate"]) == 1

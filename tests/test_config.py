@@ -72,7 +72,7 @@ def test_valid_file_gives_fields_and_defaults(make_project: MakeProject) -> None
     assert (config.id_column, config.description, config.plot) == (None, None, None)
     assert config.labels == {}
     assert config.names == {}
-    assert config.plot_features == ("x", "y")
+    assert config.min_segment_share == 0.05
     assert config.label("x") == "x"
 
 
@@ -97,7 +97,7 @@ def test_every_key_given_is_kept(make_project: MakeProject) -> None:
     assert config.label("x") == "Annual spend ($)"
     assert config.label("y") == "y"
     assert (config.n_clusters, config.scale, config.random_state, config.n_init) == (3, "robust", 7, 25)
-    assert config.plot_features == ("y", "x")
+    assert config.plot == ("y", "x")
     assert config.names == {0: "Low", 2: "High"}
     assert (config.missing, config.publish_rows) == ("drop", False)
 
@@ -160,7 +160,7 @@ def test_highest_segment_of_the_default_range_may_be_named(make_project: MakePro
         ("random_state: -1", "random_state", "between 0 and 4294967295"),
         ("random_state: 0x10", "random_state", "whole number, got text '0x10'"),
         ("n_init: 0", "n_init", "between 1 and 1000"),
-        ("scale: std", "scale", "one of standard, minmax, robust, none, got 'std'"),
+        ("scale: std", "scale", "one of standard, minmax, robust, none, log, got 'std'"),
         ("scale: MinMax", "scale", "(did you mean 'minmax'?)"),
         ("missing: skip", "missing", "one of fail, drop, got 'skip'"),
         ("publish_rows: yes", "publish_rows", "true or false, got text 'yes'"),

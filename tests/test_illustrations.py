@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from generator.build import analyse
 from generator.config import DatasetConfig
 from generator.data import Table
-from generator.formats import number
+from generator.formats import column, number, signed
 from generator.recommendation import Candidate, knee
 from generator.results import Report
 
@@ -83,7 +83,7 @@ def test_box_plot_alt_text_gives_every_segments_median(chosen: tuple[Report, np.
     for feature in FEATURES:
         medians = [float(np.median(values[feature].to_numpy()[truth == s])) for s in range(3)]
         expected = ", ".join(f"{number(m)} in segment {s}" for s, m in enumerate(medians))
-        assert f"{LABELS[feature]}: median {expected}." in alt, (feature, alt)
+        assert f"Median of {LABELS[feature]}: {expected}." in alt, (feature, alt)
 
 
 # --- profile chart: z of every centre ------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_profile_alt_text_gives_every_segments_z_values(chosen: tuple[Report, np
     mean, spread = values.mean(axis=0), values.std(axis=0, ddof=0)
     for s, named in enumerate(rep.profiles):
         z = (values[truth == s].mean(axis=0) - mean) / spread
-        shown = ", ".join(f"{LABELS[f]} {v:+.1f}" for f, v in zip(FEATURES, z, strict=True))
+        shown = ", ".join(f"{LABELS[f]} {signed(v)}" for f, v in zip(FEATURES, z, strict=True))
         assert f"Segment {s}, {named.name}: {shown}." in alt, (s, alt)
 
 
@@ -123,7 +123,7 @@ def test_diagnostics_alt_text_names_the_best_silhouette_and_the_chosen_k(
     alt = rep.illustrations.diagnostics.alt
 
     assert best == 3
-    assert f"The mean silhouette is highest at k = {best} ({silhouettes[best]:.2f})" in alt, alt
+    assert f"The mean silhouette is highest at k = {best} ({silhouettes[best]:.3f})" in alt, alt
     assert f"The chosen k = {result.k} is circled." in alt, alt
     assert f"over k from {ks[0]} to {ks[-1]}" in alt, alt
 
@@ -147,7 +147,8 @@ def test_diagnostics_alt_text_gives_inertia_and_elbow(chosen: tuple[Report, np.n
     elbow = knee([Candidate(k, within[k], None, None, None, 1.0, None) for k in ks])
     alt = rep.illustrations.diagnostics.alt
     assert elbow == 3
-    assert (f"Inertia falls from {number(inertia[ks[0]])} at k = {ks[0]} to {number(inertia[ks[-1]])} "
+    shown = column([inertia[k] for k in ks])  # as the choosing-k table shows them
+    assert (f"Inertia falls from {shown[0]} at k = {ks[0]} to {shown[-1]} "
             f"at k = {ks[-1]}, with its elbow at k = {elbow}.") in alt, alt
 
 

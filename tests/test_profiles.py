@@ -13,6 +13,7 @@ from generator.config import DatasetConfig
 from generator.data import Table
 from generator.model import Segment, Segmentation, segment
 from generator.profiles import Profile, profile
+from generator.recommendation import Candidate, recommend, verdict
 
 LABELS = {"x": "Income", "y": "Age", "z": "Visits"}
 
@@ -26,9 +27,12 @@ def segmentation(centres: list[dict[str, float]], overall: dict[str, float],
                  spread: dict[str, float]) -> Segmentation:
     """A one-customer-per-segment result with the given centres, mean and spread."""
     k = len(centres)
+    candidate = Candidate(k=k, inertia=0.0, silhouette=None, calinski_harabasz=None, davies_bouldin=None,
+                          min_share=1 / k, stability=None)
     segments = tuple(Segment(number=i, size=1, share=1 / k, center=c) for i, c in enumerate(centres))
     return Segmentation(k=k, labels=np.arange(k), segments=segments, inertia=0.0, silhouette=None,
                         silhouette_sampled=False, candidates=(), reason="", structure="none",
+                        choice=recommend([candidate]), verdict=verdict(None, None, None),
                         overall=overall, spread=spread, projection=None)
 
 

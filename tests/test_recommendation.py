@@ -8,12 +8,15 @@ from generator.recommendation import (
     CLEAR_SILHOUETTE,
     MIN_SHARE,
     NO_STRUCTURE_SILHOUETTE,
+    REASONS,
     STABLE_ARI,
     Candidate,
     band,
+    floor_for,
     knee,
     recommend,
     structure,
+    verdict,
 )
 
 
@@ -48,48 +51,135 @@ RULE = [
     pytest.param([(2, 0.5, 0.3, 0.5), (3, 0.7, 0.01, 0.6), (4, 0.6, 0.1, 0.7)], 4, id="none-stable-small-excluded"),
     pytest.param([(2, 0.5, 0.3, 0.5), (3, 0.5, 0.2, 0.6)], 2, id="none-stable-tie"),
     pytest.param([(2, 0.5, 0.04, 0.9), (3, 0.7, 0.02, 0.9), (4, 0.6, 0.0, 0.9)], 3, id="none-large"),
-    pytest.param([(2, 0.7, 0.04, 0.1), (3, 0.7, 0.02, 0.9)], 2, id="none-large-tie"),
+    pytest.param([(2, 0.7, 0.04, 0.1), (3, 0.7, 0.02, 0.9)], 3, id="none-large-prefers-stable"),
+    pytest.param([(2, 0.7, 0.04, 0.9), (3, 0.7, 0.02, 0.9)], 2, id="none-large-tie"),
     pytest.param([(5, 0.4, 0.3, 0.9)], 5, id="single-candidate"),
 ]
 
 
 @pytest.mark.parametrize(("rows", "expected"), RULE)
 def test_recommend_picks(rows: list[tuple[int, float | None, float, float | None]], expected: int) -> None:
-    chosen, reason = recommend([cand(k, s, share, stab) for k, s, share, stab in rows])
+    chosen = recommend([cand(k, s, share, stab) for k, s, share, stab in rows])
     assert chosen.k == expected
-    assert reason.startswith(f"k = {expected}: ")
+    assert f"the recommended k = {expected} has the best silhouette" in chosen.reason.lower()
 
 
 def test_recommend_returns_the_candidate_itself() -> None:
     candidates = [cand(2, 0.5), cand(3, 0.8)]
-    assert recommend(candidates)[0] is candidates[1]
+    assert recommend(candidates).candidate is candidates[1]
 
 
 # --- recommend: the reason in plain words --------------------------------------------------------
 
 
 def test_reason_when_a_stable_k_is_eligible() -> None:
-    _, reason = recommend([cand(2, 0.5), cand(3, 0.734)])
-    assert reason == ("k = 3: the best silhouette (0.73) among stable solutions (refits agree, adjusted "
-                      "Rand index at least 0.75); every segment holds at least 5% of customers.")
+    chosen = recommend([cand(2, 0.5), cand(3, 0.734)])
+    assert (chosen.rule, chosen.passed_over) == ("stable", ())
+    assert chosen.reason == ("The recommended k = 3 has the best silhouette (0.734) among stable solutions (refits "
+                             "agree, adjusted Rand index at least 0.75) where every segment holds at least 5.0% of "
+                             "customers.")
 
 
-def test_reason_when_no_k_is_stable() -> None:
-    _, reason = recommend([cand(2, 0.5, stability=0.3), cand(3, 0.61, stability=0.7),
-                           cand(4, 0.9, min_share=0.01, stability=0.2)])
-    assert reason == ("k = 3: no k in the range gave stable segments, so this is the best silhouette (0.61) "
-                      "among solutions where every segment holds at least 5% of customers.")
+def test_reason_when_no_large_enough_k_is_stable_names_the_steadiest() -> None:
+    chosen = recommend([cand(2, 0.5, stability=0.3), cand(3, 0.61, stability=0.7),
+                        cand(4, 0.9, min_share=0.01, stability=0.2)])
+    assert (chosen.k, chosen.rule, chosen.passed_over) == (3, "none stable", ())
+    assert chosen.reason == ("No k where every segment holds at least 5.0% of customers is stable (the most "
+                             "stable, k = 3, reaches 0.70; stable from 0.75), so the recommended k = 3 has the best "
+                             "silhouette (0.610) among them.")
 
 
 def test_reason_when_no_k_has_large_enough_segments() -> None:
-    _, reason = recommend([cand(2, 0.5, min_share=0.04), cand(3, 0.66, min_share=0.01)])
-    assert reason == ("k = 3: every k in the range has a segment under 5% of customers; this one has the "
-                      "best silhouette (0.66).")
+    chosen = recommend([cand(2, 0.5, min_share=0.04), cand(3, 0.66, min_share=0.01)])
+    assert (chosen.k, chosen.rule, chosen.passed_over) == (3, "all small", ())
+    assert chosen.reason == ("Every k in the range has a segment under 5.0% of customers; the recommended k = 3 "
+                             "has the best silhouette (0.660) of any stable solution.")
 
 
 def test_reason_with_an_undefined_silhouette() -> None:
-    _, reason = recommend([cand(2, None, min_share=0.01)])
-    assert "best silhouette (undefined)" in reason
+    assert "best silhouette (-) of any" in recommend([cand(2, None, min_share=0.01)]).reason
+
+
+# The wholesale case: k = 2 is unstable, k = 5 stable but with a 0.2% segment, and less well separated.
+WHOLESALE = [(2, 0.553, 0.120, 0.565), (3, 0.348, 0.030, 0.722), (4, 0.353, 0.011, 0.429),
+             (5, 0.368, 0.0023, 0.769), (6, 0.351, 0.0023, 0.744)]
+# The RFM case: k = 3 holds a small, stable, well separated segment of the best customers.
+RFM = [(2, 0.52, 0.30, 0.30), (3, 0.686, 0.018, 0.91), (4, 0.45, 0.015, 0.62)]
+
+
+def test_a_stable_k_refused_only_for_the_floor_is_named_even_when_less_separated() -> None:
+    chosen = recommend([cand(k, s, share, stab) for k, s, share, stab in WHOLESALE])
+    assert (chosen.k, chosen.rule) == (2, "none stable")
+    assert [(p.k, p.better_separated) for p in chosen.passed_over] == [(5, False)]
+    assert "no k in the range gave stable segments" not in chosen.reason
+    assert chosen.reason.endswith(" The stable k = 5 (stability 0.77) was passed over: its smallest segment "
+                                  "holds 0.2% of customers, under the 5.0% floor; set min_segment_share to 0.002 "
+                                  "to admit it.")
+
+
+def test_a_better_separated_stable_k_passed_over_for_the_floor_is_shown_with_its_numbers() -> None:
+    chosen = recommend([cand(k, s, share, stab) for k, s, share, stab in RFM])
+    assert (chosen.k, chosen.rule) == (2, "none stable")
+    (passed,) = chosen.passed_over
+    assert (passed.k, passed.silhouette, passed.stability, passed.min_share, passed.better_separated) == (
+        3, 0.686, 0.91, 0.018, True)
+    assert (" The stable k = 3 (stability 0.91) and better separated (silhouette 0.686 against 0.520) was passed "
+            "over: its smallest segment holds 1.8% of customers, under the 5.0% floor; set min_segment_share to 0.018 "
+            "to admit it.") in chosen.reason
+
+
+@pytest.mark.parametrize(("floor", "expected"), [(0.05, 2), (0.02, 2), (0.018, 3), (0.01, 3)])
+def test_min_segment_share_sets_the_floor(floor: float, expected: int) -> None:
+    chosen = recommend([cand(k, s, share, stab) for k, s, share, stab in RFM], floor)
+    assert chosen.k == expected
+    assert chosen.min_share == floor
+    assert (chosen.rule == "stable") == (expected == 3)
+
+
+def test_in_a_stable_recommendation_only_better_separated_small_k_are_passed_over() -> None:
+    chosen = recommend([cand(2, 0.5), cand(3, 0.7, min_share=0.01), cand(4, 0.4, min_share=0.01),
+                        cand(5, 0.8, min_share=0.01, stability=0.5)])
+    assert [p.k for p in chosen.passed_over] == [3]
+
+
+@pytest.mark.parametrize(("share", "floor"), [(0.018, "0.018"), (0.0189, "0.018"), (0.05, "0.05"),
+                                              (0.0022727, "0.002"), (0.0004, "0.0004")])
+def test_floor_for_admits_the_share(share: float, floor: str) -> None:
+    assert floor_for(share) == floor
+    assert float(floor) <= share
+
+
+# --- verdict: the structure verdict with its reasons -------------------------------------------------
+
+VERDICTS = [
+    # (silhouette, reference, stability) -> (level, reasons)
+    pytest.param(0.8, 0.3, 0.9, "clear", (), id="clear"),
+    pytest.param(0.2, 0.1, 0.9, "none", ("low silhouette",), id="low"),
+    pytest.param(0.45, 0.41, 0.9, "none", ("like structureless data",), id="like-noise"),
+    pytest.param(0.37, 0.25, 0.97, "weak", ("moderate silhouette", "small gap"), id="cdnow-high-ari"),
+    pytest.param(0.553, 0.225, 0.565, "weak", ("unstable",), id="wholesale-unstable"),
+    pytest.param(0.7, 0.56, 1.0, "weak", ("small gap",), id="gap-only"),
+    pytest.param(None, None, None, "none", ("no silhouette",), id="undefined"),
+]
+
+
+@pytest.mark.parametrize(("silhouette", "reference", "stability", "level", "reasons"), VERDICTS)
+def test_verdict_names_the_tests_that_decided_it(silhouette: float | None, reference: float | None,
+                                                 stability: float | None, level: str, reasons: tuple[str, ...]
+                                                 ) -> None:
+    judged = verdict(silhouette, reference, stability)
+    assert (judged.level, judged.reasons) == (level, reasons)
+    assert judged.level == structure(silhouette, reference, stability)
+    assert all(reason in REASONS for reason in judged.reasons)
+    assert ("adjusted Rand index of only" in judged.text) == ("unstable" in reasons)
+
+
+def test_a_weak_verdict_with_stable_refits_does_not_blame_stability() -> None:
+    judged = verdict(0.37, 0.25, 0.97)
+    assert judged.text == ("The mean silhouette is 0.370, not above 0.5. The mean silhouette is 0.370, only 0.120 "
+                           "above the 0.250 that K-Means reaches on structureless data of the same shape (clear from "
+                           "0.15 above). The segments do come back when the data is resampled (adjusted Rand index "
+                           "0.97), so overlap, not instability, is the reason.")
 
 
 # --- knee: the elbow of the inertia curve ----------------------------------------------------------

@@ -64,7 +64,9 @@ def test_proposal_is_a_valid_dataset_file(make_project: MakeProject) -> None:
     assert config.features == ("Spend", "Visits")
     assert config.id_column == "CustomerID"
     assert config.source == TABLE
-    (table,) = validate(root)
+    ((checked, table),) = validate(root)
+    assert checked == config
+    assert table is not None
     assert table.rows_used == ROWS
 
 
