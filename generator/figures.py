@@ -345,8 +345,10 @@ def flows(chart: Flows, theme: str = "light") -> bytes:
     total = float(chart.sizes[-1].sum())
     gap = 0.02 * total
     width = 0.16
-    with rc_context(colours.rc()):
-        figure = Figure(figsize=(max(6.5, 2.2 * len(chart.dates) + 2.5), 4.6), dpi=DPI, layout="constrained")
+    size = SIZE[0], 4.0 + 0.3 * k  # the width of the other charts, so its type reads the same on a phone
+    font = type_size(size[0])
+    with rc_context(colours.rc() | {"font.size": font}):
+        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         try:
             ax = figure.add_subplot()
             tops = []  # per date, the top of every segment's bar (segment 0 highest)
@@ -380,15 +382,16 @@ def flows(chart: Flows, theme: str = "light") -> bytes:
                         colour = style(column, theme)[0] if row == k else style(row, theme)[0]
                         ax.fill_between(xs, upper - n, upper, color=colour, alpha=0.35 if row < k else 0.18,
                                         linewidth=0)
-            ax.set_xticks(range(len(chart.dates)), [plain(d) for d in chart.dates])
+            # Dates on two lines (year, then month-day), so four or more dates fit the width at phone size.
+            ax.set_xticks(range(len(chart.dates)), [plain(d).replace("-", "\n", 1) for d in chart.dates])
             ax.set_xlim(-0.5, len(chart.dates) - 0.5)
             for side in ("top", "right", "left"):
                 ax.spines[side].set_visible(False)
             ax.set_yticks([])
             handles = [Patch(color=style(n, theme)[0], label=plain(f"{n}: {name}"))
                        for n, name in enumerate(chart.names)]
-            ax.legend(handles=handles, title="Segment", fontsize=8, title_fontsize=8, frameon=False,
-                      loc="upper left", bbox_to_anchor=(1.0, 1.0))
+            figure.legend(handles=handles, title="Segment", fontsize=font, title_fontsize=font, frameon=False,
+                          loc="outside lower center", ncols=1)
             return png(figure)
         finally:
             figure.clear()
