@@ -2,7 +2,8 @@
 
 All validation happens here, once. Every problem in a file is collected and reported at
 once, each as `site_config/datasets/<id>.yml: <key>: <message>`. The schema below (`OPTIONS`)
-is also the source of the configuration reference page, so the two cannot drift apart.
+is read off the fields of `DatasetConfig`, which carry each key's checker and meaning: the
+configuration reference page comes from the same place, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING as MISSING_VALUE
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ ENGINES = ("local", "spark")
 SOURCE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx", ".json")
 SPARK_SUFFIXES = (".csv", ".tsv", ".parquet")  # what engine: spark reads
 MAX_CLUSTERS = 30
+DEFAULT_N_CLUSTERS = (2, 8)  # the range of k evaluated when `n_clusters` is not given
 MAX_TEXT = 200
 # The customer features a transaction log gives (`transactions:`), as DESIGN.md defines them.
 DERIVED = ("recency", "frequency", "monetary", "tenure", "average_order")
@@ -48,45 +51,6 @@ class Transactions:
     amount: str
     date_format: str | None = None  # strptime syntax; ISO dates without it
     order: str | None = None  # rows sharing it are one purchase
-
-
-@dataclass(frozen=True)
-class DatasetConfig:
-    """One validated dataset configuration; see `OPTIONS` for what each field means."""
-
-    id: str
-    path: str  # the config file, relative to the project root, for messages
-    title: str
-    features: tuple[str, ...]
-    description: str | None = None
-    credit: str | None = None
-    source: str | None = None
-    data: Mapping[str, tuple[object, ...]] | None = None
-    id_column: str | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
-    n_clusters: int | tuple[int, int] = (2, 8)
-    scale: str = "standard"
-    random_state: int = 42
-    n_init: int = 10
-    plot: tuple[str, str] | None = None
-    names: Mapping[int, str] = field(default_factory=dict)
-    missing: str = "fail"
-    publish_rows: bool = True
-    publish_personal: bool = False
-    engine: str = "local"
-    transactions: Transactions | None = None
-    as_of: datetime.date | None = None  # with transactions; None: the latest purchase date
-    snapshots: tuple[datetime.date, ...] = ()
-    min_segment_share: float = 0.05
-
-    def label(self, column: str) -> str:
-        """The display label of a column: its `labels` entry, else its name."""
-        return self.labels.get(column, column)
-
-    @property
-    def customer_column(self) -> str | None:
-        """The column that identifies a customer: `id_column`, or the log's customer column."""
-        return self.transactions.customer if self.transactions is not None else self.id_column
 
 
 class Invalid(Exception):
@@ -289,7 +253,8 @@ def _transactions(value: object) -> Transactions:
 
 @dataclass(frozen=True)
 class Option:
-    """One configuration key: its checker, its default as shown to people, and its meaning."""
+    """One configuration key as the reference page shows it: its checker, its default as shown to
+    people, and its meaning."""
 
     key: str
     check: Callable[[object], object]
@@ -297,87 +262,117 @@ class Option:
     doc: str
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("title", _text, "required", "Report title, plain text on one line."),
-    Option("description", _paragraph, "none",
-           "A paragraph of Markdown written by the site author, shown under the title."),
-    Option("credit", _paragraph, "none",
-           "Where the data comes from and its licence, in Markdown; shown on the report."),
-    Option("source", _source, "one of `source` / `data` required",
-           "The table file, relative to the project root: `.csv`, `.tsv`, `.parquet`, "
-           "`.xlsx` or `.json` (a list of records). It must stay inside the project. With "
-           "`engine: spark` it may also be any URI Spark reads (`s3a://...`, `hdfs://...`), "
-           "`.csv`, `.tsv` or `.parquet`."),
-    Option("data", _data, "",
-           "An inline table instead of `source`: a mapping of column name to a list of values."),
-    Option("id_column", _column, "none",
-           "The column that identifies a customer: carried into downloads, never clustered."),
-    Option("features", _features, "required",
-           "The numeric columns to cluster on, at least two."),
-    Option("labels", _labels, "column names",
-           "Display labels for columns, e.g. `AnnualSpend: Annual Spending ($)`."),
-    Option("n_clusters", _n_clusters, "`[2, 8]`",
-           f"A whole number from 2 to {MAX_CLUSTERS} for a fixed number of segments, or "
-           "`[min, max]` to evaluate every k in that inclusive range and recommend one."),
-    Option("scale", _choice(SCALES), "`standard`",
-           "How features are scaled before clustering: `standard` (z-scores), `minmax`, "
-           "`robust` (median and quartiles), `log` (`log1p` of each feature, which must then be "
-           "0 or more, then z-scores: for heavily skewed spend and counts, so that a few big "
-           "customers do not decide the segments) or `none`. Centres are always reported in the "
-           "features' original units."),
-    Option("random_state", _random_state, "`42`", "Seed for every random step."),
-    Option("n_init", _n_init, "`10`",
-           "K-Means restarts; the best of them is kept. Explicit, so results do not move "
-           "with scikit-learn's default."),
-    Option("plot", _plot, "the two that separate the segments most",
-           "The two features of the main scatterplot. By default, the two features whose "
-           "between-segment share of variance (eta squared, on the scaled features) is "
-           "largest; the caption says so. With more than two features the report adds a PCA "
-           "map of all of them."),
-    Option("names", _names, "generated",
-           "Segment names by segment number (0, 1, ...), replacing the generated names."),
-    Option("missing", _choice(MISSING), "`fail`",
-           "Rows whose features are blank or not numbers: `fail` stops the build and names "
-           "the first such cells; `drop` leaves the rows out and reports how many."),
-    Option("publish_rows", _boolean, "`true`",
-           "Publish row-level data (`assignments.csv`); `false` publishes summaries only."),
-    Option("publish_personal", _boolean, "`false`",
-           "Publish an `id_column` that looks like personal data (e-mail addresses, phone numbers, "
-           "names, postal addresses) in `assignments.csv`. By default such a column is left out "
-           "of the download and the report says so."),
-    Option("engine", _choice(ENGINES), "`local`",
-           "`local` clusters with scikit-learn on this machine. `spark` reads, scales, clusters "
-           "and summarises the data in Spark (MLlib K-Means) and brings back only summaries, a "
-           "bounded sample for the charts and the rows when `publish_rows` is true; it needs Java "
-           "and takes its Spark settings from `site_config/spark.yml` and the environment "
-           "(`SPARK_MASTER`). See [big tables](#big-tables-and-spark). It does not read "
-           "`transactions`: a purchase log is turned into customers by the local engine."),
-    Option("transactions", _transactions, "none",
-           "Start from a purchase log instead of a customer table: a mapping of `source` (the log "
-           "file, any format `source` reads), `customer` (the column naming the customer, kept as "
-           "text, leading zeros included), `date` (ISO dates, or any form given by `date_format` in "
-           "strptime syntax, e.g. `\"%Y%m%d\"`), `amount` (what the row spent; returns may be "
-           "negative) and, optionally, `order` (rows sharing it are one purchase). One customer row "
-           "is derived from the rows dated on or before `as_of`; `features` then picks among "
-           "`recency` (days from the latest purchase to `as_of`: low is a recent customer), "
-           "`frequency` (purchases: distinct `order` values, or distinct days with a row), "
-           "`monetary` (the sum of `amount`), `tenure` (days since the first purchase) and "
-           "`average_order` (`monetary / frequency`). `source`, `data` and `id_column` are not used "
-           "with it: the customer column is the id, and gets the same care as an `id_column` that "
-           "looks like personal data. See [transaction logs](#transaction-logs-and-snapshots)."),
-    Option("as_of", _date, "the latest purchase date",
-           "With `transactions`: the date (YYYY-MM-DD) the customer features are computed at, "
-           "inclusive. Customers whose first purchase is later are not customers yet."),
-    Option("snapshots", _snapshots, "none",
-           "With `transactions`: two or more ascending dates (the last is `as_of`, which may then "
-           "be left out). Customers are segmented at every date with the k of the last one, "
-           "segments keep their numbers across dates, and the report shows how customers move "
-           "between them; `migration.csv` holds every customer's segment at each date."),
-    Option("min_segment_share", _share, "`0.05`",
-           "The smallest share of customers a recommended k's segments may hold, above 0 and at most "
-           "0.5. See [how k is chosen](#how-k-is-chosen) for the trade-off."),
+def schema(check: Callable[[object], object], shown: str, doc: str) -> dict[str, object]:
+    """The metadata of a configuration key's field: see `Option`."""
+    return {"check": check, "shown": shown, "doc": doc}
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """One validated dataset configuration. Each key's field carries its checker, its default as
+    people read it and its meaning (`schema`): `OPTIONS` and the reference page are read off them."""
+
+    id: str
+    path: str  # the config file, relative to the project root, for messages
+    title: str = field(metadata=schema(_text, "required",
+        "Report title, plain text on one line."))
+    features: tuple[str, ...] = field(metadata=schema(_features, "required",
+        "The numeric columns to cluster on, at least two."))
+    description: str | None = field(default=None, metadata=schema(_paragraph, "none",
+        "A paragraph of Markdown written by the site author, shown under the title."))
+    credit: str | None = field(default=None, metadata=schema(_paragraph, "none",
+        "Where the data comes from and its licence, in Markdown; shown on the report."))
+    source: str | None = field(default=None, metadata=schema(_source, "one of `source` / `data` required",
+        "The table file, relative to the project root: `.csv`, `.tsv`, `.parquet`, "
+        "`.xlsx` or `.json` (a list of records). It must stay inside the project. With "
+        "`engine: spark` it may also be any URI Spark reads (`s3a://...`, `hdfs://...`), "
+        "`.csv`, `.tsv` or `.parquet`."))
+    data: Mapping[str, tuple[object, ...]] | None = field(default=None, metadata=schema(_data, "",
+        "An inline table instead of `source`: a mapping of column name to a list of values."))
+    id_column: str | None = field(default=None, metadata=schema(_column, "none",
+        "The column that identifies a customer: carried into downloads, never clustered."))
+    labels: Mapping[str, str] = field(default_factory=dict, metadata=schema(_labels, "column names",
+        "Display labels for columns, e.g. `AnnualSpend: Annual Spending ($)`."))
+    n_clusters: int | tuple[int, int] = field(default=DEFAULT_N_CLUSTERS, metadata=schema(
+        _n_clusters, f"`[{DEFAULT_N_CLUSTERS[0]}, {DEFAULT_N_CLUSTERS[1]}]`",
+        f"A whole number from 2 to {MAX_CLUSTERS} for a fixed number of segments, or "
+        "`[min, max]` to evaluate every k in that inclusive range and recommend one."))
+    scale: str = field(default="standard", metadata=schema(_choice(SCALES), "`standard`",
+        "How features are scaled before clustering: `standard` (z-scores), `minmax`, "
+        "`robust` (median and quartiles), `log` (`log1p` of each feature, which must then be "
+        "0 or more, then z-scores: for heavily skewed spend and counts, so that a few big "
+        "customers do not decide the segments) or `none`. Centres are always reported in the "
+        "features' original units."))
+    random_state: int = field(default=42, metadata=schema(_random_state, "`42`",
+        "Seed for every random step."))
+    n_init: int = field(default=10, metadata=schema(_n_init, "`10`",
+        "K-Means restarts; the best of them is kept. Explicit, so results do not move "
+        "with scikit-learn's default."))
+    plot: tuple[str, str] | None = field(default=None, metadata=schema(
+        _plot, "the two that separate the segments most",
+        "The two features of the main scatterplot. By default, the two features whose "
+        "between-segment share of variance (eta squared, on the scaled features) is "
+        "largest; the caption says so. With more than two features the report adds a PCA "
+        "map of all of them."))
+    names: Mapping[int, str] = field(default_factory=dict, metadata=schema(_names, "generated",
+        "Segment names by segment number (0, 1, ...), replacing the generated names."))
+    missing: str = field(default="fail", metadata=schema(_choice(MISSING), "`fail`",
+        "Rows whose features are blank or not numbers: `fail` stops the build and names "
+        "the first such cells; `drop` leaves the rows out and reports how many."))
+    publish_rows: bool = field(default=True, metadata=schema(_boolean, "`true`",
+        "Publish row-level data (`assignments.csv`); `false` publishes summaries only."))
+    publish_personal: bool = field(default=False, metadata=schema(_boolean, "`false`",
+        "Publish an `id_column` that looks like personal data (e-mail addresses, phone numbers, "
+        "names, postal addresses) in `assignments.csv`. By default such a column is left out "
+        "of the download and the report says so."))
+    engine: str = field(default="local", metadata=schema(_choice(ENGINES), "`local`",
+        "`local` clusters with scikit-learn on this machine. `spark` reads, scales, clusters "
+        "and summarises the data in Spark (MLlib K-Means) and brings back only summaries, a "
+        "bounded sample for the charts and the rows when `publish_rows` is true; it needs Java "
+        "and takes its Spark settings from `site_config/spark.yml` and the environment "
+        "(`SPARK_MASTER`). See [big tables](#big-tables-and-spark). It does not read "
+        "`transactions`: a purchase log is turned into customers by the local engine."))
+    transactions: Transactions | None = field(default=None, metadata=schema(_transactions, "none",
+        "Start from a purchase log instead of a customer table: a mapping of `source` (the log "
+        "file, any format `source` reads), `customer` (the column naming the customer, kept as "
+        "text, leading zeros included), `date` (ISO dates, or any form given by `date_format` in "
+        "strptime syntax, e.g. `\"%Y%m%d\"`), `amount` (what the row spent; returns may be "
+        "negative) and, optionally, `order` (rows sharing it are one purchase). One customer row "
+        "is derived from the rows dated on or before `as_of`; `features` then picks among "
+        "`recency` (days from the latest purchase to `as_of`: low is a recent customer), "
+        "`frequency` (purchases: distinct `order` values, or distinct days with a row), "
+        "`monetary` (the sum of `amount`), `tenure` (days since the first purchase) and "
+        "`average_order` (`monetary / frequency`). `source`, `data` and `id_column` are not used "
+        "with it: the customer column is the id, and gets the same care as an `id_column` that "
+        "looks like personal data. See [transaction logs](#transaction-logs-and-snapshots)."))
+    as_of: datetime.date | None = field(default=None, metadata=schema(_date, "the latest purchase date",
+        "With `transactions`: the date (YYYY-MM-DD) the customer features are computed at, "
+        "inclusive. Customers whose first purchase is later are not customers yet."))
+    snapshots: tuple[datetime.date, ...] = field(default=(), metadata=schema(_snapshots, "none",
+        "With `transactions`: two or more ascending dates (the last is `as_of`, which may then "
+        "be left out). Customers are segmented at every date with the k of the last one, "
+        "segments keep their numbers across dates, and the report shows how customers move "
+        "between them; `migration.csv` holds every customer's segment at each date."))
+    min_segment_share: float = field(default=0.05, metadata=schema(_share, "`0.05`",
+        "The smallest share of customers a recommended k's segments may hold, above 0 and at most "
+        "0.5. See [how k is chosen](#how-k-is-chosen) for the trade-off."))
+
+    def label(self, column: str) -> str:
+        """The display label of a column: its `labels` entry, else its name."""
+        return self.labels.get(column, column)
+
+    @property
+    def customer_column(self) -> str | None:
+        """The column that identifies a customer: `id_column`, or the log's customer column."""
+        return self.transactions.customer if self.transactions is not None else self.id_column
+
+
+OPTIONS: tuple[Option, ...] = tuple(
+    Option(f.name, f.metadata["check"], f.metadata["shown"], f.metadata["doc"])
+    for f in fields(DatasetConfig) if "check" in f.metadata
 )
-REQUIRED = ("title", "features")
+REQUIRED = tuple(f.name for f in fields(DatasetConfig) if "check" in f.metadata
+                 and f.default is MISSING_VALUE and f.default_factory is MISSING_VALUE)
 
 
 # --- YAML loading: safe, strict about the YAML 1.1 surprises --------------------------
@@ -533,7 +528,7 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
         if features and feature not in features:
             found.append(("plot", f"{shorten(feature)} is not one of the features{did_you_mean(feature, features)}"))
     n_clusters = values.get("n_clusters")
-    top = max(n_clusters) if isinstance(n_clusters, tuple) else n_clusters or (2, 8)[1]
+    top = max(n_clusters) if isinstance(n_clusters, tuple) else n_clusters or DEFAULT_N_CLUSTERS[1]
     for number in values.get("names", {}):
         if number >= top:
             found.append(("names", f"segment {number} does not exist: segments are numbered 0 to {top - 1}"))

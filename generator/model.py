@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from generator.config import DatasetConfig
+from generator.config import DEFAULT_N_CLUSTERS, DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
 from generator.recommendation import Candidate, Recommendation, Verdict, band, knee, recommend, verdict
@@ -33,7 +33,7 @@ WORKING_MEMORY_MB = 64  # the distance blocks of the silhouette; scikit-learn's 
 STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
 STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
 REFERENCE_RUNS = 3  # structureless reference data sets per k, for the rule and the structure verdict
-EVIDENCE_RANGE = (2, 8)  # the k evaluated beside a fixed n_clusters, to show the evidence
+EVIDENCE_RANGE = DEFAULT_N_CLUSTERS  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
 SPARK_SAMPLE = 20_000  # rows the Spark engine brings back for the charts and the per-row measures
 MAP_SAMPLE = 5_000  # segment maps of more customers draw a sample, each segment in proportion
@@ -180,7 +180,7 @@ class _Rows:
             self.shift, self.width = np.zeros(given.shape[1]), np.ones(given.shape[1])
         else:
             self.fit_rows = canonical_sample(given, FIT_SAMPLE, seed)
-            self.shift, self.width = _affine(given, method)
+            self.shift, self.width = affine_parameters(given, method)
             self.fit = (self.prepared(given[self.fit_rows]) - self.shift) / self.width
             self.restore = np.zeros(0, dtype=np.int64)
 
@@ -565,7 +565,7 @@ def canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
     return result
 
 
-def _affine(given: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+def affine_parameters(given: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
     """Shift and width per feature of a scaling fitted on all rows (scaled = (x - shift) / width;
     under `scale: log`, x is log1p of the value).
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from generator.config import SLUG, SOURCE_SUFFIXES
+from generator.config import DEFAULT_N_CLUSTERS, SLUG, SOURCE_SUFFIXES
 from generator.data import date_form, parse_numbers, read_file
 from generator.errors import UserError
 
@@ -70,7 +70,7 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     if id_column:
         settings["id_column"] = id_column
     settings["features"] = features
-    settings["n_clusters"] = [2, 8]
+    settings["n_clusters"] = list(DEFAULT_N_CLUSTERS)
     header = f"# Proposed by `python -m generator init {source}`; see the configuration reference.\n"
     text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None)
     return Proposal(new_id, text, tuple(reasons))
@@ -134,7 +134,7 @@ def _log_proposal(path: Path, source: str, new_id: str, log: _Log) -> Proposal:
         transactions["date_format"] = log.date_format
     settings: dict[str, object] = {"title": path.stem.replace("_", " ").replace("-", " ").capitalize(),
                                    "transactions": transactions, "features": ["recency", "frequency", "monetary"],
-                                   "n_clusters": [2, 8]}
+                                   "n_clusters": list(DEFAULT_N_CLUSTERS)}
     header = (f"# Proposed by `python -m generator init {source}`: a purchase log; see the configuration "
               "reference (transactions, as_of, snapshots).\n")
     text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None)

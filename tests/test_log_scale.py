@@ -10,7 +10,7 @@ import pytest
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
-from generator.model import _affine, scale, segment
+from generator.model import affine_parameters, scale, segment
 
 VALUES = np.array([[0.0, 10.0], [1.0, 100.0], [3.0, 1000.0], [99.0, 13990.0]])
 
@@ -26,7 +26,7 @@ def test_log_is_log1p_then_z_scores() -> None:
 
 
 def test_the_big_table_path_scales_alike() -> None:
-    shift, width = _affine(VALUES, "log")
+    shift, width = affine_parameters(VALUES, "log")
     assert (np.log1p(VALUES) - shift) / width == pytest.approx(by_hand(VALUES), rel=1e-9)
 
 
