@@ -26,7 +26,7 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 SCALES = ("standard", "minmax", "robust", "none")
 MISSING = ("fail", "drop")
 ENGINES = ("local", "spark")
-SOURCE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx", ".json")
+SOURCE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".parquet", ".xlsx", ".json")
 SPARK_SUFFIXES = (".csv", ".tsv", ".parquet")  # what engine: spark reads
 MAX_CLUSTERS = 30
 MAX_TEXT = 200
@@ -221,7 +221,9 @@ OPTIONS: tuple[Option, ...] = (
            "Where the data comes from and its licence, in Markdown; shown on the report."),
     Option("source", _source, "one of `source` / `data` required",
            "The table file, relative to the project root: `.csv`, `.tsv`, `.parquet`, "
-           "`.xlsx` or `.json` (a list of records). It must stay inside the project. With "
+           "`.xlsx` or `.json` (a list of records), or `.txt` or `.dat` for a text table whose "
+           "columns are separated by runs of spaces or tabs (as older systems write them; a cell "
+           "cannot then hold a space). It must stay inside the project. With "
            "`engine: spark` it may also be any URI Spark reads (`s3a://...`, `hdfs://...`), "
            "`.csv`, `.tsv` or `.parquet`."),
     Option("data", _data, "",
