@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -46,7 +45,6 @@ PERSONAL_VALUE = {
 SHOWN_CELLS = 3  # offending cells quoted in one error line
 DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": " ", ".dat": " "}  # " ": runs of spaces and tabs
 ARROW_BLOCK = 1 << 24  # bytes pyarrow parses at a time
-HEADER_LINE = re.compile(rb"[\r\n]*([^\r\n]*)")  # the first line that is not empty
 
 
 @dataclass(frozen=True)
@@ -67,49 +65,34 @@ class Table:
         return len(self.features)
 
 
-class Places(Sequence[str]):
+class Places:
     """Where each row of a table is, "line 7" or "row 7", for messages; worked out when first asked for."""
 
-    def __init__(self, word: str, count: int, numbers: Callable[[], Sequence[int]]) -> None:
-        self.word, self.size, self._numbers = word, count, numbers
-        self._found: Sequence[int] | None = None
+    def __init__(self, word: str, count: int, numbers: Callable[[], Sequence[int]] | int) -> None:
+        self.word, self.size, self.numbers = word, count, numbers  # numbers: how to find them, or the first
+        self.found: Sequence[int] | None = None
 
     def __len__(self) -> int:
         return self.size
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
-        if self._found is None:
-            found = self._numbers()
-            self._found = found if len(found) == self.size else range(1, self.size + 1)
-            self.word = self.word if len(found) == self.size else "row"
-        if isinstance(index, slice):
-            return [f"{self.word} {number}" for number in self._found[index]]
-        return f"{self.word} {self._found[index]}"
-
-
-def rows(first: int, count: int) -> Places:
-    """Rows numbered from `first`."""
-    return Places("row", count, lambda: range(first, first + count))
+    def __getitem__(self, index: int) -> str:
+        if self.found is None:  # a count that does not match (a file changed meanwhile): number the rows
+            found = self.numbers() if callable(self.numbers) else range(self.numbers, self.numbers + self.size)
+            self.found, self.word = (found, self.word) if len(found) == self.size else (range(1, self.size + 1), "row")
+        return f"{self.word} {self.found[index]}"
 
 
 @dataclass(frozen=True)
 class RawTable:
     frame: pd.DataFrame  # cells as read, columns by name
-    places: Sequence[str]  # "line 7" / "row 7" for each row, for messages
+    places: Places  # "line 7" / "row 7" for each row, for messages
     digest: str
     origin: str
 
 
 def load_table(root: Path, config: DatasetConfig) -> Table:
     """Read the configured table and turn its feature columns into finite floats."""
-    raw = _read_inline(config) if config.data is not None else _read_source(root, config)
-    origin = raw.origin
+    raw = read_file(root, config.source) if config.source is not None else _read_inline(config)
     _check_columns(raw, config)
 
     rows_read = len(raw.frame)
@@ -130,22 +113,14 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
     pa.default_memory_pool().release_unused()
 
     unusable = missing | bad
-    dropped: dict[str, int] = {}
-    if unusable.any():
-        if config.missing == "fail":
-            count = int(unusable.sum())
-            raise UserError(
-                f"{origin}: {count} row(s) with missing or non-numeric features; first: "
-                f"{'; '.join(examples[:SHOWN_CELLS])} (fix the data or set missing: drop)"
-            )
-        if missing.any():
-            dropped["blank or missing feature values"] = int(missing.sum())
-        if (bad & ~missing).any():
-            dropped["feature values that are not numbers"] = int((bad & ~missing).sum())
-
+    if unusable.any() and config.missing == "fail":
+        raise UserError(f"{raw.origin}: {int(unusable.sum())} row(s) with missing or non-numeric features; first: "
+                        f"{'; '.join(examples[:SHOWN_CELLS])} (fix the data or set missing: drop)")
+    counts = {"blank or missing feature values": missing, "feature values that are not numbers": bad & ~missing}
+    dropped = {reason: int(rows.sum()) for reason, rows in counts.items() if rows.any()}
     keep = ~unusable
     if not keep.any():
-        raise UserError(f"{origin}: no row has a number in every feature column")
+        raise UserError(f"{raw.origin}: no row has a number in every feature column")
     everything = bool(keep.all())
     features = pd.DataFrame((block if everything else block[:, keep]).T, columns=list(config.features), copy=False)
     ids = None
@@ -153,7 +128,7 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
         column = raw.frame[config.id_column]
         ids = _texts(column if everything else column[keep])
     return Table(features=features, ids=ids, rows_read=rows_read, dropped=dropped, sha256=raw.digest,
-                 origin=origin, notes=_notes(features, config),
+                 origin=raw.origin, notes=_notes(features, config),
                  personal=personal_data(config.id_column, ids) if config.id_column and ids else None)
 
 
@@ -170,39 +145,31 @@ def personal_data(name: str, cells: tuple[str, ...]) -> str | None:
     return None
 
 
-# --- reading ----------------------------------------------------------------------------
-
-
 def _read_inline(config: DatasetConfig) -> RawTable:
     assert config.data is not None
     canonical = json.dumps({k: list(v) for k, v in config.data.items()}, sort_keys=True)
     frame = pd.DataFrame({name: pd.Series(cells, dtype=object) for name, cells in config.data.items()})
-    return RawTable(frame, rows(1, len(frame)), hashlib.sha256(canonical.encode()).hexdigest(),
+    return RawTable(frame, Places("row", len(frame), 1), hashlib.sha256(canonical.encode()).hexdigest(),
                     f"{config.path}: data")
-
-
-def _read_source(root: Path, config: DatasetConfig) -> RawTable:
-    assert config.source is not None
-    return read_file(root, config.source)
 
 
 def read_file(root: Path, source: str) -> RawTable:
     """Read a table file's cells as they are, with the place of every row for messages."""
-    path = root / source
-    shown = source
+    path, shown = root / source, source
     suffix = path.suffix.lower()
-    places: Sequence[str]
     if suffix in DELIMITERS:
         delimiter = DELIMITERS[suffix]
-        digest, frame = _read_delimited(path, shown, delimiter)
-        places = Places("line", len(frame), lambda: _lines(path.read_bytes(), shown, delimiter))
+        digest, cells = _read_delimited(path, shown, delimiter)
+        frame = cells.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)  # no copy
+        places = Places("line", len(frame), lambda: [line for line, _ in _records(path.read_bytes(), shown,
+                                                                                      delimiter)][1:])
     else:
         payload = path.read_bytes()
         digest = hashlib.sha256(payload).hexdigest()
         if not payload or payload.isspace():
             raise UserError(f"{shown}: the file is empty")
         frame = _read_binary(payload, shown, suffix)
-        places = rows(2 if suffix == ".xlsx" else 1, len(frame))  # a sheet's row 1 is its header
+        places = Places("row", len(frame), 2 if suffix == ".xlsx" else 1)  # a sheet's row 1 is its header
     if frame.empty:
         raise UserError(f"{shown}: has a header but no rows")
     return RawTable(frame, places, digest, shown)
@@ -213,13 +180,7 @@ def _tabbed(payload: bytes) -> bytes:
     return re.sub(rb"[ \t]+", b"\t", re.sub(rb"^[ \t]+|[ \t]+(?=\r?$)", b"", payload, flags=re.M))
 
 
-def _lines(payload: bytes, shown: str, delimiter: str) -> list[int]:
-    """The line each row of a delimited file ends on, for messages (read again, by the csv module)."""
-    text = _tabbed(payload) if delimiter == " " else payload
-    return [line for line, _ in _records(text, shown, delimiter)][1:]
-
-
-def _read_delimited(path: Path, shown: str, delimiter: str) -> tuple[str, pd.DataFrame]:
+def _read_delimited(path: Path, shown: str, delimiter: str) -> tuple[str, pa.Table]:
     """The file's sha256 and every cell as text, read by pyarrow; by the csv module only if pyarrow refuses."""
     if delimiter == " ":
         payload = path.read_bytes()
@@ -229,8 +190,7 @@ def _read_delimited(path: Path, shown: str, delimiter: str) -> tuple[str, pd.Dat
     with source:
         cells = _arrow_cells(source, delimiter)
     if cells is None or quotes % 2:  # refused, or a quote left open
-        payload = path.read_bytes()
-        return digest, _csv_cells(_tabbed(payload) if delimiter == " " else payload, shown, delimiter)
+        return digest, _csv_cells(path.read_bytes(), shown, delimiter)
     header, body = cells.slice(0, 1), cells.slice(1)
     names = [str(header.column(i)[0]).strip() for i in range(header.num_columns)]
     _check_delimiter(names, shown, delimiter)
@@ -243,7 +203,7 @@ def _read_delimited(path: Path, shown: str, delimiter: str) -> tuple[str, pd.Dat
     while width and not names[width - 1] and _blank(body.column(width - 1)).all():
         width -= 1
     _check_header(names[:width], shown)
-    return digest, _frame(body.select(range(width)).rename_columns(names[:width]))
+    return digest, body.select(range(width)).rename_columns(names[:width])
 
 
 def _scan(path: Path) -> tuple[str, int]:
@@ -256,30 +216,20 @@ def _scan(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), quotes
 
 
-def _frame(cells: pa.Table) -> pd.DataFrame:
-    """Text cells as a DataFrame that shares pyarrow's memory."""
-    return cells.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
-
-
 def _arrow_cells(source: pa.NativeFile, delimiter: str) -> pa.Table | None:
     """The file's cells as text, its header as row 0, blank rows left out; None if pyarrow refuses it."""
-    head = source.read(1 << 16)
+    header = re.split(rb"[\r\n]", source.read(1 << 16).removeprefix(codecs.BOM_UTF8).lstrip(b"\r\n"), maxsplit=1)[0]
     source.seek(0)
-    header = HEADER_LINE.match(head, len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
-    assert header is not None
     separator, quoting = ("\t", False) if delimiter == " " else (delimiter, True)
-    unquoted = re.sub(rb'"[^"]*"', b"", header.group(1)) if quoting else header.group(1)
+    unquoted = re.sub(rb'"[^"]*"', b"", header) if quoting else header
     names = [str(i) for i in range(unquoted.count(separator.encode()) + 1)]
-
-    def invalid(row: pcsv.InvalidRow) -> str:
-        return "error" if row.text.strip(f'{separator}" \t\r\n') else "skip"  # a blank line is skipped
-
+    cut = f'{separator}" \t\r\n'  # a row of only these is a blank line: skipped
     try:
         cells = pcsv.read_csv(
             source,
             read_options=pcsv.ReadOptions(column_names=names, block_size=ARROW_BLOCK),
             parse_options=pcsv.ParseOptions(delimiter=separator, quote_char='"' if quoting else False,
-                                            invalid_row_handler=invalid),
+                                            invalid_row_handler=lambda row: "error" if row.text.strip(cut) else "skip"),
             convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pa.ArrowInvalid:  # a row with too few or too many cells, text that is not UTF-8, ...
@@ -293,11 +243,10 @@ def _arrow_cells(source: pa.NativeFile, delimiter: str) -> pa.Table | None:
 
 def _blank(column: pa.ChunkedArray) -> np.ndarray:
     """Which cells are empty or only whitespace."""
-    empty = pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
-    return np.asarray(empty.to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(pc.equal(pc.utf8_trim_whitespace(column), "").to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _csv_cells(payload: bytes, shown: str, delimiter: str) -> pd.DataFrame:
+def _csv_cells(payload: bytes, shown: str, delimiter: str) -> pa.Table:
     """A file pyarrow refused, read by the csv module: it says why, unless all that differs is blank padding."""
     records = list(_records(payload, shown, delimiter, strict=True))
     if not records:
@@ -314,20 +263,19 @@ def _csv_cells(payload: bytes, shown: str, delimiter: str) -> pd.DataFrame:
             raise UserError(f"{shown}: line {line} has {cells} cell(s) but the header names {width} "
                             "column(s); rows must line up with the header")
     _check_header(header[:width], shown)
-    return _frame(pa.table({name: pa.array([record[i] for _, record in body], pa.string())
-                            for i, name in enumerate(header[:width])}))
+    return pa.table({name: pa.array([record[i] for _, record in body], pa.string())
+                     for i, name in enumerate(header[:width])})
 
 
 def _records(payload: bytes, shown: str, delimiter: str, *, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
     """The records with a cell that is not blank, each with the line it ends on, as the csv module reads them."""
+    payload = _tabbed(payload) if delimiter == " " else payload
     try:
         text = payload.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = payload[: error.start].count(b"\n") + 1
-        raise UserError(
-            f"{shown}: line {line}: byte 0x{payload[error.start]:02x} is not UTF-8; "
-            "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)"
-        ) from None
+        raise UserError(f"{shown}: line {line}: byte 0x{payload[error.start]:02x} is not UTF-8; "
+                        "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)") from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if delimiter == " " else delimiter,
                         strict=strict, quoting=csv.QUOTE_NONE if delimiter == " " else csv.QUOTE_MINIMAL)
     try:
@@ -344,14 +292,12 @@ def _check_delimiter(header: list[str], shown: str, delimiter: str) -> None:
     if len(named) != 1:
         return
     words = {",": "','", "\t": "tab", " ": "spaces or tabs", ";": "';'", "|": "'|'"}
-    found = next((other for other in (";", "\t", "|", ",") if other != delimiter and other in named[0]), None)
-    advice = ""
-    if found is None and delimiter != " " and len(named[0].split()) > 1:
-        found, advice = " ", "; rename it to .txt or .dat to have it read so"
+    spaced = " " if delimiter != " " and len(named[0].split()) > 1 else None  # words in the one name
+    found = next((other for other in (";", "\t", "|", ",") if other != delimiter and other in named[0]), spaced)
     if found is not None:
         raise UserError(f"{shown}: the header is one column {shorten(named[0])}; the file seems separated by "
-                        f"{words[found]}, but a {Path(shown).suffix} file is read as separated by "
-                        f"{words[delimiter]}{advice}")
+                        f"{words[found]}, but a {Path(shown).suffix} file is read as separated by {words[delimiter]}"
+                        + ("; rename it to .txt or .dat to have it read so" if found == " " else ""))
 
 
 def _check_header(names: list[str], shown: str) -> None:
@@ -430,9 +376,6 @@ def _check_columns(raw: RawTable, config: DatasetConfig) -> None:
                     f"{shorten(', '.join(columns), 100)} ({config.path} names it)")
 
 
-# --- parsing numbers -----------------------------------------------------------------
-
-
 def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Floats of a column, with masks of its blank cells and of its cells that are not numbers."""
     if pd.api.types.is_bool_dtype(column.dtype):
@@ -459,9 +402,7 @@ def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _as_text(cell: object) -> str:
     """A cell as the text a person would have typed: 12 not 12.0, True not 1."""
-    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
-        return str(int(cell))
-    return str(cell)
+    return str(int(cell)) if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15 else str(cell)
 
 
 def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -473,9 +414,7 @@ def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
 
 def _texts(column: pd.Series) -> tuple[str, ...]:
     """Each cell of a column as text (ids: as typed, leading zeros kept)."""
-    if isinstance(column.dtype, pd.StringDtype | pd.ArrowDtype) and not column.isna().any():
-        return tuple(str(cell) for cell in _arrow_text(column).to_pylist())
-    return tuple(_as_text(cell) for cell in column)
+    return tuple(map(_as_text, column)) if column.isna().any() else tuple(_arrow_text(column).to_pylist())
 
 
 def _notes(features: pd.DataFrame, config: DatasetConfig) -> tuple[str, ...]:
