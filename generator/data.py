@@ -311,7 +311,7 @@ def _check_header(names: list[str], shown: str) -> None:
 def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(io.BytesIO(payload))
+            return pd.read_parquet(io.BytesIO(payload), dtype_backend="pyarrow")  # columns apart: freed one by one
         if suffix == ".xlsx":
             # header=None: pandas would rename duplicate and blank headers ("x.1", "Unnamed: 1").
             sheets = pd.read_excel(io.BytesIO(payload), sheet_name=None, dtype=object, header=None)
@@ -407,7 +407,7 @@ def _as_text(cell: object) -> str:
 
 def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A column's cells as pyarrow text, null where a cell is missing."""
-    if isinstance(column.dtype, pd.StringDtype | pd.ArrowDtype):
+    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
         return pa.array(column, from_pandas=True)
     return pa.array(column.map(_as_text, na_action="ignore"), pa.string(), from_pandas=True)
 
