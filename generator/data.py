@@ -76,7 +76,7 @@ class Places:
         return self.size
 
     def __getitem__(self, index: int) -> str:
-        if self.found is None:  # a count that does not match (a file changed meanwhile): number the rows
+        if self.found is None:  # a count that does not match (the file changed since) numbers the rows instead
             found = self.numbers() if callable(self.numbers) else range(self.numbers, self.numbers + self.size)
             self.found, self.word = (found, self.word) if len(found) == self.size else (range(1, self.size + 1), "row")
         return f"{self.word} {self.found[index]}"
@@ -188,7 +188,7 @@ def _read_delimited(path: Path, shown: str, delimiter: str) -> tuple[str, pa.Tab
     else:
         digest, quotes, source = *_scan(path), pa.OSFile(str(path))
     with source:
-        cells = _arrow_cells(source, delimiter)
+        cells = _arrow_cells(source, delimiter, quoted=quotes > 0)
     if cells is None or quotes % 2:  # refused, or a quote left open
         return digest, _csv_cells(path.read_bytes(), shown, delimiter)
     header, body = cells.slice(0, 1), cells.slice(1)
@@ -216,7 +216,7 @@ def _scan(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), quotes
 
 
-def _arrow_cells(source: pa.NativeFile, delimiter: str) -> pa.Table | None:
+def _arrow_cells(source: pa.NativeFile, delimiter: str, *, quoted: bool) -> pa.Table | None:
     """The file's cells as text, its header as row 0, blank rows left out; None if pyarrow refuses it."""
     header = re.split(rb"[\r\n]", source.read(1 << 16).removeprefix(codecs.BOM_UTF8).lstrip(b"\r\n"), maxsplit=1)[0]
     source.seek(0)
@@ -229,6 +229,7 @@ def _arrow_cells(source: pa.NativeFile, delimiter: str) -> pa.Table | None:
             source,
             read_options=pcsv.ReadOptions(column_names=names, block_size=ARROW_BLOCK),
             parse_options=pcsv.ParseOptions(delimiter=separator, quote_char='"' if quoting else False,
+                                            newlines_in_values=quoted,  # else a block may end inside quotes
                                             invalid_row_handler=lambda row: "error" if row.text.strip(cut) else "skip"),
             convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
@@ -379,8 +380,7 @@ def _check_columns(raw: RawTable, config: DatasetConfig) -> None:
 def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Floats of a column, with masks of its blank cells and of its cells that are not numbers."""
     if pd.api.types.is_bool_dtype(column.dtype):
-        size = len(column)
-        return np.full(size, np.nan), np.zeros(size, dtype=bool), np.ones(size, dtype=bool)
+        return np.full(len(column), np.nan), np.zeros(len(column), dtype=bool), np.ones(len(column), dtype=bool)
     if pd.api.types.is_numeric_dtype(column.dtype):
         numbers = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         blank = column.isna().to_numpy()

@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from generator import data
 from generator.config import CONFIG_DIR, load_dataset
 from generator.data import Table, load_table
 from generator.errors import UserError
@@ -604,3 +605,12 @@ def test_big_csv_problems_name_the_line(make_project: MakeProject) -> None:
     assert table.rows_used == 59_997
     payload = payload.replace(b"0059999,", b"\xff059999,")
     assert "line 60001: byte 0xff is not UTF-8" in failure(make_project, csv(text=payload))
+
+
+def test_quoted_line_breaks_across_pyarrow_blocks(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data, "ARROW_BLOCK", 1 << 12)  # many blocks, some ending inside quotes
+    ids = [f"a\nb{i}" for i in range(3000)]
+    payload = "id,x,y\n" + "".join(f'"{cell}",{i},{i % 7}\n' for i, cell in enumerate(ids))
+    table = load(make_project, csv(text=payload), "id_column: id")
+    assert table.ids == tuple(ids)
+    assert numbers(table, "x") == [float(i) for i in range(3000)]
