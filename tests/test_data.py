@@ -15,7 +15,7 @@ import pytest
 
 from generator import data
 from generator.config import CONFIG_DIR, load_dataset
-from generator.data import Table, load_table
+from generator.data import Table, load_table, read_file
 from generator.errors import UserError
 from tests.conftest import MakeProject
 
@@ -614,3 +614,14 @@ def test_quoted_line_breaks_across_pyarrow_blocks(make_project: MakeProject, mon
     table = load(make_project, csv(text=payload), "id_column: id")
     assert table.ids == tuple(ids)
     assert numbers(table, "x") == [float(i) for i in range(3000)]
+
+
+def test_read_file_gives_text_cells_and_their_places(tmp_path: Path) -> None:
+    """What other stages (purchase logs, `init`) read: every cell as typed, and where each row is."""
+    payload = b"customer,date,amount\n007,2020-01-02,5.50\n\n\"0,8\",2020-01-03,-1\n"
+    (tmp_path / "p.csv").write_bytes(payload)
+    raw = read_file(tmp_path, "p.csv")
+    assert raw.frame.to_dict("list") == {"customer": ["007", "0,8"], "date": ["2020-01-02", "2020-01-03"],
+                                         "amount": ["5.50", "-1"]}
+    assert [raw.places[0], raw.places[1]] == ["line 2", "line 4"]
+    assert (raw.digest, raw.origin) == (hashlib.sha256(payload).hexdigest(), "p.csv")
