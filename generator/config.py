@@ -30,7 +30,7 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 SCALES = ("standard", "minmax", "robust", "none", "log")
 MISSING = ("fail", "drop")
 ENGINES = ("local", "spark")
-SOURCE_SUFFIXES = (".csv", ".tsv", ".parquet", ".xlsx", ".json")
+SOURCE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".parquet", ".xlsx", ".json")
 SPARK_SUFFIXES = (".csv", ".tsv", ".parquet")  # what engine: spark reads
 MAX_CLUSTERS = 30
 DEFAULT_N_CLUSTERS = (2, 8)  # the range of k evaluated when `n_clusters` is not given
@@ -284,7 +284,9 @@ class DatasetConfig:
         "Where the data comes from and its licence, in Markdown; shown on the report."))
     source: str | None = field(default=None, metadata=schema(_source, "one of `source` / `data` required",
         "The table file, relative to the project root: `.csv`, `.tsv`, `.parquet`, "
-        "`.xlsx` or `.json` (a list of records). It must stay inside the project. With "
+        "`.xlsx` or `.json` (a list of records), or `.txt` or `.dat` for a text table whose "
+        "columns are separated by runs of spaces or tabs (as older systems write them; a cell "
+        "cannot then hold a space). It must stay inside the project. With "
         "`engine: spark` it may also be any URI Spark reads (`s3a://...`, `hdfs://...`), "
         "`.csv`, `.tsv` or `.parquet`."))
     data: Mapping[str, tuple[object, ...]] | None = field(default=None, metadata=schema(_data, "",

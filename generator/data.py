@@ -1,7 +1,9 @@
 """Tables: load a dataset's rows, parse its features as numbers, report what was dropped.
 
 Every cell is untrusted text until it parses as a finite number. Problems name the file,
-the column and the line (CSV, TSV) or row (other formats) of the first offending cells.
+the column and the line (CSV, TSV, whitespace-separated text) or row (other formats) of the
+first offending cells. pyarrow reads every delimited file; the csv module only words what
+pyarrow refuses, and finds the line of a row when a message needs it.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 
 from generator.config import DatasetConfig
 from generator.errors import UserError, did_you_mean, shorten
@@ -41,11 +43,8 @@ PERSONAL_VALUE = {
     "phone numbers": re.compile(r"\+?[\d\s().-]{7,}"),
 }
 SHOWN_CELLS = 3  # offending cells quoted in one error line
-FAST_FROM = 1 << 20  # bytes: bigger CSV, TSV and Parquet files try the fast reader first
-CHUNK = 1 << 24  # bytes hashed and checked at a time
+DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": " ", ".dat": " "}  # " ": runs of spaces and tabs
 ARROW_BLOCK = 1 << 24  # bytes pyarrow parses at a time
-# dtypes pandas gives a Parquet column whose values `_as_text` and `parse_numbers` take as they are
-PLAIN_DTYPE = re.compile(r"u?int(8|16|32|64)|U?Int(8|16|32|64)|[fF]loat(32|64)|str|string|object")
 
 
 @dataclass(frozen=True)
@@ -66,66 +65,72 @@ class Table:
         return len(self.features)
 
 
+class Places:
+    """Where each row of a table is, "line 7" or "row 7", for messages; worked out when first asked for."""
+
+    def __init__(self, word: str, count: int, numbers: Callable[[], Sequence[int]] | int) -> None:
+        self.word, self.size, self.numbers = word, count, numbers  # numbers: how to find them, or the first
+        self.found: Sequence[int] | None = None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> str:
+        if self.found is None:  # a count that does not match (the file changed since) numbers the rows instead
+            found = self.numbers() if callable(self.numbers) else range(self.numbers, self.numbers + self.size)
+            self.found, self.word = (found, self.word) if len(found) == self.size else (range(1, self.size + 1), "row")
+        return f"{self.word} {self.found[index]}"
+
+
 @dataclass(frozen=True)
 class RawTable:
     frame: pd.DataFrame  # cells as read, columns by name
-    places: list[str]  # "line 7" / "row 7" for each row, for messages
+    places: Places  # "line 7" / "row 7" for each row, for messages
     digest: str
     origin: str
 
 
 def load_table(root: Path, config: DatasetConfig) -> Table:
-    """Read the configured table and turn its feature columns into finite floats.
-
-    A big file is first read by `fast_table`; when it declines, the reader below (the reference,
-    which makes every error message) reads the file again.
-    """
-    if config.source is not None and _size(root / config.source) > FAST_FROM:
-        fast = fast_table(root, config)
-        if fast is not None:
-            check_customers(config, fast.origin, fast.ids, dict(fast.features.items()))
-            return fast
-    raw = _read_inline(config) if config.data is not None else _read_source(root, config)
-    origin = raw.origin
+    """Read the configured table and turn its feature columns into finite floats."""
+    raw = read_file(root, config.source) if config.source is not None else _read_inline(config)
     _check_columns(raw, config)
-    check_customers(config, origin, _id_cells(raw, config), {f: raw.frame[f] for f in config.features})
+    check_customers(config, raw.origin, _id_cells(raw, config), {f: raw.frame[f] for f in config.features})
 
-    values: dict[str, np.ndarray] = {}
-    missing = np.zeros(len(raw.frame), dtype=bool)
-    bad = np.zeros(len(raw.frame), dtype=bool)
+    rows_read = len(raw.frame)
+    block = np.empty((len(config.features), rows_read))  # a row per feature: the frame below shares it
+    missing = np.zeros(rows_read, dtype=bool)
+    bad = np.zeros(rows_read, dtype=bool)
     examples: list[str] = []
-    for feature in config.features:
-        numbers, blank, wrong = parse_numbers(raw.frame[feature])
-        values[feature] = numbers
+    for values, feature in zip(block, config.features, strict=True):
+        values[:], blank, wrong = parse_numbers(raw.frame[feature])
         missing |= blank
         bad |= wrong
         for index in np.flatnonzero(blank | wrong)[:SHOWN_CELLS]:
             cell = raw.frame[feature].iloc[index]
             what = "is missing" if blank[index] else "is not a number"
             examples.append(f"column {feature!r}, {raw.places[index]}: {shorten(cell, 24)} {what}")
+        if feature != config.id_column:
+            del raw.frame[feature]  # the text, once read: a big table never holds both
+    pa.default_memory_pool().release_unused()
 
     unusable = missing | bad
-    dropped: dict[str, int] = {}
-    if unusable.any():
-        if config.missing == "fail":
-            count = int(unusable.sum())
-            raise UserError(
-                f"{origin}: {count} row(s) with missing or non-numeric features; first: "
-                f"{'; '.join(examples[:SHOWN_CELLS])} (fix the data or set missing: drop)"
-            )
-        if missing.any():
-            dropped["blank or missing feature values"] = int(missing.sum())
-        if (bad & ~missing).any():
-            dropped["feature values that are not numbers"] = int((bad & ~missing).sum())
-
+    if unusable.any() and config.missing == "fail":
+        raise UserError(f"{raw.origin}: {int(unusable.sum())} row(s) with missing or non-numeric features; first: "
+                        f"{'; '.join(examples[:SHOWN_CELLS])} (fix the data or set missing: drop)")
+    counts = {"blank or missing feature values": missing, "feature values that are not numbers": bad & ~missing}
+    dropped = {reason: int(rows.sum()) for reason, rows in counts.items() if rows.any()}
     keep = ~unusable
     if not keep.any():
-        raise UserError(f"{origin}: no row has a number in every feature column")
-    features = pd.DataFrame({name: column[keep] for name, column in values.items()})
+        raise UserError(f"{raw.origin}: no row has a number in every feature column")
+    everything = bool(keep.all())
+    features = pd.DataFrame((block if everything else block[:, keep]).T, columns=list(config.features), copy=False)
     ids = None
     if config.id_column is not None:
-        ids = tuple(_as_text(cell) for cell in raw.frame[config.id_column][keep])
-    return _table(features, ids, len(raw.frame), dropped, raw.digest, origin, config)
+        column = raw.frame[config.id_column]
+        ids = _texts(column if everything else column[keep])
+    return Table(features=features, ids=ids, rows_read=rows_read, dropped=dropped, sha256=raw.digest,
+                 origin=raw.origin, notes=_notes(features, config),
+                 personal=personal_data(config.id_column, ids) if config.id_column and ids else None)
 
 
 ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?\s*")
@@ -185,15 +190,7 @@ def _yyyymmdd(numbers: np.ndarray) -> bool:
 
 
 def _id_cells(raw: RawTable, config: DatasetConfig) -> tuple[str, ...] | None:
-    return None if config.id_column is None else tuple(_as_text(c) for c in raw.frame[config.id_column])
-
-
-def _table(features: pd.DataFrame, ids: tuple[str, ...] | None, rows_read: int, dropped: dict[str, int],
-           digest: str, origin: str, config: DatasetConfig) -> Table:
-    """A Table with the notes on its features and the reason its ids look personal, if they do."""
-    return Table(features=features, ids=ids, rows_read=rows_read, dropped=dropped, sha256=digest, origin=origin,
-                 notes=_notes(features, config),
-                 personal=personal_data(config.id_column, ids) if config.id_column and ids else None)
+    return None if config.id_column is None else _texts(raw.frame[config.id_column])
 
 
 def personal_data(name: str, cells: tuple[str, ...]) -> str | None:
@@ -209,83 +206,146 @@ def personal_data(name: str, cells: tuple[str, ...]) -> str | None:
     return None
 
 
-# --- reading ----------------------------------------------------------------------------
-
-
 def _read_inline(config: DatasetConfig) -> RawTable:
     assert config.data is not None
     canonical = json.dumps({k: list(v) for k, v in config.data.items()}, sort_keys=True)
     frame = pd.DataFrame({name: pd.Series(cells, dtype=object) for name, cells in config.data.items()})
-    places = [f"row {i}" for i in range(1, len(frame) + 1)]
-    return RawTable(frame, places, hashlib.sha256(canonical.encode()).hexdigest(),
-                f"{config.path}: data")
-
-
-def _read_source(root: Path, config: DatasetConfig) -> RawTable:
-    assert config.source is not None
-    return read_file(root, config.source)
+    return RawTable(frame, Places("row", len(frame), 1), hashlib.sha256(canonical.encode()).hexdigest(),
+                    f"{config.path}: data")
 
 
 def read_file(root: Path, source: str) -> RawTable:
     """Read a table file's cells as they are, with the place of every row for messages."""
-    path = root / source
-    shown = source
-    payload = path.read_bytes()
-    digest = hashlib.sha256(payload).hexdigest()
+    path, shown = root / source, source
     suffix = path.suffix.lower()
-    if not payload.strip():
-        raise UserError(f"{shown}: the file is empty")
-    if suffix in (".csv", ".tsv"):
-        frame, places = _read_delimited(payload, shown, "\t" if suffix == ".tsv" else ",")
+    if suffix in DELIMITERS:
+        delimiter = DELIMITERS[suffix]
+        digest, cells = _read_delimited(path, shown, delimiter)
+        frame = cells.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)  # no copy
+        places = Places("line", len(frame), lambda: [line for line, _ in _records(path.read_bytes(), shown,
+                                                                                      delimiter)][1:])
     else:
+        payload = path.read_bytes()
+        digest = hashlib.sha256(payload).hexdigest()
+        if not payload or payload.isspace():
+            raise UserError(f"{shown}: the file is empty")
         frame = _read_binary(payload, shown, suffix)
-        first = 2 if suffix == ".xlsx" else 1  # a sheet's row 1 is its header
-        places = [f"row {i}" for i in range(first, len(frame) + first)]
+        places = Places("row", len(frame), 2 if suffix == ".xlsx" else 1)  # a sheet's row 1 is its header
     if frame.empty:
         raise UserError(f"{shown}: has a header but no rows")
     return RawTable(frame, places, digest, shown)
 
 
-def _read_delimited(payload: bytes, shown: str, delimiter: str) -> tuple[pd.DataFrame, list[str]]:
+def _tabbed(payload: bytes) -> bytes:
+    """A whitespace-separated table as tab-separated: runs of spaces and tabs as one tab, none at a line's ends."""
+    return re.sub(rb"[ \t]+", b"\t", re.sub(rb"^[ \t]+|[ \t]+(?=\r?$)", b"", payload, flags=re.M))
+
+
+def _read_delimited(path: Path, shown: str, delimiter: str) -> tuple[str, pa.Table]:
+    """The file's sha256 and every cell as text, read by pyarrow; by the csv module only if pyarrow refuses."""
+    if delimiter == " ":
+        payload = path.read_bytes()
+        digest, quotes, source = hashlib.sha256(payload).hexdigest(), 0, pa.BufferReader(_tabbed(payload))
+    else:
+        digest, quotes, source = *_scan(path), pa.OSFile(str(path))
+    with source:
+        cells = _arrow_cells(source, delimiter, quoted=quotes > 0)
+    if cells is None or quotes % 2:  # refused, or a quote left open
+        return digest, _csv_cells(path.read_bytes(), shown, delimiter)
+    header, body = cells.slice(0, 1), cells.slice(1)
+    names = [str(header.column(i)[0]).strip() for i in range(header.num_columns)]
+    _check_delimiter(names, shown, delimiter)
+    blank = _blank(body.column(0))
+    if blank.any():
+        for column in body.columns[1:]:
+            blank &= _blank(column)
+        body = body.filter(pa.array(~blank))
+    width = len(names)
+    while width and not names[width - 1] and _blank(body.column(width - 1)).all():
+        width -= 1
+    _check_header(names[:width], shown)
+    return digest, body.select(range(width)).rename_columns(names[:width])
+
+
+def _scan(path: Path) -> tuple[str, int]:
+    """The sha256 of a file and the number of quotes in it, read a block at a time."""
+    digest, quotes = hashlib.sha256(), 0
+    with path.open("rb") as file:
+        while block := file.read(ARROW_BLOCK):
+            digest.update(block)
+            quotes += block.count(b'"')
+    return digest.hexdigest(), quotes
+
+
+def _arrow_cells(source: pa.NativeFile, delimiter: str, *, quoted: bool) -> pa.Table | None:
+    """The file's cells as text, its header as row 0, blank rows left out; None if pyarrow refuses it."""
+    header = re.split(rb"[\r\n]", source.read(1 << 16).removeprefix(codecs.BOM_UTF8).lstrip(b"\r\n"), maxsplit=1)[0]
+    source.seek(0)
+    separator, quoting = ("\t", False) if delimiter == " " else (delimiter, True)
+    unquoted = re.sub(rb'"[^"]*"', b"", header) if quoting else header
+    names = [str(i) for i in range(unquoted.count(separator.encode()) + 1)]
+    cut = f'{separator}" \t\r\n'  # a row of only these is a blank line: skipped
+    try:
+        cells = pcsv.read_csv(
+            source,
+            read_options=pcsv.ReadOptions(column_names=names, block_size=ARROW_BLOCK),
+            parse_options=pcsv.ParseOptions(delimiter=separator, quote_char='"' if quoting else False,
+                                            newlines_in_values=quoted,  # else a block may end inside quotes
+                                            invalid_row_handler=lambda row: "error" if row.text.strip(cut) else "skip"),
+            convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                                                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:  # a row with too few or too many cells, text that is not UTF-8, ...
+        return None
+    finally:
+        pa.default_memory_pool().release_unused()  # pyarrow's parse buffers
+    if not cells.num_rows or all(not str(cells.column(i)[0]).strip() for i in range(len(names))):
+        return None  # no header, or one the csv module finds after blank cells
+    return cells
+
+
+def _blank(column: pa.ChunkedArray) -> np.ndarray:
+    """Which cells are empty or only whitespace."""
+    return np.asarray(pc.equal(pc.utf8_trim_whitespace(column), "").to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _csv_cells(payload: bytes, shown: str, delimiter: str) -> pa.Table:
+    """A file pyarrow refused, read by the csv module: it says why, unless all that differs is blank padding."""
+    records = list(_records(payload, shown, delimiter, strict=True))
+    if not records:
+        raise UserError(f"{shown}: the file is empty")
+    header, body = [name.strip() for name in records[0][1]], records[1:]
+    _check_delimiter(header, shown, delimiter)
+    width = len(header)
+    # Spreadsheet exports pad rows with empty trailing cells; anything else is ragged.
+    while width and not header[width - 1] and all(len(r) < width or not r[width - 1].strip() for _, r in body):
+        width -= 1
+    for line, record in body:
+        if len(record) < width or any(cell.strip() for cell in record[width:]):
+            cells = len(record) - next((i for i, cell in enumerate(reversed(record)) if cell.strip()), 0)
+            raise UserError(f"{shown}: line {line} has {cells} cell(s) but the header names {width} "
+                            "column(s); rows must line up with the header")
+    _check_header(header[:width], shown)
+    return pa.table({name: pa.array([record[i] for _, record in body], pa.string())
+                     for i, name in enumerate(header[:width])})
+
+
+def _records(payload: bytes, shown: str, delimiter: str, *, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """The records with a cell that is not blank, each with the line it ends on, as the csv module reads them."""
+    payload = _tabbed(payload) if delimiter == " " else payload
     try:
         text = payload.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = payload[: error.start].count(b"\n") + 1
-        raise UserError(
-            f"{shown}: line {line}: byte 0x{payload[error.start]:02x} is not UTF-8; "
-            "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[list[str]] = []
-    lines: list[int] = []
+        raise UserError(f"{shown}: line {line}: byte 0x{payload[error.start]:02x} is not UTF-8; "
+                        "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if delimiter == " " else delimiter,
+                        strict=strict, quoting=csv.QUOTE_NONE if delimiter == " " else csv.QUOTE_MINIMAL)
     try:
         for record in reader:
             if any(cell.strip() for cell in record):
-                records.append(record)
-                lines.append(reader.line_num)
+                yield reader.line_num, record
     except csv.Error as error:
         raise UserError(f"{shown}: line {reader.line_num}: {error}") from None
-    if not records:
-        raise UserError(f"{shown}: the file is empty")
-    header, body = [name.strip() for name in records[0]], records[1:]
-    _check_delimiter(header, shown, delimiter)
-    width = len(header)
-    # Spreadsheet exports pad rows with empty trailing cells; anything else is ragged.
-    while width and not header[width - 1] and all(len(r) < width or not r[width - 1].strip() for r in body):
-        width -= 1
-    columns: list[list[str]] = [[] for _ in range(width)]
-    for record, line in zip(body, lines[1:], strict=True):
-        if len(record) < width or any(cell.strip() for cell in record[width:]):
-            raise UserError(
-                f"{shown}: line {line} has {_count_cells(record)} cell(s) but the header names "
-                f"{width} column(s); rows must line up with the header"
-            )
-        for column, cell in zip(columns, record, strict=False):
-            column.append(cell)
-    names = header[:width]
-    _check_header(names, shown)
-    frame = pd.DataFrame({name: pd.Series(cells, dtype=object) for name, cells in zip(names, columns, strict=True)})
-    return frame, [f"line {line}" for line in lines[1:]]
 
 
 def _check_delimiter(header: list[str], shown: str, delimiter: str) -> None:
@@ -293,18 +353,13 @@ def _check_delimiter(header: list[str], shown: str, delimiter: str) -> None:
     named = [name for name in header if name]
     if len(named) != 1:
         return
-    for other in (";", "\t", "|", ","):
-        if other != delimiter and other in named[0]:
-            expected = "tab" if delimiter == "\t" else repr(delimiter)
-            found = "tab" if other == "\t" else repr(other)
-            raise UserError(f"{shown}: the header is one column {shorten(named[0])}; the file seems separated "
-                            f"by {found}, but a {Path(shown).suffix} file is read as separated by {expected}")
-
-
-def _count_cells(record: list[str]) -> int:
-    while record and not record[-1].strip():
-        record = record[:-1]
-    return len(record)
+    words = {",": "','", "\t": "tab", " ": "spaces or tabs", ";": "';'", "|": "'|'"}
+    spaced = " " if delimiter != " " and len(named[0].split()) > 1 else None  # words in the one name
+    found = next((other for other in (";", "\t", "|", ",") if other != delimiter and other in named[0]), spaced)
+    if found is not None:
+        raise UserError(f"{shown}: the header is one column {shorten(named[0])}; the file seems separated by "
+                        f"{words[found]}, but a {Path(shown).suffix} file is read as separated by {words[delimiter]}"
+                        + ("; rename it to .txt or .dat to have it read so" if found == " " else ""))
 
 
 def _check_header(names: list[str], shown: str) -> None:
@@ -318,7 +373,7 @@ def _check_header(names: list[str], shown: str) -> None:
 def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(io.BytesIO(payload))
+            return pd.read_parquet(io.BytesIO(payload), dtype_backend="pyarrow")  # columns apart: freed one by one
         if suffix == ".xlsx":
             # header=None: pandas would rename duplicate and blank headers ("x.1", "Unnamed: 1").
             sheets = pd.read_excel(io.BytesIO(payload), sheet_name=None, dtype=object, header=None)
@@ -383,252 +438,24 @@ def _check_columns(raw: RawTable, config: DatasetConfig) -> None:
                     f"{shorten(', '.join(columns), 100)} ({config.path} names it)")
 
 
-# --- the fast reader -------------------------------------------------------------------
-#
-# pyarrow reads big files many times faster, in a fraction of the memory, but it is laxer than the
-# reader above: it takes "inf" and "nan" as numbers, reads '"a"b' as 'ab', has no field limit and
-# skips a corrupt column it is not asked for. So it only ever reads a file the reader above would
-# read without a problem, to the same values, and declines (returns None) on anything else.
-
-
-def fast_table(root: Path, config: DatasetConfig) -> Table | None:
-    """The table `load_table` makes of a CSV, TSV or Parquet source, read by pyarrow; None to decline.
-
-    Declines unless every feature cell is a finite number within LARGEST that the slow reader
-    parses to the same float, so nothing is ever missing, dropped or wrong; the slow reader then
-    reads the file and says what the matter is.
-    """
-    assert config.source is not None
-    path = root / config.source
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".tsv", ".parquet") or any(PERSONAL_NAME.search(name) for name in config.features):
-        return None  # the slow reader refuses a feature named like personal data
-    try:
-        if suffix == ".parquet":
-            read = _arrow_parquet(path, config)
-        else:
-            read = _arrow_delimited(path, config, "\t" if suffix == ".tsv" else ",")
-        if read is None or not read[1]:
-            return None
-        column, rows, digest = read
-        ids = None if config.id_column is None else _texts(column(config.id_column))
-        # Parquet holds numbers, not text the slow reader could parse to a zero of another sign
-        block = _float_block(column, config.features, rows, signed_zero=suffix == ".parquet")
-    except (pa.ArrowException, OSError):  # a file pyarrow cannot read as asked: ragged, corrupt, ...
-        return None
-    if block is None or (config.id_column is not None and ids is None):
-        return None
-    features = pd.DataFrame(block.T, columns=list(config.features), copy=False)
-    return _table(features, ids, rows, {}, digest, config.source, config)
-
-
-def _size(path: Path) -> int:
-    """The size of a file in bytes, 0 if there is none."""
-    return path.stat().st_size if path.is_file() else 0
-
-
-# What a fast reader hands over: each column by name, once; the number of rows; the file's sha256.
-Read = tuple[Callable[[str], pa.ChunkedArray], int, str]
-
-
-def _arrow_delimited(path: Path, config: DatasetConfig, delimiter: str) -> Read | None:
-    """The configured columns of a CSV or TSV file, features as float64 and ids as text."""
-    digest = _plain_digest(path, delimiter)
-    if digest is None:
-        return None
-    parse = pcsv.ParseOptions(delimiter=delimiter)
-    with pcsv.open_csv(path, parse_options=parse) as reader:
-        header = reader.schema.names
-    names = [name.strip() for name in header]  # as the slow reader names the columns
-    wanted = [*config.features, *([config.id_column] if config.id_column else [])]
-    if "" in names or len(set(names)) < len(names) or not set(wanted) <= set(names):
-        return None
-    raw = dict(zip(names, header, strict=True))
-    types = {raw[name]: pa.float64() for name in config.features}
-    if config.id_column is not None:
-        types[raw[config.id_column]] = pa.string()
-    convert = pcsv.ConvertOptions(column_types=types, include_columns=[raw[name] for name in wanted],
-                                  null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False)
-    table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK), parse_options=parse,
-                          convert_options=convert)
-    columns = {name: table.column(raw[name]) for name in wanted}
-    return columns.pop, table.num_rows, digest
-
-
-def _plain_digest(path: Path, delimiter: str) -> str | None:
-    """The file's sha256 if pyarrow splits it into the same cells as the csv module, else None.
-
-    They agree on valid UTF-8 whose lines are within the csv module's field limit and whose every
-    quote opens a field, closes one (before a separator, a line end or the end) or is doubled
-    inside one, with no line break inside quotes. The file is read a chunk at a time.
-    """
-    limit = csv.field_size_limit()
-    edges = np.array([ord(delimiter), ord("\n"), ord("\r"), ord('"'), -1], dtype=np.int16)
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = quotes = 0  # bytes and quotes before the chunk
-    previous = last_break = -1  # the byte before the chunk (-1: the start of the text), the last "\n"
-    with path.open("rb") as file:
-        bom = file.read(len(codecs.BOM_UTF8))
-        if bom == codecs.BOM_UTF8:  # the text starts after it
-            digest.update(bom)
-            offset = len(bom)
-        else:
-            file.seek(0)
-        while chunk := file.read(CHUNK + 1):
-            after = chunk[CHUNK] if len(chunk) > CHUNK else -1  # the byte after this chunk, -1 at the end
-            if after >= 0:
-                file.seek(-1, io.SEEK_CUR)
-            view = memoryview(chunk)[:CHUNK]
-            digest.update(view)
-            if not (chunk.isascii() and not decoder.getstate()[0]):  # ASCII after whole characters is UTF-8
-                try:
-                    decoder.decode(view)
-                except UnicodeDecodeError:
-                    return None
-            data = np.frombuffer(view, dtype=np.uint8)
-            breaks = np.concatenate(([last_break], np.flatnonzero(data == ord("\n")) + offset))
-            if np.diff(breaks).max(initial=0) > limit + 1:
-                return None
-            last_break = int(breaks[-1])
-            found = np.flatnonzero(data == ord('"'))
-            if (found.size or quotes % 2) and not _plain_quotes(data, found, quotes, previous, after, edges):
-                return None
-            quotes += found.size
-            previous, offset = int(data[-1]), offset + data.size
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return None
-    if quotes % 2 or offset - last_break - 1 > limit:
-        return None
-    return digest.hexdigest()
-
-
-def _plain_quotes(data: np.ndarray, found: np.ndarray, before: int, previous: int, after: int,
-                  edges: np.ndarray) -> bool:
-    """Whether the quotes at `found` in a chunk open, close or double fields, with no line break inside.
-
-    Counting quotes from the start tells inside from outside: the quote after an even number opens
-    a field, the next closes it, unless a quote doubled inside follows (and reopens it).
-    `before` counts the quotes ahead of the chunk, `previous` and `after` are the bytes around it.
-    """
-    last = data.size - 1
-    prior = np.full(found.size, previous, dtype=np.int16)
-    prior[found > 0] = data[found[found > 0] - 1]
-    next_ = np.full(found.size, after, dtype=np.int16)
-    next_[found < last] = data[found[found < last] + 1]
-    opening = (np.arange(found.size) + before) % 2 == 0
-    if not (np.isin(prior[opening], edges).all() and np.isin(next_[~opening], edges).all()):
-        return False
-    breaks = np.flatnonzero((data == ord("\n")) | (data == ord("\r")))
-    return not ((np.searchsorted(found, breaks) + before) % 2).any()
-
-
-def _arrow_parquet(path: Path, config: DatasetConfig) -> Read | None:
-    """The configured columns of a Parquet file as stored, read one at a time."""
-    wanted = [*config.features, *([config.id_column] if config.id_column else [])]
-    file = pq.ParquetFile(path)
-    schema = file.schema_arrow
-    names = schema.names
-    if len(set(names)) < len(names) or not set(wanted) <= set(names) or not _pandas_agrees(schema, wanted):
-        return None
-    others = [name for name in names if name not in wanted]
-    if others and not _converts(file, others):
-        return None
-    return lambda name: file.read(columns=[name]).column(0), file.metadata.num_rows, _digest(path)
-
-
-def _pandas_agrees(schema: pa.Schema, wanted: list[str]) -> bool:
-    """Whether pandas, reading the Parquet file, names the wanted columns so and keeps their values."""
-    if b"pandas" not in (schema.metadata or {}):
-        return True
-    try:
-        meta = json.loads(schema.metadata[b"pandas"])
-        levels = meta["column_indexes"]
-        if len(levels) > 1 or any(level["pandas_type"] != "unicode" for level in levels):
-            return False  # pandas would turn the names into numbers, dates or tuples
-        if any(name in wanted for name in meta["index_columns"]):
-            return False  # pandas would make the column the index
-        described = {column["field_name"]: column for column in meta["columns"]}
-        return all(name not in described or (described[name]["name"] == name
-                                             and PLAIN_DTYPE.fullmatch(str(described[name]["numpy_type"])))
-                   for name in wanted)
-    except (ValueError, KeyError, TypeError):  # metadata pandas itself may not understand
-        return False
-
-
-def _converts(file: pq.ParquetFile, columns: list[str]) -> bool:
-    """Whether the columns not used decode and convert to pandas, as the slow reader needs them to."""
-    try:
-        for batch in file.iter_batches(columns=columns):
-            batch.to_pandas()
-    except (pa.ArrowException, OSError, ValueError, TypeError, KeyError, OverflowError):  # the slow reader says
-        return False
-    return True
-
-
-def _digest(path: Path) -> str:
-    """The sha256 of a file, read a chunk at a time."""
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _float_block(column: Callable[[str], pa.ChunkedArray], names: tuple[str, ...], rows: int, *,
-                 signed_zero: bool) -> np.ndarray | None:
-    """The named columns, each finite and within LARGEST, as the rows of one float array; else None.
-
-    The slow reader's frame holds its features as one such block, and so every computation on
-    them stays the same to the bit. Each column is let go of once copied. `signed_zero`: keep
-    -0.0 as it is; else decline it in a column of whole numbers, where the slow reader may have
-    read the text "-0" as the integer 0 (a column with a fraction it reads as floats, -0.0 included).
-    """
-    block = np.empty((len(names), rows))
-    for row, name in zip(block, names, strict=True):
-        values = column(name)
-        if values.null_count or len(values) != rows or not (
-                pa.types.is_integer(values.type) or values.type in (pa.float32(), pa.float64())):
-            return None
-        np.concatenate([chunk.to_numpy() for chunk in values.chunks], out=row)
-        del values
-        pa.default_memory_pool().release_unused()
-        if not ((row >= -LARGEST) & (row <= LARGEST)).all():  # also false for nan
-            return None
-        if not signed_zero and np.signbit(row[row == 0]).any() and (np.floor(row) == row).all():
-            return None
-    return block
-
-
-def _texts(column: pa.ChunkedArray) -> tuple[str, ...] | None:
-    """Ids as the slow reader gives them, `_as_text` of each cell, if they are text or whole numbers."""
-    if column.null_count:
-        return None
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        return tuple(column.to_pylist())
-    if pa.types.is_integer(column.type):
-        return tuple(str(cell) for cell in column.to_pylist())
-    return None
-
-
-# --- parsing numbers -----------------------------------------------------------------
-
-
 def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Floats of a column, with masks of its blank cells and of its cells that are not numbers."""
     if pd.api.types.is_bool_dtype(column.dtype):
-        size = len(column)
-        return np.full(size, np.nan), np.zeros(size, dtype=bool), np.ones(size, dtype=bool)
+        return np.full(len(column), np.nan), np.zeros(len(column), dtype=bool), np.ones(len(column), dtype=bool)
     if pd.api.types.is_numeric_dtype(column.dtype):
         numbers = column.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         blank = column.isna().to_numpy()
     else:
-        text = column.map(_as_text, na_action="ignore").astype(object)
-        blank = (column.isna() | text.str.strip().str.lower().isin(MISSING_TOKENS)).to_numpy()
-        numeric = text.str.fullmatch(rf"\s*{NUMBER}\s*").fillna(False).astype(bool).to_numpy()
-        numbers = pd.to_numeric(text.where(numeric), errors="coerce").to_numpy(dtype=float)
+        text = pc.utf8_trim_whitespace(_arrow_text(column))
+        try:  # pyarrow reads exactly the plain numbers, and "inf" and "nan", which are not finite
+            parsed = pc.cast(text, pa.float64())
+        except pa.ArrowInvalid:
+            parsed = pc.cast(pc.if_else(pc.match_substring_regex(text, f"^{NUMBER}$"), text, None), pa.float64())
+        numbers = np.asarray(pc.fill_null(parsed, math.nan).to_numpy(zero_copy_only=False), dtype=float)
+        blank = np.zeros(len(numbers), dtype=bool)
+        if not np.isfinite(numbers).all():
+            tokens = pc.is_in(pc.utf8_lower(text), pa.array(MISSING_TOKENS, text.type))
+            blank = np.asarray(pc.or_kleene(tokens, pc.is_null(text)).to_numpy(zero_copy_only=False), dtype=bool)
     with np.errstate(invalid="ignore"):
         wrong = ~blank & ~(np.isfinite(numbers) & (np.abs(numbers) <= LARGEST))
     return numbers, blank, wrong
@@ -636,9 +463,19 @@ def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _as_text(cell: object) -> str:
     """A cell as the text a person would have typed: 12 not 12.0, True not 1."""
-    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
-        return str(int(cell))
-    return str(cell)
+    return str(int(cell)) if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15 else str(cell)
+
+
+def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A column's cells as pyarrow text, null where a cell is missing."""
+    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
+        return pa.array(column, from_pandas=True)
+    return pa.array(column.map(_as_text, na_action="ignore"), pa.string(), from_pandas=True)
+
+
+def _texts(column: pd.Series) -> tuple[str, ...]:
+    """Each cell of a column as text (ids: as typed, leading zeros kept)."""
+    return tuple(map(_as_text, column)) if column.isna().any() else tuple(_arrow_text(column).to_pylist())
 
 
 def _notes(features: pd.DataFrame, config: DatasetConfig) -> tuple[str, ...]:

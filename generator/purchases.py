@@ -10,22 +10,17 @@ The result is the same `Table` a customer file gives, so the later stages need n
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 
 from generator.config import DatasetConfig, Transactions
-from generator.data import FAST_FROM, Table, parse_numbers, personal_data, read_file
+from generator.data import Places, Table, parse_numbers, personal_data, read_file
 from generator.errors import UserError, did_you_mean, shorten
 
 EPOCH = datetime.date(1970, 1, 1)
-ARROW_BLOCK = 1 << 24  # bytes pyarrow parses at a time
 # How each derived feature is computed, in a marketer's words (the report lists them).
 MEANINGS = {
     "recency": "days from the customer's latest purchase to the as-of date (0: bought that day; "
@@ -82,10 +77,6 @@ class Customers:
     table: Table
     summary: LogSummary
     snapshots: tuple[Snapshot, ...] = ()
-
-
-class _Declined(Exception):
-    """The fast reader found something that needs a message with a line number."""
 
 
 def load_customers(root: Path, config: DatasetConfig) -> Customers:
@@ -156,13 +147,6 @@ def derive(log: Log, as_of: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
 def read_log(root: Path, log: Transactions) -> Log:
     """The log's customer, date, amount (and order) columns, parsed; a problem names file, column and line."""
-    path = root / log.source
-    if path.suffix.lower() in (".csv", ".tsv", ".parquet") and path.stat().st_size > FAST_FROM:
-        try:
-            frame, digest = _arrow_columns(path, log)
-            return _parse(frame, None, log, log.source, digest)
-        except (_Declined, pa.ArrowException, OSError):
-            pass  # the reader below reads it and words the problem
     raw = read_file(root, log.source)
     wanted = [name for name in (log.customer, log.date, log.amount, log.order) if name is not None]
     columns = [str(name) for name in raw.frame.columns]
@@ -173,41 +157,12 @@ def read_log(root: Path, log: Transactions) -> Log:
     return _parse(raw.frame, raw.places, log, raw.origin, raw.digest)
 
 
-def _arrow_columns(path: Path, log: Transactions) -> tuple[pd.DataFrame, str]:
-    """The log's columns read by pyarrow: ids, dates and orders as text (CSV) or as stored (Parquet)."""
-    wanted = [name for name in (log.customer, log.date, log.amount, log.order) if name is not None]
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(ARROW_BLOCK):
-            digest.update(block)
-    if path.suffix.lower() == ".parquet":
-        schema = pq.read_schema(path)
-        if not set(wanted) <= set(schema.names):
-            raise _Declined
-        table = pq.read_table(path, columns=wanted)
-    else:
-        parse = pcsv.ParseOptions(delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-        with pcsv.open_csv(path, parse_options=parse) as reader:
-            header = reader.schema.names
-        if not set(wanted) <= set(header) or len(set(header)) < len(header):
-            raise _Declined
-        types = {name: pa.string() for name in wanted} | {log.amount: pa.float64()}
-        convert = pcsv.ConvertOptions(column_types=types, include_columns=wanted, null_values=[],
-                                      strings_can_be_null=False, quoted_strings_can_be_null=False)
-        table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(block_size=ARROW_BLOCK), parse_options=parse,
-                              convert_options=convert)
-    frame = pd.DataFrame({name: table.column(name).to_pandas() for name in wanted})
-    return frame, digest.hexdigest()
-
-
-def _parse(frame: pd.DataFrame, places: list[str] | None, log: Transactions, origin: str, digest: str) -> Log:
-    """The parsed log; a bad cell is a `UserError` naming its line (or `_Declined` without places)."""
+def _parse(frame: pd.DataFrame, places: Places, log: Transactions, origin: str, digest: str) -> Log:
+    """The parsed log; a bad cell is a `UserError` naming its line."""
     if frame.empty:
         raise UserError(f"{origin}: has a header but no rows")
 
     def fail(column: str, bad: np.ndarray, why: str) -> None:
-        if places is None:
-            raise _Declined
         index = int(np.flatnonzero(bad)[0])
         cell = frame[column].iloc[index]
         raise UserError(f"{origin}: column {column!r}, {places[index]}: {shorten(_text(cell), 30)} {why} "

@@ -301,8 +301,8 @@ def test_neither_source_nor_data(make_project: MakeProject) -> None:
         ("content/../../x.csv", "must be a path inside the project"),
         ("/etc/x.csv", "'/etc/x.csv' must be a path inside the project"),
         ("content/data/absent.csv", "'content/data/absent.csv' does not exist"),
-        ("content/data", "must end in one of .csv, .tsv, .parquet, .xlsx, .json"),
-        ("content/data/x.txt", "'content/data/x.txt' must end in one of .csv, .tsv, .parquet, .xlsx, .json"),
+        ("content/data", "must end in one of .csv, .tsv, .txt, .dat, .parquet, .xlsx, .json"),
+        ("content/data/x.doc", "'content/data/x.doc' must end in one of .csv, .tsv, .txt, .dat, .parquet, .xlsx"),
         ("content/data/x.xls", "must end in one of"),
     ],
 )

@@ -13,8 +13,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from generator import data
 from generator.config import CONFIG_DIR, load_dataset
-from generator.data import Table, load_table
+from generator.data import Table, load_table, read_file
 from generator.errors import UserError
 from tests.conftest import MakeProject
 
@@ -480,3 +481,147 @@ def test_messy_semicolon_file_hints_at_the_delimiter(make_project: MakeProject) 
     name = "wholesale_semicolon_trailing_delims.csv"
     problem = failure(make_project, messy(name), f"features: {WHOLESALE}", source=f"content/data/{name}")
     assert re.search(r"separat|delimit", problem), problem
+
+
+# --- line numbers, quotes and ids as typed ----------------------------------------------------------
+
+
+def test_line_numbers_are_physical_with_quoted_line_breaks(make_project: MakeProject) -> None:
+    payload = b'id,x,y\n"two\nlines",1,2\n\n"three\r\nline\nid",3,4\nc,abc,5\n'
+    problem = failure(make_project, csv(text=payload), "id_column: id")
+    assert "column 'x', line 8: 'abc' is not a number" in problem
+    table = load(make_project, csv(text=payload), "id_column: id", "missing: drop")
+    assert table.ids == ("two\nlines", "three\r\nline\nid")
+
+
+def test_quoted_numbers_and_padding_inside_quotes(make_project: MakeProject) -> None:
+    table = load(make_project, csv(text='x,y\n"5",1\n" 6 ",2\n"\t7",3\n 8 ,4\n'))
+    assert numbers(table, "x") == [5.0, 6.0, 7.0, 8.0]
+
+
+def test_ids_keep_their_text(make_project: MakeProject) -> None:
+    ids = ["007", "0.50", "1e3", " a ", 'q"uote', "comma,inside", "=cmd|' /C calc'!A0", "", "\u00a0", "NA"]
+    body = "".join('"{}",{},{}\n'.format(cell.replace('"', '""'), i, i % 3) for i, cell in enumerate(ids))
+    table = load(make_project, csv(text="id,x,y\n" + body), "id_column: id")
+    assert table.ids == tuple(ids)
+
+
+def test_a_big_odd_quote_is_an_error_with_its_line(make_project: MakeProject) -> None:
+    assert failure(make_project, csv(text=b'x,y\n1,2\n3,"4\n5,6\n')) == \
+        "content/data/t.csv: line 4: unexpected end of data"
+
+
+# --- Parquet --------------------------------------------------------------------------------------------
+
+
+def parquet(frame: pd.DataFrame) -> Files:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return csv("t.parquet", buffer.getvalue())
+
+
+def test_parquet_nullable_integers_and_integer_ids(make_project: MakeProject) -> None:
+    frame = pd.DataFrame({"id": [1001, 1002, 1003], "x": pd.array([1, None, 3], dtype="Int64"),
+                          "y": [0.5, -0.0, 2.5], "when": pd.date_range("2020", periods=3)})
+    source = "content/data/t.parquet"
+    assert "column 'x', row 2: <NA> is missing" in failure(make_project, parquet(frame), "id_column: id",
+                                                          source=source)
+    table = load(make_project, parquet(frame), "id_column: id", "missing: drop", source=source)
+    assert table.ids == ("1001", "1003")
+    assert numbers(table, "x") == [1.0, 3.0]
+    assert table.dropped == {BLANK: 1}
+
+
+def test_parquet_text_ids_keep_leading_zeros(make_project: MakeProject) -> None:
+    frame = pd.DataFrame({"id": ["007", "a,b", "=1+1"], "x": [1.5, 2.0, 3.0], "y": [1, 2, 3]})
+    table = load(make_project, parquet(frame), "id_column: id", source="content/data/t.parquet")
+    assert table.ids == ("007", "a,b", "=1+1")
+
+
+# --- whitespace-separated text tables ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["t.txt", "t.dat"])
+def test_whitespace_table_is_read(make_project: MakeProject, name: str) -> None:
+    payload = b"  id    x\ty  \r\n  007  1.5   10\r\n\r\nb\t-2\t  20\r\n c 3e2 30   \r\n"
+    table = load(make_project, csv(name, payload), "id_column: id", source=f"content/data/{name}")
+    assert table.ids == ("007", "b", "c")
+    assert numbers(table, "x") == [1.5, -2.0, 300.0]
+    assert numbers(table, "y") == [10.0, 20.0, 30.0]
+    assert table.sha256 == hashlib.sha256(payload).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b"x y\n1 2\n\nabc 3\n", "column 'x', line 4: 'abc' is not a number"),
+        (b"x y\n1 2\n3 4 5\n", "line 3 has 3 cell(s) but the header names 2 column(s)"),
+        (b"x,y\n1,2\n", "the header is one column 'x,y'; the file seems separated by ','"),
+    ],
+)
+def test_whitespace_table_problems_name_the_line(make_project: MakeProject, payload: bytes, expected: str) -> None:
+    problem = failure(make_project, csv("t.txt", payload), source="content/data/t.txt")
+    assert expected in problem
+
+
+@pytest.mark.parametrize(("name", "read_as"), [("t.csv", "','"), ("t.tsv", "tab")])
+def test_whitespace_table_read_as_csv_names_the_real_delimiter(make_project: MakeProject, name: str,
+                                                                read_as: str) -> None:
+    problem = failure(make_project, csv(name, b"x   y\n1   2\n3   4\n"), source=f"content/data/{name}")
+    assert problem == (f"content/data/{name}: the header is one column 'x   y'; the file seems separated by spaces "
+                       f"or tabs, but a .{name[2:]} file is read as separated by {read_as}; "
+                       "rename it to .txt or .dat to have it read so")
+
+
+# --- big tables ---------------------------------------------------------------------------------------------
+
+
+def big_csv(rows: int, bad: dict[int, str] | None = None) -> tuple[bytes, list[float]]:
+    """A CSV of ids with leading zeros and two features, with `bad` cells of x at some rows."""
+    x = [i * 0.25 - 1000 for i in range(rows)]
+    lines = ["id,x,y"] + [f"{i:07d},{x[i]},{(i * 7) % 1000}.5" for i in range(rows)]
+    for row, cell in (bad or {}).items():
+        lines[row + 1] = f"{row:07d},{cell},1"
+    return ("\n".join(lines) + "\n").encode(), x
+
+
+def test_big_csv(make_project: MakeProject) -> None:
+    payload, x = big_csv(300_000)
+    table = load(make_project, csv(text=payload), "id_column: id")
+    assert table.rows_read == table.rows_used == 300_000
+    assert numbers(table, "x") == x
+    assert table.ids is not None
+    assert table.ids[:2] == ("0000000", "0000001")
+    assert table.sha256 == hashlib.sha256(payload).hexdigest()
+    (note,) = table.notes
+    assert note.startswith("x is negative in 4000 row(s)")
+
+
+def test_big_csv_problems_name_the_line(make_project: MakeProject) -> None:
+    payload, _ = big_csv(60_000, bad={59_000: "abc"})
+    assert "column 'x', line 59002: 'abc' is not a number" in failure(make_project, csv(text=payload))
+    table = load(make_project, csv(text=big_csv(60_000, bad={10: "", 20: "NA", 30: "5%"})[0]), "missing: drop")
+    assert table.dropped == {BLANK: 2, NOT_NUMBER: 1}
+    assert table.rows_used == 59_997
+    payload = payload.replace(b"0059999,", b"\xff059999,")
+    assert "line 60001: byte 0xff is not UTF-8" in failure(make_project, csv(text=payload))
+
+
+def test_quoted_line_breaks_across_pyarrow_blocks(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data, "ARROW_BLOCK", 1 << 12)  # many blocks, some ending inside quotes
+    ids = [f"a\nb{i}" for i in range(3000)]
+    payload = "id,x,y\n" + "".join(f'"{cell}",{i},{i % 7}\n' for i, cell in enumerate(ids))
+    table = load(make_project, csv(text=payload), "id_column: id")
+    assert table.ids == tuple(ids)
+    assert numbers(table, "x") == [float(i) for i in range(3000)]
+
+
+def test_read_file_gives_text_cells_and_their_places(tmp_path: Path) -> None:
+    """What other stages (purchase logs, `init`) read: every cell as typed, and where each row is."""
+    payload = b"customer,date,amount\n007,2020-01-02,5.50\n\n\"0,8\",2020-01-03,-1\n"
+    (tmp_path / "p.csv").write_bytes(payload)
+    raw = read_file(tmp_path, "p.csv")
+    assert raw.frame.to_dict("list") == {"customer": ["007", "0,8"], "date": ["2020-01-02", "2020-01-03"],
+                                         "amount": ["5.50", "-1"]}
+    assert [raw.places[0], raw.places[1]] == ["line 2", "line 4"]
+    assert (raw.digest, raw.origin) == (hashlib.sha256(payload).hexdigest(), "p.csv")

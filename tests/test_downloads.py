@@ -5,16 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+import sys
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.build import analyse
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
-from generator.downloads import assignments_csv, neutralise, segments_json
+from generator.downloads import assignments_csv, neutralise, segments_json, table_csv
 from generator.results import Report
 from tests.conftest import TINY, MakeProject
 
@@ -122,11 +128,12 @@ def test_json_centres_are_the_means_of_the_csv_rows() -> None:
                            ids=[f"c{i}" for i in range(40)], n_clusters=3)
     document = json.loads(segments_json(report))
     header, *rows = read_csv(assignments_csv(report))
-    assert header == ["id", "a", "b", "c", "segment"]
+    assert header == ["id", "a", "b", "c", "segment", "segment_name"]
 
     groups: dict[int, list[list[float]]] = {}
     for row in rows:
-        groups.setdefault(int(row[-1]), []).append([float(cell) for cell in row[1:-1]])
+        groups.setdefault(int(row[-2]), []).append([float(cell) for cell in row[1:-2]])
+        assert row[-1] == document["segments"][int(row[-2])]["name"]
     assert sorted(groups) == [s["segment"] for s in document["segments"]]
     for entry in document["segments"]:
         members = groups[entry["segment"]]
@@ -141,27 +148,31 @@ def test_json_centres_are_the_means_of_the_csv_rows() -> None:
 
 
 def test_assignments_csv_golden(make_project: MakeProject) -> None:
-    assert assignments_csv(project_report(make_project)) == (
-        b"id,x,y,segment\r\n"
-        b"a,1,1,0\r\n"
-        b"b,2,1,0\r\n"
-        b"c,3,2,0\r\n"
-        b"d,10,10,1\r\n"
-        b"e,11,11,1\r\n"
-        b"f,12,10,1\r\n"
+    report = project_report(make_project)
+    low, high = (profile.name.encode() for profile in report.profiles)
+    assert assignments_csv(report) == (
+        b"id,x,y,segment,segment_name\r\n"
+        b"a,1,1,0," + low + b"\r\n"
+        b"b,2,1,0," + low + b"\r\n"
+        b"c,3,2,0," + low + b"\r\n"
+        b"d,10,10,1," + high + b"\r\n"
+        b"e,11,11,1," + high + b"\r\n"
+        b"f,12,10,1," + high + b"\r\n"
     )
 
 
 def test_assignments_csv_without_id_column() -> None:
     report = direct_report({"x": [1.0, 2.0, 10.0], "y": [1.0, 2.0, 10.0]}, n_clusters=2)
-    assert assignments_csv(report) == b"x,y,segment\r\n1,1,0\r\n2,2,0\r\n10,10,1\r\n"
+    low, high = (profile.name.encode() for profile in report.profiles)
+    assert assignments_csv(report) == (b"x,y,segment,segment_name\r\n1,1,0," + low + b"\r\n2,2,0," + low
+                                       + b"\r\n10,10,1," + high + b"\r\n")
 
 
 def test_numbers_integral_as_ints_others_round_trip() -> None:
     x = [12669.0, 7057.0, -3.0, 0.1, 0.1 + 0.2, 1 / 3, 1e-7, 123456.789, 2.0**53, 1e20]
     y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.5]
     header, *rows = read_csv(assignments_csv(direct_report({"x": x, "y": y}, n_clusters=2)))
-    assert header == ["x", "y", "segment"]
+    assert header == ["x", "y", "segment", "segment_name"]
     cells = [row[0] for row in rows]
     assert cells[:3] == ["12669", "7057", "-3"]
     assert [float(cell) for cell in cells] == x  # exactly
@@ -174,7 +185,7 @@ def test_ids_are_quoted_as_rfc_4180() -> None:
     ids = ["a,b", 'say "hi"', "line\nbreak", "plain"]
     report = direct_report({"x": [1.0, 2.0, 10.0, 11.0], "y": [1.0, 2.0, 10.0, 11.0]}, ids=ids, n_clusters=2)
     content = assignments_csv(report)
-    assert content.startswith(b"id,x,y,segment\r\n")
+    assert content.startswith(b"id,x,y,segment,segment_name\r\n")
     assert b'\r\n"a,b",1,1,' in content
     assert b'\r\n"say ""hi""",2,2,' in content
     assert b'\r\n"line\nbreak",10,10,' in content
@@ -219,7 +230,7 @@ def test_neutralise(cell: str, expected: str) -> None:
 def test_formula_like_column_names_are_neutralised_in_the_header() -> None:
     frame = {"=x": [1.0, 2.0, 10.0], "y": [1.0, 2.0, 10.0]}
     header = read_csv(assignments_csv(direct_report(frame, n_clusters=2)))[0]
-    assert header == ["'=x", "y", "segment"]
+    assert header == ["'=x", "y", "segment", "segment_name"]
 
 
 # --- determinism ----------------------------------------------------------------------------
@@ -233,3 +244,108 @@ def test_downloads_are_byte_identical(make_project: MakeProject) -> None:
     assert segments_json(again) == segments_json(report)
     assert assignments_csv(again) == assignments_csv(report)
     assert segments_json(report).endswith(b"\n")
+
+
+# --- assignments.csv: numbers that read back, ids as they are, without clustering ----------------------
+
+
+def bare_report(columns: dict[str, list[float]], labels: list[int], ids: list[str] | None = None,
+                names: tuple[str, ...] = ("Low", "High"), personal: str | None = None,
+                publish_personal: bool = False) -> Report:
+    """What `assignments_csv` reads of a report, without clustering: the labels and names are given."""
+    frame = pd.DataFrame({name: np.asarray(values, dtype=np.float64) for name, values in columns.items()})
+    config = DatasetConfig(id="bare", path="site_config/datasets/bare.yml", title="Bare",
+                           features=tuple(frame.columns), id_column="id" if ids is not None else None,
+                           publish_personal=publish_personal)
+    table = Table(features=frame, ids=tuple(ids) if ids is not None else None, rows_read=len(frame), dropped={},
+                  sha256="0" * 64, origin="bare", personal=personal)
+    return cast(Report, SimpleNamespace(config=config, table=table, result=SimpleNamespace(labels=np.array(labels)),
+                                        profiles=[SimpleNamespace(name=name) for name in names]))
+
+
+SPECIAL = (0.0, -0.0, 1e-7, -1e-7, 1e-5, 1e-4, 1e16, -1e16, 2.0**53, 2.0**53 + 2, 2.0**63, -(2.0**63), 2.0**62,
+           2.0**49 + 0.5, 0.1 + 0.2, 1 / 3, 5e-324, 2.2250738585072014e-308, sys.float_info.max,
+           -sys.float_info.max, 1e22, 1e23, 12669.0, 10.5, 99.99, 1e15 + 0.3, 123456789012.0)
+HOSTILE = ("=SUM(A1:A2)", "+cmd", "-2+3", "@home", "\tTab", "\rCR", "-5", "+1.5", "-", "", " ", "'quoted", "a,b",
+           'say "hi"', "line\nbreak", "cr\r\nlf", '"', ",", "é", "😀", "a\x00b", "007", "x" * 300)
+values = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(SPECIAL),
+                   st.integers(-10**9, 10**9).map(lambda cents: cents / 100),
+                   st.integers(-(2**62), 2**62).map(float))
+texts = st.one_of(st.text(max_size=12), st.sampled_from(HOSTILE))
+
+
+@st.composite
+def bare_reports(draw: st.DrawFn) -> Report:
+    rows = draw(st.integers(0, 25))
+    columns = {name: draw(st.lists(values, min_size=rows, max_size=rows))
+               for name in draw(st.lists(st.sampled_from(["x", "=y", "a,b", 'q"', "z"]), min_size=1, unique=True))}
+    names = tuple(draw(st.lists(texts, min_size=3, max_size=3)))
+    labels = draw(st.lists(st.integers(0, 2), min_size=rows, max_size=rows))
+    return bare_report(columns, labels, draw(st.none() | st.lists(texts, min_size=rows, max_size=rows)), names)
+
+
+@settings(max_examples=200, deadline=None)
+@given(report=bare_reports())
+def test_assignments_read_back_exactly(report: Report) -> None:
+    """Parsed as CSV: the same float64 for every value, integers for whole values, text neutralised."""
+    header, *rows = read_csv(assignments_csv(report))
+    features = list(report.config.features)
+    ids = report.table.ids
+    assert header == [neutralise(name) for name in ([*(["id"] if ids is not None else []), *features])] + [
+        "segment", "segment_name"]
+    assert len(rows) == report.table.rows_used
+    for number, row in enumerate(rows):
+        if ids is not None:
+            assert row.pop(0) == neutralise(ids[number])
+        for feature, cell in zip(features, row, strict=False):
+            value = float(report.table.features[feature].iloc[number])
+            assert float(cell) == value
+            if value.is_integer() and abs(value) < 2**63:
+                assert cell == str(int(value))
+        segment = int(report.result.labels[number])
+        assert row[-2:] == [str(segment), neutralise(report.profiles[segment].name)]
+
+
+def test_a_million_rows_read_back_exactly() -> None:
+    rng = np.random.default_rng(7)
+    n = 1_000_000
+    bits = rng.integers(0, 2**63, n, dtype=np.int64).view(np.float64)
+    columns = {"bits": np.where(np.isfinite(bits), bits, 1.0), "money": np.round(rng.lognormal(4, 2, n), 2),
+               "counts": rng.integers(0, 10**6, n).astype(np.float64), "normal": rng.normal(size=n) * 1e5}
+    ids = [f"{i:07d}" for i in range(n)]
+    report = bare_report({k: v.tolist() for k, v in columns.items()}, (np.arange(n) % 2).tolist(), ids)
+    content = assignments_csv(report)
+    names = ["id", *columns, "segment", "segment_name"]
+    read = pcsv.read_csv(io.BytesIO(content), convert_options=pcsv.ConvertOptions(
+        column_types={"id": pa.string(), "segment_name": pa.string(), **dict.fromkeys(columns, pa.float64())}))
+    assert read.column_names == names
+    for name, column in columns.items():
+        assert np.array_equal(read.column(name).to_numpy(), column)
+    assert read.column("id").to_pylist() == ids
+    assert read.column("segment_name").to_pylist()[:2] == ["Low", "High"]
+    counts = pcsv.read_csv(io.BytesIO(content), convert_options=pcsv.ConvertOptions(
+        include_columns=["counts"], column_types={"counts": pa.string()})).column(0)
+    assert counts.to_pylist() == [str(int(v)) for v in columns["counts"]]  # whole numbers without ".0"
+
+
+def test_formulas_are_neutralised_in_segment_names() -> None:
+    report = bare_report({"x": [1.0, 2.0]}, [0, 1], names=("=HYPERLINK(\"x\")", "-5"))
+    assert read_csv(assignments_csv(report))[1:] == [["1", "0", "'=HYPERLINK(\"x\")"], ["2", "1", "-5"]]
+
+
+def test_personal_ids_stay_out_unless_allowed() -> None:
+    columns, labels, ids = {"x": [1.0, 2.0]}, [0, 1], ["a@example.com", "b@example.com"]
+    hidden = bare_report(columns, labels, ids, personal="e-mail addresses")
+    shown = bare_report(columns, labels, ids, personal="e-mail addresses", publish_personal=True)
+    assert assignments_csv(hidden) == b"x,segment,segment_name\r\n1,0,Low\r\n2,1,High\r\n"
+    assert assignments_csv(shown).startswith(b"id,x,segment,segment_name\r\na@example.com,1,0,Low\r\n")
+
+
+def test_empty_table_is_a_header() -> None:
+    assert assignments_csv(bare_report({"x": []}, [], [])) == b"id,x,segment,segment_name\r\n"
+
+
+def test_table_csv_writes_any_header_and_columns() -> None:
+    content = table_csv(["customer", "=segment_2020-01-01", "spend"],
+                        [["007", "a,b", "+x"], np.array([1, -2, 3], dtype=np.int16), np.array([0.5, 2.0, -0.0])])
+    assert content == b"customer,'=segment_2020-01-01,spend\r\n007,1,0.5\r\n\"a,b\",-2,2\r\n'+x,3,0\r\n"

@@ -170,10 +170,10 @@ def test_every_source_format_reads_the_same_customers(make_project: MakeProject,
     assert table.features["frequency"].tolist() == expected["frequency"].tolist()
 
 
-def test_a_big_log_read_by_pyarrow_gives_the_same_customers(make_project: MakeProject) -> None:
+def test_a_big_log_gives_the_same_customers(make_project: MakeProject) -> None:
     small = purchase_log()
     header, *rows = small.splitlines()
-    big = "\n".join([header, *(rows * 500)]) + "\n"  # above data.FAST_FROM: the pyarrow reader
+    big = "\n".join([header, *(rows * 500)]) + "\n"  # over a megabyte, read in several pyarrow blocks
     assert len(big) > 1 << 20
     root = make_project({"shop": shop(snapshots="")}, {LOG: big})
     table = load_customers(root, load_dataset(root, root / SHOWN)).table

@@ -14,6 +14,7 @@ import yaml
 from generator.__main__ import main
 from generator.build import validate
 from generator.config import CONFIG_DIR, load_dataset
+from generator.errors import UserError
 from generator.starter import propose
 from tests.conftest import ROOT, MakeProject
 
@@ -142,14 +143,33 @@ def test_init_stdout_prints_the_yaml(make_project: MakeProject, capsys: pytest.C
     [
         ("content/data/missing.csv", "not a file inside the project"),
         ("../outside.csv", "not a file inside the project"),
-        ("content/data/notes.txt", "must end in one of"),
+        ("content/data/notes.doc", "must end in one of"),
     ],
 )
 def test_init_refuses_what_it_cannot_read(
     make_project: MakeProject, capsys: pytest.CaptureFixture[str], table: str, message: str
 ) -> None:
-    root = make_project({}, {"content/data/notes.txt": "a,b\n1,2\n", "../outside.csv": customers_csv()})
+    root = make_project({}, {"content/data/notes.doc": "a,b\n1,2\n", "../outside.csv": customers_csv()})
     assert main(["--root", str(root), "init", table]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("error: ")
     assert message in line
+
+
+def test_init_reads_a_whitespace_separated_table(make_project: MakeProject) -> None:
+    spaced = "\n".join("   ".join(line.replace("Customer ", "Customer_").split(",")) for line in
+                       customers_csv().splitlines()) + "\n"
+    root = make_project({}, {"content/data/customers.txt": spaced})
+    settings = yaml.safe_load(propose(root, Path("content/data/customers.txt")).yaml)
+    assert settings["source"] == "content/data/customers.txt"
+    assert settings["id_column"] == "CustomerID"
+    assert settings["features"] == ["Spend", "Visits"]
+
+
+def test_init_names_the_real_delimiter_of_a_whitespace_csv(make_project: MakeProject) -> None:
+    root = make_project({}, {TABLE: "Spend Visits\n1.5 2\n3.5 4\n"})
+    with pytest.raises(UserError) as caught:
+        propose(root, Path(TABLE))
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{TABLE}: the header is one column 'Spend Visits'; the file seems separated by spaces")
+    assert "numeric feature column" not in problem
