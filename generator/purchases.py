@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from generator.config import DatasetConfig, Transactions
 from generator.data import Places, Table, parse_numbers, personal_data, read_file
@@ -190,7 +191,10 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, origin: str, 
 
 def _texts(column: pd.Series) -> pd.Series:
     """Cells as text: whole numbers without `.0` (a spreadsheet's 12.0 is the id 12)."""
-    if pd.api.types.is_integer_dtype(column.dtype) or isinstance(column.dtype, pd.StringDtype):
+    if isinstance(column.dtype, pd.StringDtype) or (
+            isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_string(column.dtype.pyarrow_dtype)):
+        return column  # text as read (CSV, TSV): factorized as it is, without a Python string per cell
+    if pd.api.types.is_integer_dtype(column.dtype):
         return column.astype(str)
     return column.map(_text).astype(str)
 

@@ -79,7 +79,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 def test_assignments_equal_an_independent_computation(built: dict[str, bytes]) -> None:
     rows = pd.read_csv(io.BytesIO(built["reports/shop/assignments.csv"]), dtype={"customer": str})
-    assert list(rows.columns) == ["customer", "recency", "frequency", "monetary", "segment"]
+    assert list(rows.columns) == ["customer", "recency", "frequency", "monetary", "segment", "segment_name"]
     expected = expected_customers(purchase_log(), SNAPSHOTS[-1])
     assert rows["customer"].tolist() == sorted(expected.index)
     assert rows["customer"].iloc[0] == "0001"  # leading zeros kept
@@ -299,7 +299,7 @@ def test_a_personal_customer_column_is_withheld(make_project: MakeProject) -> No
     config = shop(snapshots="", transactions=f"\n  source: {LOG}\n  customer: email\n  date: date\n  amount: amount")
     root = make_project({"shop": config}, {LOG: log})
     files = {f.path: f.content for f in generate(root)}
-    assert files["reports/shop/assignments.csv"].decode().splitlines()[0] == "recency,frequency,monetary,segment"
+    assert files["reports/shop/assignments.csv"].decode().splitlines()[0] == "recency,frequency,monetary,segment,segment_name"
     assert b"a@x.org" not in files["reports/shop/assignments.csv"]
 
 
