@@ -1,12 +1,13 @@
-"""Shared fixtures: a tiny real project in a temporary folder."""
+"""Shared fixtures: a tiny real project in a temporary folder, and Debian's Chromium for browser tests."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +48,31 @@ def make_project(tmp_path: Path) -> MakeProject:
         return root
 
     return make
+
+
+# Browser tests drive Debian's Chromium through Playwright: no browser is ever downloaded.
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PREREQUISITES = (  # each with the one line that says how to get it
+    (CHROMIUM, f"{CHROMIUM} is missing: apt-get install chromium"),
+    (AXE, f"{AXE.relative_to(ROOT)} is missing: npm ci"),
+)
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+
+def require_prerequisites() -> None:
+    """Fail, never skip, with one line saying what to install."""
+    missing = [message for path, message in PREREQUISITES if not path.is_file()]
+    if missing:
+        pytest.fail("; ".join(missing), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for a module (every test that needs it errors when a prerequisite is missing)."""
+    require_prerequisites()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()

@@ -22,20 +22,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Request, Response, Route, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Request, Response, Route, expect
 
-from tests.conftest import ROOT
+from tests.conftest import AXE, ROOT, require_prerequisites
 from tests.test_site import copy_project
 
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-PREREQUISITES = (  # each with the one line that says how to get it
-    (CHROMIUM, f"{CHROMIUM} is missing: apt-get install chromium"),
-    (AXE, f"{AXE.relative_to(ROOT)} is missing: npm ci"),
-)
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
 BUILD_ENV = {"SOURCE_DATE_EPOCH": "1700000000", "NO_MKDOCS_2_WARNING": "1"}  # as test_site.mkdocs_build
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = (390, 800, 1280)  # a phone, a tablet or narrow window, a laptop: Material's three layouts
@@ -225,23 +218,6 @@ class Build:
 # --- fixtures --------------------------------------------------------------------------------
 
 
-def require_prerequisites() -> None:
-    """Fail, never skip, with one line saying what to install."""
-    missing = [message for path, message in PREREQUISITES if not path.is_file()]
-    if missing:
-        pytest.fail("; ".join(missing), pytrace=False)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium for the module (every test that needs it errors when a prerequisite is missing)."""
-    require_prerequisites()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture(scope="module")
 def offline_build(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
     """The offline copy's build (OFFLINE=true turns on Material's offline plugin), started first so that it
@@ -381,4 +357,62 @@ def test_offline_copy_navigates_and_searches_from_disk(browser: Browser, offline
         assert [url for url in seen.requests if not url.startswith(root)] == []
         assert not seen.problems
         assert search(seen.page, segment_word(offline_site))
+        assert not seen.problems
+
+
+# --- the calculator of a report: type a published customer's values, read the published segment ---------
+
+
+PER_SEGMENT = 3  # published customers typed in per segment: the first, the middle and the last of each
+
+
+def customers(site: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The report's segments.json, and a few published customers of every segment."""
+    folder = site / "reports" / REPORT
+    result = json.loads((folder / "segments.json").read_text(encoding="utf-8"))
+    rows = pd.read_csv(folder / "assignments.csv")
+    picked = [group.iloc[sorted({0, len(group) // 2, len(group) - 1})[:PER_SEGMENT]]
+              for _, group in rows.groupby("segment")]
+    return result, pd.concat(picked)
+
+
+def type_and_read(page: Page, result: dict[str, Any], rows: pd.DataFrame) -> list[str]:
+    """Type each row into the calculator (each field found by its visible label); what does not match."""
+    form = page.locator("form.segment-calculator")
+    output = form.locator("output")
+    expect(output).to_have_attribute("aria-live", "polite")
+    names = {s["segment"]: s["name"] for s in result["segments"]}
+    problems = []
+    for _, row in rows.iterrows():
+        for feature in result["features"]:
+            box = form.get_by_label(result["labels"][feature], exact=True)
+            expect(box).to_have_attribute("name", feature)
+            box.fill(repr(float(row[feature])))
+        segment = int(row["segment"])
+        shown = output.get_attribute("data-segment")
+        if shown != str(segment) or output.text_content() != f"Segment {segment}: {names[segment]}":
+            problems.append(f"{row.to_dict()}: shows {shown} ({output.text_content()}), published {segment}")
+    return problems
+
+
+def test_typed_customers_get_their_published_segment(browser: Browser, site: Path, base: str) -> None:
+    result, rows = customers(site)
+    assert rows["segment"].nunique() == result["n_clusters"]
+    with visit(browser, f"{base}reports/{REPORT}/") as seen:
+        output = seen.page.locator("form.segment-calculator output")
+        start = output.get_attribute("data-segment")
+        assert type_and_read(seen.page, result, rows) == []
+        seen.page.locator("form.segment-calculator input").first.fill("")
+        expect(output).to_have_attribute("data-segment", "")
+        expect(output).to_have_text("Enter a number in every field.")
+        assert start in {str(s["segment"]) for s in result["segments"]}
+        assert not seen.problems
+        assert [url for url in seen.requests if not url.startswith(base)] == []
+
+
+def test_calculator_works_in_the_offline_copy(browser: Browser, offline_site: Path) -> None:
+    root = offline_site.as_uri() + "/"
+    result, rows = customers(offline_site)
+    with visit(browser, f"{root}reports/{REPORT}/index.html", allow=lambda url: url.startswith(root)) as seen:
+        assert type_and_read(seen.page, result, rows.head(2 * PER_SEGMENT)) == []
         assert not seen.problems
