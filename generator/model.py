@@ -362,7 +362,7 @@ def scaling(values: np.ndarray, method: str) -> Affine:
         fitted = MinMaxScaler().fit(values)
         # scikit-learn keeps 1 / range, and 1 where a feature is constant
         shift = fitted.data_min_
-        width = np.where(fitted.scale_ == 1 / fitted.data_range_, fitted.data_range_, 1.0)
+        width = np.where(np.isclose(fitted.scale_ * fitted.data_range_, 1.0), fitted.data_range_, 1.0)
     elif method == "robust":
         fitted = RobustScaler().fit(values)
         shift, width = fitted.center_, fitted.scale_

@@ -17,6 +17,8 @@ NAMES = ("a", "b", "c")
 
 
 def run(points: np.ndarray, k: int, scale: str) -> tuple[Table, Segmentation]:
+    if scale == "log":  # log1p needs values of 0 or more: the same shapes, moved onto that range
+        points = points - points.min()
     frame = pd.DataFrame({NAMES[j]: points[:, j] for j in range(points.shape[1])})
     config = DatasetConfig(id="p", path="site_config/datasets/p.yml", title="P", features=tuple(frame.columns),
                            n_clusters=k, scale=scale, n_init=4)
@@ -61,8 +63,9 @@ def test_centres_are_segment_means_in_original_units(data: tuple[np.ndarray, int
     assert result.k == k
     assert [s.number for s in result.segments] == list(range(k))
     assert sorted(set(result.labels.tolist())) == list(range(k))
+    values = table.features.to_numpy()  # the points as clustered (moved to 0 or more under scale: log)
     for s in result.segments:
-        members = points[result.labels == s.number]
+        members = values[result.labels == s.number]
         assert s.size == len(members)
         expected = {name: float(members[:, j].mean()) for j, name in enumerate(table.features.columns)}
         assert s.center == pytest.approx(expected, rel=1e-9, abs=1e-9)
