@@ -33,6 +33,8 @@ WORKING_MEMORY_MB = 64  # the distance blocks of the silhouette; scikit-learn's 
 STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
 STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
 REFERENCE_RUNS = 3  # structureless reference data sets per k, for the rule and the structure verdict
+STABILITY_N_INIT = 10  # K-Means restarts of each bootstrap refit (at most n_init)
+REFERENCE_N_INIT = 10  # K-Means restarts of each fit of structureless reference data (at most n_init)
 EVIDENCE_RANGE = (2, 8)  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
 SPARK_SAMPLE = 20_000  # rows the Spark engine brings back for the charts and the per-row measures
@@ -635,7 +637,8 @@ def _stability(points: np.ndarray, reference: np.ndarray, k: int,
         resample = _resample(points, k, rng)
         if resample is None:
             continue
-        refit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state + 1 + run)
+        refit = KMeans(n_clusters=k, n_init=min(config.n_init, STABILITY_N_INIT),
+                       random_state=config.random_state + 1 + run)
         predicted = refit.fit(points[resample]).predict(points)
         agreements.append(float(adjusted_rand_score(reference, predicted)))
         drawn = np.unique(resample)
@@ -678,7 +681,8 @@ def _reference_silhouette(points: np.ndarray, k: int, config: DatasetConfig) -> 
     scores = []
     for run in range(REFERENCE_RUNS):
         uniform = rng.uniform(low, high, size=rotated.shape)
-        labels = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state + run).fit_predict(uniform)
+        labels = KMeans(n_clusters=k, n_init=min(config.n_init, REFERENCE_N_INIT),
+                        random_state=config.random_state + run).fit_predict(uniform)
         score = _silhouette(uniform, labels, config.random_state)
         if score is not None:
             scores.append(score)
