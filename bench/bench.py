@@ -480,7 +480,7 @@ def serve_case(work: Path, settings: Settings) -> Case:
                 config = project / "site_config" / "datasets" / f"{SERVE_DATASET}.yml"
                 text = config.read_text(encoding="utf-8")
                 start = time.perf_counter()
-                config.write_text(text.replace("title: ", "title: Edited: ", 1), encoding="utf-8")
+                config.write_text(text.replace("title: ", "title: Edited ", 1), encoding="utf-8")
                 line = _wait_for(log, "Documentation built in", before, settings.timeout)
                 case.serve_seconds = time.perf_counter() - start
                 case.serve_build_seconds = float(line.split("Documentation built in")[1].split()[0])
@@ -506,9 +506,12 @@ def _wait_for(log: Path, text: str, seen: int, timeout: float) -> str:
     """The line of `log` holding the (seen + 1)-th `text`, once it is written."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        lines = [line for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if text in line]
+        written = log.read_text(encoding="utf-8", errors="replace")
+        lines = [line for line in written.splitlines() if text in line]
         if len(lines) > seen:
             return lines[seen]
+        if "An error happened during the rebuild" in written:
+            raise RuntimeError(f"the rebuild failed: see {log}")
         time.sleep(0.02)
     raise TimeoutError(f"no {text!r} in {log} after {timeout:.0f} s")
 
