@@ -18,6 +18,7 @@ from generator.figures import (
     Diagnostics,
     Distributions,
     Flows,
+    Pair,
     Profiles,
     Scatter,
     diagnostics,
@@ -59,25 +60,28 @@ class _Drawings:
     """The charts of a report, collected first and then drawn all at once (in a pool, if given).
 
     `both` returns placeholders for the light and dark drawings; `draw` turns every placeholder
-    into its PNG bytes. A chart's bytes do not depend on where it is drawn.
+    into its PNG bytes. A chart's bytes do not depend on where it is drawn; its two palettes are
+    drawn from one figure (`figures.themed`).
     """
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[Callable[..., bytes], object, dict[str, Any]]] = []
+        self.jobs: list[tuple[Callable[..., Pair], object, dict[str, Any]]] = []
 
-    def both(self, draw: Callable[..., bytes], chart: object, **options: Any) -> tuple[bytes, bytes]:
-        tokens = []
-        for theme in ("light", "dark"):
-            tokens.append(f"\0chart {len(self.jobs)}".encode())
-            self.jobs.append((draw, chart, options | {"theme": theme}))
-        return tokens[0], tokens[1]
+    def both(self, draw: Callable[..., Pair], chart: object, **options: Any) -> tuple[bytes, bytes]:
+        job = len(self.jobs)
+        self.jobs.append((draw, chart, options))
+        return f"\0chart {job} light".encode(), f"\0chart {job} dark".encode()
 
     def draw(self, pool: Executor | None) -> dict[bytes, bytes]:
         drawn = (pool.map(_draw, self.jobs) if pool is not None else map(_draw, self.jobs))
-        return {f"\0chart {n}".encode(): content for n, content in enumerate(drawn)}
+        found: dict[bytes, bytes] = {}
+        for job, (light, dark) in enumerate(drawn):
+            found[f"\0chart {job} light".encode()] = light
+            found[f"\0chart {job} dark".encode()] = dark
+        return found
 
 
-def _draw(job: tuple[Callable[..., bytes], object, dict[str, Any]]) -> bytes:
+def _draw(job: tuple[Callable[..., Pair], object, dict[str, Any]]) -> Pair:
     draw, chart, options = job
     return draw(chart, **options)
 

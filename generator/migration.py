@@ -66,7 +66,7 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
     k = result.k
     fixed = replace(config, n_clusters=k)
     snapshots = customers.snapshots
-    results = [segment(snap.table, fixed, pool) for snap in snapshots[:-1]] + [result]
+    results = [segment(snap.table, fixed, pool, measured=False) for snap in snapshots[:-1]] + [result]
     spread = np.array([result.spread[f] for f in config.features])
     unit = np.where(spread > 0, spread, 1.0)
 

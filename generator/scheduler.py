@@ -2,9 +2,12 @@
 
 The build's pipeline (`build.generate`) asks this module for every report and the tutorial.
 What the cache holds is loaded; the rest runs in one pool of processes, one per core: the
-tutorial from the start, then whole datasets side by side when there are at least as many as
-cores, else one dataset at a time with its k and charts spread over the pool. Every fit runs
-on one thread, so the results are the same bytes whichever process computes them.
+tutorial from the start; then the biggest datasets first, one at a time with their k and
+charts spread over the pool (a big table gets every core while the small ones queue); then the
+small ones side by side when there are at least as many as cores, else one at a time spread
+over the pool. One small dataset and nothing else to compute (an edit under `mkdocs serve`)
+runs in this process: starting workers would cost more than it saves. Every fit runs on one
+thread, so the results are the same bytes whichever process computes them.
 """
 
 from __future__ import annotations
@@ -29,19 +32,42 @@ Analyse = Callable[[Path, DatasetConfig, Table | Customers | None, Executor | No
 Log = Callable[[str], None]
 
 
+BIG_ROWS = 20_000  # a dataset of this many rows or more is analysed alone, first, across every core
+
+
+def size(loaded: Table | Customers | None) -> int:
+    """Rows to cluster; a dataset that Spark reads itself (None) counts as big."""
+    if loaded is None:
+        return BIG_ROWS
+    return (loaded.table if isinstance(loaded, Customers) else loaded).rows_used
+
+
+def order(sizes: list[int]) -> tuple[list[int], list[int]]:
+    """The datasets to compute, by index: the big ones (BIG_ROWS or more), biggest first, and the
+    small ones, biggest first; ties keep the configuration order."""
+    ranked = sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
+    return [i for i in ranked if sizes[i] >= BIG_ROWS], [i for i in ranked if sizes[i] < BIG_ROWS]
+
+
 def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | None, log: Log,
-        load: Load, analyse: Analyse, lesson: Callable[[], Tutorial]) -> tuple[list[Report], Tutorial]:
+        load: Load, analyse: Analyse, lesson: Callable[[], Tutorial],
+        cores: int | None = None) -> tuple[list[Report], Tutorial]:
     """Every dataset's report (in the order of `configs`) and the tutorial, cached or computed.
 
     Every table that is not cached loads before anything is clustered, so bad data stops the
-    build before any long computation. `log` receives one line per dataset.
+    build before any long computation. `log` receives one line per dataset. `cores`: the
+    processes to use (all the machine's by default).
     """
     entries = [cache.key(root, config) if store else "" for config in configs]
     cached = [store.load(entry) if store and entry else None for entry in entries]
     tutorial_entry = cache.tutorial_key() if store else ""
     tutorial = store.load_tutorial(tutorial_entry) if store else None
-    cores = os.cpu_count() or 1
-    busy = tutorial is None or any(report is None for report in cached)
+    cores = cores or os.cpu_count() or 1
+    missing = [config for config, report in zip(configs, cached, strict=True) if report is None]
+    # One small local dataset alone (an edit under `mkdocs serve`): no workers to start.
+    alone = (tutorial is not None and len(missing) == 1 and missing[0].engine == "local"
+             and _small_file(root, missing[0]))
+    busy = (tutorial is None or bool(missing)) and not alone
     with ExitStack() as stack:
         pool: Executor | None = (stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
                                  if busy and cores > 1 else None)
@@ -68,18 +94,34 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
                 store.store(entries[index], report)
             reports[index] = report
 
-        if pool is not None and len(todo) >= cores:  # whole datasets side by side
-            futures = {pool.submit(_timed, analyse, root, configs[i], tables[i], None): i for i in todo}
+        sizes = [size(tables[i]) for i in todo]
+        big, small = ([todo[i] for i in part] for part in order(sizes))
+        for index in big:  # each with its k and charts across the pool, while the small ones wait
+            done(index, *_timed(analyse, root, configs[index], tables[index], pool))
+        if pool is not None and len(small) >= cores:  # whole datasets side by side
+            futures = {pool.submit(_timed, analyse, root, configs[i], tables[i], None): i for i in small}
             for future in as_completed(futures):
                 done(futures[future], *future.result())
         else:  # fewer datasets than cores: each one's k and charts side by side
-            for index in todo:
+            for index in small:
                 done(index, *_timed(analyse, root, configs[index], tables[index], pool))
         if tutorial is None:
             tutorial = running.result() if running is not None else lesson()
             if store:
                 store.store(tutorial_entry, tutorial)
     return [reports[index] for index in range(len(configs))], tutorial
+
+
+def _small_file(root: Path, config: DatasetConfig) -> bool:
+    """Whether a dataset is inline or its file (table or purchase log) is under SMALL_FILE bytes."""
+    source = config.transactions.source if config.transactions is not None else config.source
+    if source is None:
+        return True
+    path = root / source
+    return path.is_file() and path.stat().st_size < SMALL_FILE
+
+
+SMALL_FILE = 1_000_000  # bytes of a data file below which its dataset counts as small before it loads
 
 
 def _preload() -> None:

@@ -1,0 +1,64 @@
+"""figures: the light and dark PNG of a chart are one figure in two palettes: same size, the
+same marks in the same places, and no colour of the light palette left in the dark one."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image as Picture
+
+from generator.figures import SWAP, THEMES
+from generator.illustrations import Image
+from tests.test_illustrations import report
+
+
+@pytest.fixture(scope="module")
+def images() -> tuple[Image, ...]:
+    return report(n_clusters=(2, 4))[0].illustrations.images()
+
+
+def pixels(content: bytes) -> np.ndarray:
+    with Picture.open(io.BytesIO(content)) as picture:
+        return np.asarray(picture.convert("RGB")).astype(int)
+
+
+def marks(picture: np.ndarray, background: str) -> np.ndarray:
+    """Where a chart draws anything: pixels away from its background colour."""
+    colour = np.array([int(background[i:i + 2], 16) for i in (1, 3, 5)])
+    found: np.ndarray = np.abs(picture - colour).sum(axis=2) > 24
+    return found
+
+
+def test_every_chart_comes_in_both_palettes_from_one_layout(images: tuple[Image, ...]) -> None:
+    assert len(images) >= 6
+    for image in images:
+        light, dark = pixels(image.content), pixels(image.dark)
+        assert light.shape == dark.shape, image.src
+        drawn_light, drawn_dark = marks(light, THEMES["light"].background), marks(dark, THEMES["dark"].background)
+        overlap = (drawn_light & drawn_dark).sum() / (drawn_light | drawn_dark).sum()
+        assert overlap > 0.9, (image.src, overlap)  # the same marks in the same places
+
+
+def test_dark_charts_hold_no_light_background_and_light_ones_no_dark(images: tuple[Image, ...]) -> None:
+    white, night = np.array([255, 255, 255]), np.array([0x1E, 0x21, 0x29])
+    for image in images:
+        light, dark = pixels(image.content), pixels(image.dark)
+        assert not (dark == white).all(axis=2).any(), image.src
+        assert not (light == night).all(axis=2).any(), image.src
+        assert (light[0, 0] == white).all(), image.src
+        assert (dark[0, 0] == night).all(), image.src
+
+
+def test_every_light_colour_has_one_dark_counterpart() -> None:
+    light, dark = THEMES["light"], THEMES["dark"]
+    assert SWAP[light.background] == dark.background.lower()
+    assert SWAP[light.ink] == dark.ink.lower()
+    assert SWAP["#000000"] == "#dddddd"  # black, invisible on the dark page, becomes light grey
+    assert len(set(SWAP.values())) == len(SWAP)
+
+
+def test_charts_are_the_same_bytes_on_every_run(images: tuple[Image, ...]) -> None:
+    again = report(n_clusters=(2, 4))[0].illustrations.images()
+    assert [(i.content, i.dark) for i in images] == [(i.content, i.dark) for i in again]

@@ -1,0 +1,55 @@
+"""scheduler: the biggest dataset starts first and gets the cores; results come back in config order."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from generator import scheduler
+from generator.config import DatasetConfig
+from generator.data import Table
+from generator.purchases import Customers
+from generator.results import Report, Tutorial
+
+
+@pytest.mark.parametrize(("sizes", "big", "small"), [
+    ([500, 1_000_000, 440, 6], [1], [0, 2, 3]),
+    ([500, 500, 500], [], [0, 1, 2]),  # ties keep the configuration's order
+    ([20_000, 19_999, 2_000_000], [2, 0], [1]),
+    ([], [], []),
+])
+def test_order_puts_big_datasets_first_biggest_first(sizes: list[int], big: list[int], small: list[int]) -> None:
+    assert scheduler.order(sizes) == (big, small)
+
+
+def table(rows: int) -> Table:
+    frame = pd.DataFrame({"a": np.arange(rows, dtype=float), "b": np.ones(rows)})
+    return Table(features=frame, ids=None, rows_read=rows, dropped={}, sha256="0" * 64, origin="t")
+
+
+def test_run_computes_the_biggest_first_and_returns_config_order(tmp_path: Path) -> None:
+    rows = {"small": 30, "huge": 50_000, "middle": 300}
+    configs = [DatasetConfig(id=name, path=f"{name}.yml", title=name, features=("a", "b"), data={"a": (1.0,)})
+               for name in rows]
+    started: list[tuple[str, bool]] = []
+
+    def load(root: Path, config: DatasetConfig) -> Table | Customers:
+        return table(rows[config.id])
+
+    def analyse(root: Path, config: DatasetConfig, loaded: Table | Customers | None,
+                pool: Executor | None) -> Report:
+        started.append((config.id, pool is not None))
+        return SimpleNamespace(config=config)  # type: ignore[return-value]  # the scheduler reads only its config
+
+    def lesson() -> Tutorial:
+        return "tutorial"  # type: ignore[return-value]
+
+    reports, tutorial = scheduler.run(tmp_path, configs, None, lambda line: None, load, analyse, lesson, cores=1)
+    assert [name for name, _ in started] == ["huge", "middle", "small"]
+    assert [report.config.id for report in reports] == ["small", "huge", "middle"]
+    assert tutorial == "tutorial"  # type: ignore[comparison-overlap]
