@@ -27,6 +27,7 @@ import pyarrow.csv as pcsv
 
 from generator.config import DatasetConfig
 from generator.errors import UserError, did_you_mean, shorten
+from generator.logs import check_customers
 
 # A plain decimal number: no thousands separators, currency, percent, `_` or `inf`.
 NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -94,7 +95,8 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
     """Read the configured table and turn its feature columns into finite floats."""
     raw = read_file(root, config.source) if config.source is not None else _read_inline(config)
     _check_columns(raw, config)
-    check_customers(config, raw.origin, _id_cells(raw, config), {f: raw.frame[f] for f in config.features})
+    ids = None if config.id_column is None else _texts(raw.frame[config.id_column])
+    check_customers(config, raw.origin, ids, {f: raw.frame[f] for f in config.features})
 
     rows_read = len(raw.frame)
     block = np.empty((len(config.features), rows_read))  # a row per feature: the frame below shares it
@@ -131,66 +133,6 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
     return Table(features=features, ids=ids, rows_read=rows_read, dropped=dropped, sha256=raw.digest,
                  origin=raw.origin, notes=_notes(features, config),
                  personal=personal_data(config.id_column, ids) if config.id_column and ids else None)
-
-
-ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?\s*")
-
-
-def check_customers(config: DatasetConfig, origin: str, ids: tuple[str, ...] | None,
-                    features: dict[str, pd.Series]) -> None:
-    """A customer table must have one row per customer and quantities, not dates, as features.
-
-    A purchase log (ids that repeat, a date column) belongs under `transactions:`.
-    """
-    if ids is not None and config.id_column is not None:
-        distinct = len(set(ids))
-        if distinct < len(ids):
-            raise UserError(f"{origin}: column {config.id_column!r} (id_column) repeats: {len(ids):,} rows but "
-                            f"{distinct:,} distinct ids. A customer table has one row per customer; for a "
-                            "purchase log (many rows per customer) use transactions: instead of source")
-    for name, column in features.items():
-        form, example = date_form(column)
-        if form == "iso":
-            raise UserError(f"{origin}: column {name!r} holds dates ({shorten(example)}), not "
-                            f"quantities; a date is not a feature: remove it from features (a purchase log's "
-                            f"dates give recency and tenure under transactions:)")
-        if form is not None:
-            raise UserError(f"{origin}: column {name!r} holds whole numbers that read as dates YYYYMMDD (such as "
-                            f"{example}), not quantities; a date is not a feature: remove it from features "
-                            "(a purchase log's dates give recency and tenure under transactions:)")
-
-
-def date_form(column: pd.Series) -> tuple[str | None, str]:
-    """Whether a column holds dates: "iso" (text such as 1998-06-30), "%Y%m%d" (whole numbers such as
-    19980630) or None; and its first such cell."""
-    cells = column.dropna()
-    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
-        numbers = cells.to_numpy(dtype=float)
-    else:
-        text = cells.map(str)
-        text = text[text.str.strip() != ""]
-        if len(text) and text.str.fullmatch(ISO_DATE.pattern).all():
-            return "iso", text.iloc[0].strip()
-        numbers, blank, wrong = parse_numbers(cells)
-        numbers = numbers[~blank & ~wrong]
-    if _yyyymmdd(numbers):
-        return "%Y%m%d", str(int(numbers[0]))
-    return None, ""
-
-
-def _yyyymmdd(numbers: np.ndarray) -> bool:
-    """Whether every value (at least two distinct) is a whole number that reads as a date YYYYMMDD."""
-    if len(numbers) < 2 or numbers.min() < 19000101 or numbers.max() > 21001231 or numbers.min() == numbers.max():
-        return False
-    if not (numbers == np.floor(numbers)).all():
-        return False
-    whole = numbers.astype(np.int64)
-    month, day = whole // 100 % 100, whole % 100
-    return bool(((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)).all())
-
-
-def _id_cells(raw: RawTable, config: DatasetConfig) -> tuple[str, ...] | None:
-    return None if config.id_column is None else _texts(raw.frame[config.id_column])
 
 
 def personal_data(name: str, cells: tuple[str, ...]) -> str | None:

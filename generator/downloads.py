@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 
 from generator.data import NUMBER, published_id
 from generator.results import Report
-from generator.rules import Rules
 
 # OWASP: a cell starting with one of these is a formula to a spreadsheet program.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -71,50 +70,14 @@ def segments_json(report: Report) -> bytes:
         "reference_silhouette": result.reference_silhouette,
         "data_sha256": table.sha256,
         "versions": report.versions,
-    } | _purchase_fields(report)
+    }
+    if report.purchases is not None:
+        document |= report.purchases.document()
+    if report.migration is not None:
+        document |= report.migration.document([p.name for p in report.profiles])
     if report.rules is not None:
-        document["rules"] = rules_document(report.rules)
+        document["rules"] = report.rules.document()
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def rules_document(rules: Rules) -> dict[str, Any]:
-    """`rules` of segments.json: the contract's keys, and per segment its fidelity and customers matched."""
-    return {"fidelity": rules.fidelity, "depth": rules.depth, "segments": [
-        {"segment": r.segment, "text": r.text,
-         "paths": [[{"feature": c.feature, "op": c.op, "value": c.value} for c in path] for path in r.paths],
-         "fidelity": r.fidelity, "matched": r.matched}
-        for r in rules.segments]}
-
-
-
-def _purchase_fields(report: Report) -> dict[str, Any]:
-    """`as_of`, `transactions` (the log), `snapshots` and `migration`, for a report from a purchase log."""
-    log, migration = report.purchases, report.migration
-    found: dict[str, Any] = {}
-    if log is not None:
-        found["as_of"] = log.as_of.isoformat()
-        found["transactions"] = {"source": log.origin, "customer": log.customer, "rows": log.rows,
-                                 "rows_used": log.used, "first": log.first.isoformat(),
-                                 "last": log.last.isoformat(), "customers": log.customers,
-                                 "not_yet_customers": log.later}
-    if migration is not None:
-        names = [p.name for p in report.profiles]
-        found["snapshots"] = [
-            {"date": d.date.isoformat(), "customers": d.customers,
-             "segments": [{"segment": s.number, "name": names[s.number], "size": s.size, "center": s.center,
-                           "moved": d.moved[s.number] if d.moved is not None else None}
-                          for s in d.segments]}
-            for d in migration.dates]
-        found["migration"] = [
-            {"from": f.start.isoformat(), "to": f.end.isoformat(), "rows": [*range(migration.k), "new"],
-             "columns": list(range(migration.k)), "counts": f.counts.astype(int).tolist()}
-            for f in migration.flows]
-    return found
-
-
-def published_ids(report: Report) -> bool:
-    """Whether `assignments.csv` carries the id column: not when it looks personal, unless allowed."""
-    return published_id(report.config, report.table) is not None
 
 
 def migration_csv(report: Report) -> bytes:
@@ -124,7 +87,7 @@ def migration_csv(report: Report) -> bytes:
     migration, table = report.migration, report.table
     header: list[str] = []
     columns: list[Column] = []
-    if published_ids(report) and table.ids is not None:
+    if published_id(report.config, table) is not None and table.ids is not None:
         header.append(str(report.config.customer_column))
         columns.append(table.ids)
     for position, date in enumerate(migration.dates):
@@ -137,7 +100,7 @@ def migration_csv(report: Report) -> bytes:
 def assignments_csv(report: Report) -> bytes:
     """`assignments.csv`: one row per customer used: the id, the features, the segment and its name."""
     config, table, result = report.config, report.table, report.result
-    with_ids = published_ids(report) and table.ids is not None
+    with_ids = published_id(report.config, table) is not None and table.ids is not None
     labels = np.asarray(result.labels, dtype=np.int64)
     names = np.array([profile.name for profile in report.profiles], dtype=object)
     header = [*([str(config.customer_column)] if with_ids else []), *config.features, "segment", "segment_name"]

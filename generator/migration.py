@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,21 @@ class Migration:
     flows: tuple[Flow, ...]
     labels: np.ndarray  # customers at the last date x dates: the segment at each date, -1 before the first purchase
     spread: dict[str, float]  # the standard deviation of each feature at the last date: the unit of `moved`
+
+    def document(self, names: list[str]) -> dict[str, Any]:
+        """`snapshots` and `migration` of segments.json (DESIGN.md), segments named by `names`."""
+        def moved(d: DateSegments, number: int) -> float | None:
+            return d.moved[number] if d.moved is not None else None
+
+        return {
+            "snapshots": [{"date": d.date.isoformat(), "customers": d.customers,
+                           "segments": [{"segment": s.number, "name": names[s.number], "size": s.size,
+                                         "center": s.center, "moved": moved(d, s.number)} for s in d.segments]}
+                          for d in self.dates],
+            "migration": [{"from": f.start.isoformat(), "to": f.end.isoformat(), "rows": [*range(self.k), "new"],
+                           "columns": list(range(self.k)), "counts": f.counts.astype(int).tolist()}
+                          for f in self.flows],
+        }
 
     def slim(self) -> Migration:
         """Without the per-customer labels: what pages need once migration.csv is written."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,14 @@ class LogSummary:
     customers: int  # customers at as_of
     later: int  # customers whose first purchase is after as_of: not customers yet
     by_order: bool  # frequency counts distinct order values (else distinct days)
+
+    def document(self) -> dict[str, Any]:
+        """`as_of` and `transactions` of segments.json: the log the customers were derived from."""
+        return {"as_of": self.as_of.isoformat(),
+                "transactions": {"source": self.origin, "customer": self.customer, "rows": self.rows,
+                                 "rows_used": self.used, "first": self.first.isoformat(),
+                                 "last": self.last.isoformat(), "customers": self.customers,
+                                 "not_yet_customers": self.later}}
 
 
 @dataclass(frozen=True)

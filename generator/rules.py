@@ -12,7 +12,7 @@ The segmentation is read, never refitted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -60,6 +60,14 @@ class Rules:
     @property
     def low(self) -> bool:
         return self.fidelity < LOW_FIDELITY
+
+    def document(self) -> dict[str, Any]:
+        """`rules` of segments.json: the contract's keys, and per segment its fidelity and customers matched."""
+        return {"fidelity": self.fidelity, "depth": self.depth, "segments": [
+            {"segment": r.segment, "text": r.text,
+             "paths": [[{"feature": c.feature, "op": c.op, "value": c.value} for c in path] for path in r.paths],
+             "fidelity": r.fidelity, "matched": r.matched}
+            for r in self.segments]}
 
 
 @dataclass(frozen=True)

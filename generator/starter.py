@@ -16,8 +16,9 @@ import pandas as pd
 import yaml
 
 from generator.config import DEFAULT_N_CLUSTERS, SLUG, SOURCE_SUFFIXES
-from generator.data import date_form, parse_numbers, read_file
+from generator.data import parse_numbers, read_file
 from generator.errors import UserError
+from generator.logs import date_form
 
 MAX_CODES = 10  # at most this many distinct whole numbers make a column look like a code
 # "id", "customer_id", "Customer ID", "CustomerID", "CustomerId", "client_no", "id_customer"

@@ -1,0 +1,72 @@
+"""Purchase logs told apart from customer tables: ids that repeat, and columns that hold dates (ISO text
+such as 1998-06-30, or whole numbers that read as YYYYMMDD such as 19980630).
+
+A date is never a feature, and a customer table has one row per customer: a table that breaks either
+rule is most likely a purchase log, which belongs under `transactions:` (DESIGN.md). `data` guards
+every customer table with `check_customers`; `init` (`starter`) tells a log by `date_form`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from generator.config import DatasetConfig
+from generator.errors import UserError, shorten
+
+ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?\s*")
+
+
+def check_customers(config: DatasetConfig, origin: str, ids: tuple[str, ...] | None,
+                    features: dict[str, pd.Series]) -> None:
+    """A customer table must have one row per customer and quantities, not dates, as features.
+
+    A purchase log (ids that repeat, a date column) belongs under `transactions:`.
+    """
+    if ids is not None and config.id_column is not None:
+        distinct = len(set(ids))
+        if distinct < len(ids):
+            raise UserError(f"{origin}: column {config.id_column!r} (id_column) repeats: {len(ids):,} rows but "
+                            f"{distinct:,} distinct ids. A customer table has one row per customer; for a "
+                            "purchase log (many rows per customer) use transactions: instead of source")
+    for name, column in features.items():
+        form, example = date_form(column)
+        if form == "iso":
+            raise UserError(f"{origin}: column {name!r} holds dates ({shorten(example)}), not "
+                            f"quantities; a date is not a feature: remove it from features (a purchase log's "
+                            f"dates give recency and tenure under transactions:)")
+        if form is not None:
+            raise UserError(f"{origin}: column {name!r} holds whole numbers that read as dates YYYYMMDD (such as "
+                            f"{example}), not quantities; a date is not a feature: remove it from features "
+                            "(a purchase log's dates give recency and tenure under transactions:)")
+
+
+def date_form(column: pd.Series) -> tuple[str | None, str]:
+    """Whether a column holds dates: "iso" (text such as 1998-06-30), "%Y%m%d" (whole numbers such as
+    19980630) or None; and its first such cell."""
+    cells = column.dropna()
+    if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
+        numbers = cells.to_numpy(dtype=float)
+    else:
+        text = cells.map(str)
+        text = text[text.str.strip() != ""]
+        if len(text) and text.str.fullmatch(ISO_DATE.pattern).all():
+            return "iso", text.iloc[0].strip()
+        numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        numbers = numbers[np.isfinite(numbers)]
+    if _yyyymmdd(numbers):
+        return "%Y%m%d", str(int(numbers[0]))
+    return None, ""
+
+
+def _yyyymmdd(numbers: np.ndarray) -> bool:
+    """Whether every value (at least two distinct) is a whole number that reads as a date YYYYMMDD."""
+    if len(numbers) < 2 or numbers.min() < 19000101 or numbers.max() > 21001231 or numbers.min() == numbers.max():
+        return False
+    if not (numbers == np.floor(numbers)).all():
+        return False
+    whole = numbers.astype(np.int64)
+    month, day = whole // 100 % 100, whole % 100
+    return bool(((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)).all())
