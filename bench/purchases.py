@@ -81,12 +81,12 @@ print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(found), f
 BUILD = """
 import sys, time, resource
 from pathlib import Path
-from generator.build import _load, _slim, analyse
+from generator.build import analyse_dataset, load
 from generator.config import load_dataset
 root = Path(sys.argv[1])
 start = time.perf_counter()
 config = load_dataset(root, root / "site_config/datasets/log.yml")
-report = _slim(analyse(config, _load(root, config)))
+report = analyse_dataset(root, config, load(root, config), None)
 seconds = time.perf_counter() - start
 print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, report.table.rows_used, 0.0)
 """
