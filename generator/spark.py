@@ -32,6 +32,7 @@ from generator.model import (
     SILHOUETTE_SAMPLE,
     SPARK_SAMPLE,
     STABILITY_SAMPLE,
+    Affine,
     Alternative,
     Segment,
     Segmentation,
@@ -163,6 +164,9 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         summaries={k: Alternative(sizes=s.sizes, centers=s.centers, drawn=s.sample[drawn])
                    for k, s in solutions.items()},
         separation=separation(points[drawn], sample_labels[drawn], list(config.features)),
+        # What scorer.sql and the calculator apply: Spark's scaling and its own centres, in segment order.
+        affine=Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width)),
+        fitted_centers=np.array(chosen.model.clusterCenters())[np.argsort(renumber)],
     )
     vectors.unpersist()
     checked.unpersist()

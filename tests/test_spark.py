@@ -7,6 +7,9 @@ and sizes within 1%.
 
 from __future__ import annotations
 
+import io
+import sqlite3
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +18,7 @@ from generator.build import analyse
 from generator.cache import key
 from generator.config import load_all, spark_settings
 from generator.data import load_table
+from generator.downloads import assignments_csv
 from generator.errors import UserError
 from generator.results import Report
 from tests.conftest import MakeProject
@@ -83,6 +87,17 @@ def test_spark_centres_are_the_means_of_its_published_rows(both: tuple[Report, R
         for feature in ("age", "spend", "visits"):
             assert segment.center[feature] == pytest.approx(float(members[feature].mean()), rel=1e-9)
             assert segment.median[feature] == pytest.approx(float(members[feature].median()), rel=0.01)
+
+
+def test_spark_scorer_gives_every_published_segment(both: tuple[Report, Report]) -> None:
+    """scorer.sql of a Spark report applies Spark's scaling and centres: every published row keeps its segment."""
+    _, spark = both
+    assert spark.scorer is not None
+    rows = pd.read_csv(io.BytesIO(assignments_csv(spark)), dtype={"customer": str})
+    connection = sqlite3.connect(":memory:")
+    rows.drop(columns=["segment", "segment_name"]).to_sql("customers", connection, index=False)
+    scored = pd.read_sql_query(spark.scorer, connection).set_index("customer")["segment"]
+    assert (scored.loc[rows["customer"]].to_numpy() == rows["segment"].to_numpy()).all()
 
 
 def test_spark_measures_match_scikit_learn_definitions(both: tuple[Report, Report]) -> None:
