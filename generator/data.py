@@ -326,7 +326,7 @@ def _read_binary(payload: bytes, shown: str, suffix: str) -> pd.DataFrame:
             cells = next(iter(sheets.values()))
             if cells.empty:
                 raise UserError(f"{shown}: the sheet is empty")
-            names = ["" if pd.isna(name) else _as_text(name).strip() for name in cells.iloc[0]]
+            names = ["" if pd.isna(name) else as_text(name).strip() for name in cells.iloc[0]]
             _check_header(names, shown)
             body = cells.iloc[1:].reset_index(drop=True)
             body.columns = pd.Index(names)
@@ -403,7 +403,7 @@ def parse_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return numbers, blank, wrong
 
 
-def _as_text(cell: object) -> str:
+def as_text(cell: object) -> str:
     """A cell as the text a person would have typed: 12 not 12.0, True not 1."""
     return str(int(cell)) if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15 else str(cell)
 
@@ -412,12 +412,12 @@ def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
     """A column's cells as pyarrow text, null where a cell is missing."""
     if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
         return pa.array(column, from_pandas=True)
-    return pa.array(column.map(_as_text, na_action="ignore"), pa.string(), from_pandas=True)
+    return pa.array(column.map(as_text, na_action="ignore"), pa.string(), from_pandas=True)
 
 
 def _texts(column: pd.Series) -> tuple[str, ...]:
     """Each cell of a column as text (ids: as typed, leading zeros kept)."""
-    return tuple(map(_as_text, column)) if column.isna().any() else tuple(_arrow_text(column).to_pylist())
+    return tuple(map(as_text, column)) if column.isna().any() else tuple(_arrow_text(column).to_pylist())
 
 
 def _notes(features: pd.DataFrame, config: DatasetConfig) -> tuple[str, ...]:

@@ -73,9 +73,10 @@ class Scatter:
     ylabel: str
 
 
-def style(number: int, theme: str = "light") -> tuple[str, str]:
-    """The colour and marker of a segment, the same in every chart of a palette."""
-    palette = THEMES[theme].palette
+def style(number: int) -> tuple[str, str]:
+    """The colour and marker of a segment, the same in every chart (drawn light; `themed` swaps the
+    colours for the dark palette)."""
+    palette = THEMES["light"].palette
     return palette[number % len(palette)], MARKERS[(number // len(palette) + number) % len(MARKERS)]
 
 

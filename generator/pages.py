@@ -411,8 +411,9 @@ def reference_page(env: jinja2.Environment) -> str:
 def _bands() -> list[tuple[str, str]]:
     """Hennig's bands as rows of the reference page: (range of Jaccard, reading)."""
     (unstable, first), (doubtful, second), (stable, third), (_, top) = recommendation.BANDS
-    return [(f"below {unstable:.2f}", first), (f"{unstable:.2f} to below {doubtful:.2f}", second),
-            (f"{doubtful:.2f} to {stable:.2f}", third), (f"above {stable:.2f}", top)]
+    low, mid, high = stability(unstable), stability(doubtful), stability(stable)
+    return [(f"below {low}", first), (f"{low} to below {mid}", second), (f"{mid} to {high}", third),
+            (f"above {high}", top)]
 
 
 # --- tutorial ---------------------------------------------------------------------------

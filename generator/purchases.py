@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from generator.config import DatasetConfig, Transactions
-from generator.data import Places, Table, parse_numbers, personal_data, read_file
+from generator.data import Places, Table, as_text, parse_numbers, personal_data, read_file
 from generator.errors import UserError, did_you_mean, shorten
 
 EPOCH = datetime.date(1970, 1, 1)
@@ -209,11 +209,8 @@ def _texts(column: pd.Series) -> pd.Series:
 
 
 def _text(cell: object) -> str:
-    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
-        return ""
-    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
-        return str(int(cell))
-    return str(cell)
+    """A cell as typed (`as_text`); a missing cell is blank."""
+    return "" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else as_text(cell)
 
 
 def _parse_days(column: pd.Series, date_format: str | None) -> tuple[np.ndarray, np.ndarray]:
