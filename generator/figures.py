@@ -17,6 +17,7 @@ import numpy as np
 from generator.formats import tick
 
 if TYPE_CHECKING:  # matplotlib and Pillow load when a chart is drawn, not for cached reports
+    import PIL.Image
     from matplotlib.figure import Figure
 
 # Okabe & Ito's colour-blind-safe palette, darkest first; marker shapes are a second channel.
@@ -97,43 +98,64 @@ def stacked(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> tuple[np.ndarra
 def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
     """A scatterplot coloured by segment, each centre marked with its number. Customers sharing a
     point are one marker whose area grows with their number (up to MAX_MARKER_AREA times)."""
+    return scatters((chart,), size)[0]
+
+
+def scatters(charts: Sequence[Scatter], size: tuple[float, float] = SIZE) -> list[Pair]:
+    """Scatterplots of the same axes (the same points, other segments), one after another on one
+    figure: its axes, ticks and labels are made once, each chart's points, centres and legend drawn
+    on them and taken off again, and the layout follows each legend."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
     colours = THEMES["light"]
     font = type_size(size[0])
     with rc_context(colours.rc() | {"font.size": font}):
         figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         try:
             ax = figure.add_subplot()
-            xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)
-            alpha = 0.85 if len(chart.x) <= 500 else 0.45
-            point_size = 40 if len(chart.x) <= 500 else 14
-            areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
-            handles = []
-            for number, name in enumerate(chart.names):
-                colour, marker = style(number)
-                mask = labels == number
-                ax.scatter(xs[mask], ys[mask], s=areas[mask], marker=marker, c=colour, alpha=alpha,
-                           edgecolors=colours.halo, linewidths=0.4)
-                handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7, color=colour,
-                                      markeredgecolor=colours.halo, label=plain(f"{number}: {name}")))
-            for number, (cx, cy) in enumerate(chart.centers):
-                colour, _ = style(number)
-                ax.scatter([cx], [cy], s=22 * font ** 2 / 10, c=colours.halo, marker="o", edgecolors=colour,
-                           linewidths=2.5, zorder=3)
-                ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
-                            fontweight="bold", color=colours.ink, zorder=4)
-            ax.set_xlabel(plain(chart.xlabel))
-            ax.set_ylabel(plain(chart.ylabel))
+            ax.set_xlabel(plain(charts[0].xlabel))
+            ax.set_ylabel(plain(charts[0].ylabel))
             _tidy(ax)
-            title = "Segment (circled: centre" + ("; larger marker: more customers at one point)"
-                                                  if len(counts) and counts.max() > 1 else ")")
-            figure.legend(handles=handles, title=title, fontsize=font, title_fontsize=font, frameon=False,
-                          loc="outside lower center", ncols=1)
-            return themed(figure)
+            drawn = []
+            for chart in charts:
+                # A short map keeps its points in view: more than four entries go in two columns.
+                columns = 2 if size[1] < SIZE[1] and len(chart.names) > 4 else 1
+                marks = _segments(figure, ax, chart, font, columns)
+                drawn.append(themed(figure))
+                for mark in marks:
+                    mark.remove()
+            return drawn
         finally:
             figure.clear()
+
+
+def _segments(figure: Figure, ax: Any, chart: Scatter, font: float, columns: int) -> list[Any]:
+    """One chart's points, centres and legend, drawn on `ax`; returns what it added."""
+    from matplotlib.lines import Line2D
+    colours = THEMES["light"]
+    xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)
+    alpha = 0.85 if len(chart.x) <= 500 else 0.45
+    point_size = 40 if len(chart.x) <= 500 else 14
+    areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
+    marks, handles = [], []
+    for number, name in enumerate(chart.names):
+        colour, marker = style(number)
+        mask = labels == number
+        marks.append(ax.scatter(xs[mask], ys[mask], s=areas[mask], marker=marker, c=colour, alpha=alpha,
+                                edgecolors=colours.halo, linewidths=0.4))
+        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7, color=colour,
+                              markeredgecolor=colours.halo, label=plain(f"{number}: {name}")))
+    for number, (cx, cy) in enumerate(chart.centers):
+        colour, _ = style(number)
+        marks.append(ax.scatter([cx], [cy], s=22 * font ** 2 / 10, c=colours.halo, marker="o", edgecolors=colour,
+                                linewidths=2.5, zorder=3))
+        marks.append(ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
+                                 fontweight="bold", color=colours.ink, zorder=4))
+    title = "Segment (circled: centre" + ("; larger marker: more customers at one point)"
+                                          if len(counts) and counts.max() > 1 else ")")
+    marks.append(figure.legend(handles=handles, title=title, fontsize=font, title_fontsize=font, frameon=False,
+                               loc="outside lower center", ncols=columns))
+    return marks
 
 
 @dataclass(frozen=True)
@@ -296,11 +318,16 @@ def preload() -> None:
 
 
 def png(figure: Figure) -> bytes:
-    """A figure as a light PNG: drawn opaque, reduced to a palette of PNG_COLOURS colours (a chart's few
-    colours and their anti-aliased edges need no more), without metadata that varies by build.
+    """A figure as a light PNG (see `themed` for both palettes)."""
+    return _save(_quantized(figure))
 
-    The fast octree quantiser and zlib's default level: a tenth of the time of median cut with
-    `optimize`, and files no larger (measured on the report charts; bench/README.md)."""
+
+def _quantized(figure: Figure) -> PIL.Image.Image:
+    """A figure drawn opaque and reduced to a palette of PNG_COLOURS colours (a chart's few colours
+    and their anti-aliased edges need no more), every entry near a theme colour snapped to it.
+
+    The fast octree quantiser: a tenth of the time of median cut, and files no larger (measured on
+    the report charts; bench/README.md)."""
     import PIL.Image
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -310,8 +337,13 @@ def png(figure: Figure) -> bytes:
     picture = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), pixels).convert("RGB")
     reduced = picture.quantize(colors=PNG_COLOURS, method=PIL.Image.Quantize.FASTOCTREE, dither=PIL.Image.Dither.NONE)
     reduced.putpalette(_snapped(reduced.getpalette() or []))
+    return reduced
+
+
+def _save(picture: PIL.Image.Image) -> bytes:
+    """PNG bytes at zlib's default level, without metadata that varies by build."""
     buffer = io.BytesIO()
-    reduced.save(buffer, format="PNG", compress_level=PNG_LEVEL)
+    picture.save(buffer, format="PNG", compress_level=PNG_LEVEL)
     return buffer.getvalue()
 
 
@@ -330,13 +362,45 @@ Pair = tuple[bytes, bytes]  # a chart's PNG for the light palette, then for the 
 
 
 def themed(figure: Figure) -> Pair:
-    """A figure drawn in the light theme as PNGs for both palettes: light, then the same figure with
-    every colour swapped for its dark counterpart (`recolour`) and drawn again where the first
-    drawing laid it out, so the two show the same data in the same places and layout runs once."""
-    light = png(figure)
-    figure.set_layout_engine("none")  # keep every position the first drawing computed
-    recolour(figure, SWAP)
-    return light, png(figure)
+    """A figure drawn once, in the light theme, as PNGs for both palettes: the light picture, and the
+    same pixels with every palette entry swapped for its dark counterpart (`darkened`). The two show
+    the same data in the same places, and the figure is laid out and drawn once."""
+    light = _quantized(figure)
+    dark = light.copy()
+    dark.putpalette(darkened(light.getpalette() or []))
+    return _save(light), _save(dark)
+
+
+def _rgb(colour: str) -> list[int]:
+    return [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+
+def darkened(palette: list[int]) -> list[int]:
+    """The dark counterpart of every entry of a light chart's palette.
+
+    Every pixel of a light chart is a theme colour C laid over the light background at some opacity a
+    (a = 1 inside a mark, 0 < a < 1 on its anti-aliased edge or for a translucent mark): the entry
+    nearest to `background + a (C - background)` over every C and a in [0, 1] is taken for it, and its
+    dark counterpart is `dark background + a (C' - dark background)`, C' being C's dark colour
+    (`SWAP`), which is what drawing the figure on the dark background would give. Greys lie on the
+    line of every grey theme colour; the ink comes first, and the dark theme's greys sit where the
+    ink's opacities put them (the grid is the ink at about 15%), so the choice hardly shows."""
+    entries = np.array(palette, dtype=float).reshape(-1, 3)
+    light_ground = np.array(_rgb(THEMES["light"].background), float)
+    dark_ground = np.array(_rgb(THEMES["dark"].background), float)
+    inks = [(np.array(_rgb(old), float), np.array(_rgb(new), float)) for old, new in SWAP.items()
+            if old != THEMES["light"].background.lower()]
+    lights = np.array([old for old, _ in inks]) - light_ground  # colours x 3, from the background
+    darks = np.array([new for _, new in inks]) - dark_ground
+    offset = entries - light_ground  # entries x 3
+    opacity = np.clip(offset @ lights.T / (lights ** 2).sum(axis=1), 0.0, 1.0)  # entries x colours
+    residual = ((offset[:, None, :] - opacity[:, :, None] * lights[None, :, :]) ** 2).sum(axis=2)
+    best = residual.argmin(axis=1)
+    rows = np.arange(len(entries))
+    result = dark_ground + opacity[rows, best][:, None] * darks[best]
+    for old, new in SWAP.items():  # a theme colour itself (snapped) takes its own counterpart, greys included
+        result[(entries == _rgb(old)).all(axis=1)] = _rgb(new)
+    return [int(v) for v in np.clip(np.rint(result), 0, 255).astype(int).ravel()]
 
 
 def _swap(light: Theme, dark: Theme) -> dict[str, str]:
@@ -350,42 +414,8 @@ def _swap(light: Theme, dark: Theme) -> dict[str, str]:
 
 
 SWAP = _swap(THEMES["light"], THEMES["dark"])  # light colour -> its dark counterpart, lower-case hex
-_EXACT = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in sorted({*SWAP, *SWAP.values()})])
+_EXACT = np.array([_rgb(c) for c in sorted({*SWAP, *SWAP.values()})])
 SNAP = 4  # the largest difference per channel, out of 255, snapped to a theme colour
-
-
-def recolour(figure: Figure, swap: dict[str, str]) -> None:
-    """Swap every colour of a drawn figure found in `swap` (lower-case hex, alpha kept): texts, lines,
-    markers, patches (backgrounds, spines, bars, boxes) and collections (points, bands)."""
-    from matplotlib.collections import Collection
-    from matplotlib.colors import to_hex, to_rgba, to_rgba_array
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.text import Text
-
-    def one(colour: Any) -> Any:
-        if isinstance(colour, str) and colour in ("none", "auto", "face"):
-            return colour
-        rgba = to_rgba(colour)
-        new = swap.get(to_hex(rgba, keep_alpha=False))
-        return colour if new is None else (*to_rgba(new)[:3], rgba[3])
-
-    def many(colours: Any) -> list[tuple[float, float, float, float]]:
-        return [one(tuple(float(v) for v in row)) for row in to_rgba_array(colours)]
-
-    for artist in figure.findobj():
-        if isinstance(artist, Text):
-            artist.set_color(one(artist.get_color()))
-        elif isinstance(artist, Line2D):
-            artist.set_color(one(artist.get_color()))
-            artist.set_markerfacecolor(one(artist.get_markerfacecolor()))
-            artist.set_markeredgecolor(one(artist.get_markeredgecolor()))
-        elif isinstance(artist, Patch):
-            artist.set_facecolor(one(artist.get_facecolor()))
-            artist.set_edgecolor(one(artist.get_edgecolor()))
-        elif isinstance(artist, Collection):
-            artist.set_facecolor(many(artist.get_facecolor()))
-            artist.set_edgecolor(many(artist.get_edgecolor()))
 
 
 def snapshot(value: object) -> bytes:

@@ -26,6 +26,7 @@ from generator.figures import (
     flows,
     profiles,
     scatter,
+    scatters,
 )
 from generator.formats import column, formatter, number, percent, plural, signed, silhouette, stability
 from generator.migration import Migration, largest_moves
@@ -59,31 +60,40 @@ class Image:
 class _Drawings:
     """The charts of a report, collected first and then drawn all at once (in a pool, if given).
 
-    `both` returns placeholders for the light and dark drawings; `draw` turns every placeholder
-    into its PNG bytes. A chart's bytes do not depend on where it is drawn; its two palettes are
-    drawn from one figure (`figures.themed`).
+    `both` and `several` return placeholders for the light and dark drawings; `draw` turns every
+    placeholder into its PNG bytes. A chart's bytes do not depend on where it is drawn; its two
+    palettes come from one drawing (`figures.themed`).
     """
 
     def __init__(self) -> None:
-        self.jobs: list[tuple[Callable[..., Pair], object, dict[str, Any]]] = []
+        self.jobs: list[tuple[Callable[..., Sequence[Pair]], tuple[object, ...], dict[str, Any]]] = []
 
-    def both(self, draw: Callable[..., Pair], chart: object, **options: Any) -> tuple[bytes, bytes]:
+    def both(self, draw: Callable[..., Pair], chart: object, **options: Any) -> Pair:
+        return self.several(_single, (chart,), one=draw, **options)[0]
+
+    def several(self, draw: Callable[..., Sequence[Pair]], charts: Sequence[object], **options: Any) -> list[Pair]:
+        """Placeholders for charts that `draw` draws together (on one figure, say), in order."""
         job = len(self.jobs)
-        self.jobs.append((draw, chart, options))
-        return f"\0chart {job} light".encode(), f"\0chart {job} dark".encode()
+        self.jobs.append((draw, tuple(charts), options))
+        return [(f"\0chart {job}.{n} light".encode(), f"\0chart {job}.{n} dark".encode()) for n in range(len(charts))]
 
     def draw(self, pool: Executor | None) -> dict[bytes, bytes]:
         drawn = (pool.map(_draw, self.jobs) if pool is not None else map(_draw, self.jobs))
         found: dict[bytes, bytes] = {}
-        for job, (light, dark) in enumerate(drawn):
-            found[f"\0chart {job} light".encode()] = light
-            found[f"\0chart {job} dark".encode()] = dark
+        for job, pairs in enumerate(drawn):
+            for n, (light, dark) in enumerate(pairs):
+                found[f"\0chart {job}.{n} light".encode()] = light
+                found[f"\0chart {job}.{n} dark".encode()] = dark
         return found
 
 
-def _draw(job: tuple[Callable[..., Pair], object, dict[str, Any]]) -> Pair:
-    draw, chart, options = job
-    return draw(chart, **options)
+def _single(charts: tuple[object], one: Callable[..., Pair], **options: Any) -> list[Pair]:
+    return [one(charts[0], **options)]
+
+
+def _draw(job: tuple[Callable[..., Sequence[Pair]], tuple[object, ...], dict[str, Any]]) -> Sequence[Pair]:
+    draw, charts, options = job
+    return draw(charts, **options)
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,7 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
     planned = Illustrations(
         maps=_maps(config, result, named, charts),
         diagnostics=_diagnostics(result, charts),
-        candidates=tuple((k, _candidate_map(config, result, k, charts)) for k in result.summaries),
+        candidates=_candidate_maps(config, result, charts),
         distributions=_distributions(config, result, charts),
         profiles=_profiles(config, result, named, charts),
         flows=_flows(migration, named, charts) if migration is not None else None,
@@ -270,26 +280,31 @@ def inertia_texts(result: Segmentation) -> list[str]:
     return column([c.inertia for c in result.candidates])
 
 
-def _candidate_map(config: DatasetConfig, result: Segmentation, k: int, charts: _Drawings) -> Image:
-    summary = result.summaries[k]
+def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> tuple[tuple[int, Image], ...]:
+    """A segment map for every evaluated k, drawn together on one figure (`figures.scatters`)."""
     x_name, y_name = plot_axes(config, result)
     shown = centre_formats(config, result)
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
-    sizes = summary.sizes
     at = (config.features.index(x_name), config.features.index(y_name))
-    centres = [(float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
-    texts = [(shown[x_name](cx), shown[y_name](cy)) for cx, cy in centres]
-    names = [plural(int(n), "customer") for n in sizes]
-    chart = Scatter(x=x, y=y, labels=summary.drawn, centers=np.array(centres), names=names,
-                    xlabel=config.label(x_name), ylabel=config.label(y_name))
-    drawn = charts.both(scatter, chart, size=SMALL_MAP)
-    parts = [f"Segment map for k = {k}: {config.label(y_name)} against {config.label(x_name)}."]
-    parts += [f"Segment {s}: {names[s]}, centre at {config.label(x_name)} {cx}, "
-              f"{config.label(y_name)} {cy}." for s, (cx, cy) in enumerate(texts)]
-    header = ("Segment", "Customers", config.label(x_name), config.label(y_name))
-    table_rows = tuple((str(s), f"{sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts))
-    return Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.{_sample_note(result)}",
-                 *drawn, data=(header, *table_rows))
+    x_label, y_label = config.label(x_name), config.label(y_name)
+    planned = []
+    for k, summary in result.summaries.items():
+        centres = [(float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
+        names = [plural(int(n), "customer") for n in summary.sizes]
+        planned.append(Scatter(x=x, y=y, labels=summary.drawn, centers=np.array(centres), names=names,
+                               xlabel=x_label, ylabel=y_label))
+    drawn = charts.several(scatters, planned, size=SMALL_MAP)
+    maps = []
+    for (k, summary), chart, pair in zip(result.summaries.items(), planned, drawn, strict=True):
+        texts = [(shown[x_name](cx), shown[y_name](cy)) for cx, cy in chart.centers]
+        parts = [f"Segment map for k = {k}: {y_label} against {x_label}."]
+        parts += [f"Segment {s}: {chart.names[s]}, centre at {x_label} {cx}, {y_label} {cy}."
+                  for s, (cx, cy) in enumerate(texts)]
+        header = ("Segment", "Customers", x_label, y_label)
+        table_rows = tuple((str(s), f"{summary.sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts))
+        maps.append((k, Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.{_sample_note(result)}",
+                              *pair, data=(header, *table_rows))))
+    return tuple(maps)
 
 
 def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> Image:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image as Picture
 
-from generator.figures import SWAP, THEMES
+from generator.figures import SWAP, THEMES, darkened
 from generator.illustrations import Image
 from tests.test_illustrations import report
 
@@ -62,3 +62,19 @@ def test_every_light_colour_has_one_dark_counterpart() -> None:
 def test_charts_are_the_same_bytes_on_every_run(images: tuple[Image, ...]) -> None:
     again = report(n_clusters=(2, 4))[0].illustrations.images()
     assert [(i.content, i.dark) for i in images] == [(i.content, i.dark) for i in again]
+
+
+def test_a_translucent_light_colour_becomes_the_same_opacity_of_its_dark_counterpart() -> None:
+    def rgb(colour: str) -> np.ndarray:
+        return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+    light, dark = THEMES["light"], THEMES["dark"]
+    blue = light.palette[0]
+    entries = [rgb(light.background), rgb(light.ink), rgb("#000000"), 0.3 * rgb(blue) + 0.7 * rgb(light.background),
+               0.85 * rgb(light.palette[3]) + 0.15 * rgb(light.background)]
+    palette = [round(v) for entry in entries for v in entry]
+    got = np.array(darkened(palette)).reshape(-1, 3)
+    expected = [rgb(dark.background), rgb(dark.ink), rgb("#dddddd"),
+                0.3 * rgb(dark.palette[0]) + 0.7 * rgb(dark.background),
+                0.85 * rgb(dark.palette[3]) + 0.15 * rgb(dark.background)]
+    assert np.abs(got - np.array(expected)).max() <= 2, got
