@@ -5,14 +5,17 @@ What the cache holds is loaded; the rest runs in one pool of processes, one per 
 tutorial from the start; then the biggest datasets first, one at a time with their k and
 charts spread over the pool (a big table gets every core while the small ones queue); then the
 small ones side by side when there are at least as many as cores, else one at a time spread
-over the pool. One small dataset and nothing else to compute (an edit under `mkdocs serve`)
-runs in this process: starting workers would cost more than it saves. Every fit runs on one
-thread, so the results are the same bytes whichever process computes them.
+over the pool. One small dataset and nothing else to compute runs in this process: starting
+workers would cost more than it saves. Under `mkdocs serve`, `keep_workers` starts the pool once,
+with the libraries loaded, and every rebuild uses it, so an edit computes at once on every core.
+Every fit runs on one thread, so the results are the same bytes whichever process computes them.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -69,10 +72,11 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
              and _small_file(root, missing[0]))
     busy = (tutorial is None or bool(missing)) and not alone
     with ExitStack() as stack:
-        pool: Executor | None = (stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
+        pool: Executor | None = (_kept if _kept is not None and (busy or alone) else
+                                 stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
                                  if busy and cores > 1 else None)
         running = pool.submit(lesson) if pool is not None and tutorial is None else None
-        if pool is not None:
+        if pool is not None and pool is not _kept:
             for _ in range(cores - 1):
                 pool.submit(_preload)  # the other workers import the libraries while tables load
         tables = [load(root, config) if report is None and config.engine == "local" else None
@@ -127,6 +131,29 @@ SMALL_FILE = 1_000_000  # bytes of a data file below which its dataset counts as
 def _preload() -> None:
     model.preload()
     figures.preload()
+
+
+_kept: ProcessPoolExecutor | None = None  # this process's workers, kept between builds (`keep_workers`)
+
+
+def keep_workers(cores: int | None = None) -> None:
+    """Start a pool of workers that import the libraries now and serve every later build of this
+    process (a server's rebuilds), and import them here too, meanwhile. Once per process; the workers
+    leave Ctrl-C to this process, which ends them when it exits."""
+    global _kept
+    if _kept is not None:
+        return
+    cores = cores or os.cpu_count() or 1
+    if cores < 2:
+        return
+    _kept = ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=_quiet)
+    for _ in range(cores):
+        _kept.submit(_preload)
+    threading.Thread(target=_preload, daemon=True).start()
+
+
+def _quiet() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _timed(analyse: Analyse, root: Path, config: DatasetConfig, table: Table | Customers | None,

@@ -53,3 +53,33 @@ def test_run_computes_the_biggest_first_and_returns_config_order(tmp_path: Path)
     assert [name for name, _ in started] == ["huge", "middle", "small"]
     assert [report.config.id for report in reports] == ["small", "huge", "middle"]
     assert tutorial == "tutorial"  # type: ignore[comparison-overlap]
+
+
+def tutorial_text() -> Tutorial:
+    return "tutorial"  # type: ignore[return-value]  # runs in a worker, so defined at module level
+
+
+def test_kept_workers_serve_every_later_build_of_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under `mkdocs serve` the pool starts once: a rebuild, even of one small dataset, uses its workers."""
+    monkeypatch.setattr(scheduler, "_kept", None)
+    scheduler.keep_workers(2)
+    kept = scheduler._kept
+    assert kept is not None
+    configs = [DatasetConfig(id="one", path="one.yml", title="one", features=("a", "b"), data={"a": (1.0,)})]
+    pools: list[Executor | None] = []
+
+    def analyse(root: Path, config: DatasetConfig, loaded: Table | Customers | None,
+                pool: Executor | None) -> Report:
+        pools.append(pool)
+        return SimpleNamespace(config=config)  # type: ignore[return-value]
+
+    try:
+        for _ in range(2):
+            scheduler.run(tmp_path, configs, None, lambda line: None, lambda root, config: table(30), analyse,
+                          tutorial_text, cores=2)
+        assert pools == [kept, kept]
+        scheduler.keep_workers(2)  # once per process
+        assert scheduler._kept is kept
+        assert kept.submit(int, "7").result(timeout=60) == 7  # still running after both builds
+    finally:
+        kept.shutdown()
