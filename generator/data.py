@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from generator.caveats import feature_notes
 from generator.config import DatasetConfig
 from generator.errors import UserError, did_you_mean, shorten
 from generator.logs import check_customers
@@ -131,7 +132,7 @@ def load_table(root: Path, config: DatasetConfig) -> Table:
         column = raw.frame[config.id_column]
         ids = _texts(column if everything else column[keep])
     return Table(features=features, ids=ids, rows_read=rows_read, dropped=dropped, sha256=raw.digest,
-                 origin=raw.origin, notes=_notes(features, config),
+                 origin=raw.origin, notes=feature_notes(features, config),
                  personal=personal_data(config.id_column, ids) if config.id_column and ids else None)
 
 
@@ -418,43 +419,6 @@ def _arrow_text(column: pd.Series) -> pa.Array | pa.ChunkedArray:
 def _texts(column: pd.Series) -> tuple[str, ...]:
     """Each cell of a column as text (ids: as typed, leading zeros kept)."""
     return tuple(map(as_text, column)) if column.isna().any() else tuple(_arrow_text(column).to_pylist())
-
-
-def _notes(features: pd.DataFrame, config: DatasetConfig) -> tuple[str, ...]:
-    """Warnings for the report: features that cannot separate segments or look like codes."""
-    notes = []
-    for name in features.columns:
-        column = features[name].to_numpy()
-        label = config.label(name)
-        codes = _few_values(column, 5) if len(column) >= 20 else None
-        if (column == column[0]).all():
-            notes.append(f"{label} has the same value in every row, so it cannot separate segments.")
-        elif codes is not None and all(math.isclose(v, round(v)) for v in codes):
-            notes.append(f"{label} takes only {len(codes)} whole-number values: if it is a code "
-                         "(a channel, a region), its distances mean nothing and it should not be a feature.")
-        elif len(column) >= 20 and column[1] - column[0] == 1 and (np.diff(column) == 1).all():
-            # steps of exactly 1 also make every value distinct
-            notes.append(f"{label} counts up by one on every row, like an id: it should not be a feature.")
-        negative = int(np.count_nonzero(column < 0))
-        if 0 < negative <= 0.05 * len(column):
-            notes.append(f"{label} is negative in {negative} row(s) and positive or zero in the rest: "
-                         "check that these values are not errors (returns, corrections, test rows).")
-    return tuple(notes)
-
-
-def _few_values(column: np.ndarray, most: int) -> np.ndarray | None:
-    """The distinct values of a column if there are at most `most` of them, else None.
-
-    Looks at ever longer beginnings of the column, so a column with many values is told at once.
-    """
-    size = 64
-    while True:
-        values: np.ndarray = pd.unique(column[:size])
-        if len(values) > most:
-            return None
-        if size >= len(column):
-            return values
-        size *= 64
 
 
 def published_id(config: DatasetConfig, table: Table) -> str | None:

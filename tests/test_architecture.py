@@ -15,9 +15,9 @@ from tests.conftest import ROOT
 
 # Each stage may import only from the stages before it; `errors` is below them all.
 # `recommendation` (which k, and why) is pure arithmetic on the scores that `model` computes.
-STAGES = ("errors", "formats", "config", "logs", "data", "purchases", "recommendation", "model", "spark", "migration",
-          "profiles", "figures", "rules", "scorer", "illustrations", "results", "tutorial", "pages", "standalone",
-          "cache", "downloads", "scheduler", "build", "__main__")
+STAGES = ("errors", "formats", "config", "caveats", "logs", "data", "purchases", "recommendation", "model", "spark",
+          "migration", "profiles", "figures", "rules", "scorer", "illustrations", "results", "tutorial", "pages",
+          "standalone", "cache", "downloads", "scheduler", "build", "__main__")
 # Modules outside the line: what each may import from the package.
 SIDE_MODULES = {"starter": {"config", "logs", "data", "errors"}}
 # What the MkDocs hook may use: the pipeline's result and the user-facing error.
