@@ -152,6 +152,14 @@ def keep_workers(cores: int | None = None) -> None:
     threading.Thread(target=_preload, daemon=True).start()
 
 
+def release_workers() -> None:
+    """End the kept workers, if any (the server stops)."""
+    global _kept
+    if _kept is not None:
+        _kept.shutdown()
+        _kept = None
+
+
 def _quiet() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

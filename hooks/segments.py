@@ -22,7 +22,7 @@ from generator.build import GeneratedFile, generate
 from generator.cache import FOLDER, FolderCache
 from generator.errors import UserError
 from generator.figures import pixels
-from generator.scheduler import keep_workers
+from generator.scheduler import keep_workers, release_workers
 
 REPORTS_INDEX = "reports/index.md"
 # The offline copy's search runs in an iframe shim; Material would load it from a CDN.
@@ -62,6 +62,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 def on_serve(server: object, config: MkDocsConfig, builder: object) -> object:
     keep_workers()  # an edit then rebuilds at once: workers started, libraries loaded
     return server
+
+
+def on_shutdown() -> None:
+    release_workers()
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:

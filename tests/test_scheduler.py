@@ -59,12 +59,8 @@ def tutorial_text() -> Tutorial:
     return "tutorial"  # type: ignore[return-value]  # runs in a worker, so defined at module level
 
 
-def test_kept_workers_serve_every_later_build_of_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Under `mkdocs serve` the pool starts once: a rebuild, even of one small dataset, uses its workers."""
-    monkeypatch.setattr(scheduler, "_kept", None)
-    scheduler.keep_workers(2)
-    kept = scheduler._kept
-    assert kept is not None
+def test_kept_workers_serve_every_later_build_of_the_process(tmp_path: Path) -> None:
+    """Under `mkdocs serve` the pool starts once: every rebuild, even of one small dataset, uses its workers."""
     configs = [DatasetConfig(id="one", path="one.yml", title="one", features=("a", "b"), data={"a": (1.0,)})]
     pools: list[Executor | None] = []
 
@@ -73,13 +69,25 @@ def test_kept_workers_serve_every_later_build_of_the_process(tmp_path: Path, mon
         pools.append(pool)
         return SimpleNamespace(config=config)  # type: ignore[return-value]
 
+    def build() -> None:
+        scheduler.run(tmp_path, configs, None, lambda line: None, lambda root, config: table(30), analyse,
+                      tutorial_text, cores=2)
+
+    build()
+    build()
+    assert pools[0] is not None
+    assert pools[0] is not pools[1]  # a pool of its own for each build
+    scheduler.keep_workers(2)
     try:
-        for _ in range(2):
-            scheduler.run(tmp_path, configs, None, lambda line: None, lambda root, config: table(30), analyse,
-                          tutorial_text, cores=2)
-        assert pools == [kept, kept]
-        scheduler.keep_workers(2)  # once per process
-        assert scheduler._kept is kept
+        build()
+        scheduler.keep_workers(2)  # once per process: the same workers
+        build()
+        kept = pools[2]
+        assert kept is not None
+        assert pools[3] is kept
+        assert kept not in pools[:2]
         assert kept.submit(int, "7").result(timeout=60) == 7  # still running after both builds
     finally:
-        kept.shutdown()
+        scheduler.release_workers()
+    build()
+    assert pools[4] is not kept
