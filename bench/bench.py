@@ -699,11 +699,11 @@ def targets(cases: list[Case], steps: list[Step]) -> list[Verdict]:
     return verdicts
 
 
-# Issue 14's three targets, and the figures measured before the work on it (bench/results.md of 2026-11-26
-# and the issue: the 2-core VM, quiet).
-PREVIOUS_MANY = "51 x (190 s against a 3.7 s sweep)"
-PREVIOUS_SITE = "0.84 x"
-PREVIOUS_SERVE = "not measured (each edit started a pool of workers)"
+# Issue 14's three targets, and the figures measured before: as the issue gave them (bench/results.md of
+# 2026-11-26), then as bench/results.md had them on 2026-12-02 at 06:03 UTC (the 2-core VM, quiet).
+PREVIOUS_MANY = "51 x (190 s against a 3.7 s sweep); then 20.9 x (92.7 s against 4.4 s)"
+PREVIOUS_SITE = "0.84 x; then 0.47 x"
+PREVIOUS_SERVE = "not measured (each edit started a pool of workers); then 4.93 s"
 
 
 def issue_14(cases: list[Case]) -> list[Verdict]:
