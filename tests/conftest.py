@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,18 @@ id_column: id
 features: [x, y]
 n_clusters: 2
 """
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One analysis cache for the builds of the shipped project in this test run, shared by the
+    xdist workers (whose temporary folders have a common parent): the first build of a dataset
+    computes it, the others load it. Entries are written whole and renamed into place, so two
+    builds at once are safe. test_cache checks that a cached report is the computed one."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-segments"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture

@@ -219,10 +219,10 @@ class Build:
 
 
 @pytest.fixture(scope="module")
-def offline_build(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
+def offline_build(browser: Browser, tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Iterator[Build]:
     """The offline copy's build (OFFLINE=true turns on Material's offline plugin), started first so that it
     runs beside the shipped site's build; `offline_site` waits for it."""
-    project = copy_project(tmp_path_factory.mktemp("offline") / "project")
+    project = copy_project(tmp_path_factory.mktemp("offline") / "project", shared_cache)
     (project / "node_modules").symlink_to(ROOT / "node_modules")  # the iframe-worker shim, from npm
     build = Build.start(project, OFFLINE="true")
     yield build
@@ -230,9 +230,9 @@ def offline_build(browser: Browser, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 @pytest.fixture(scope="module")
-def site(offline_build: Build, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(offline_build: Build, tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Path:
     """The shipped site, built once."""
-    return Build.start(copy_project(tmp_path_factory.mktemp("browser") / "project")).wait()
+    return Build.start(copy_project(tmp_path_factory.mktemp("browser") / "project", shared_cache)).wait()
 
 
 @pytest.fixture(scope="module")

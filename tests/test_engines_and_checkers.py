@@ -85,9 +85,9 @@ class Builds:
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
+def builds(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Builds:
     """The project, copied and built once with MkDocs (which fills its analysis cache)."""
-    project = copy_project(tmp_path_factory.mktemp("engines") / "project")
+    project = copy_project(tmp_path_factory.mktemp("engines") / "project", shared_cache)
     run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site-mkdocs"], project)
     return Builds(project, project / "site-mkdocs")
 

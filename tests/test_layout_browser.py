@@ -51,8 +51,8 @@ def wide_table(rows: int = 300, seed: int = 5) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("layout") / "project")
+def site(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Path:
+    project = copy_project(tmp_path_factory.mktemp("layout") / "project", shared_cache)
     frame = wide_table()
     frame.to_csv(project / "content" / "data" / "eight.csv", index=False)
     labels = "\n".join(f"  {column}: {label}" for column, label in zip(frame.columns, EIGHT, strict=True))

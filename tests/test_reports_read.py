@@ -57,8 +57,8 @@ EXTRA = {
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("reading") / "project")
+def built(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Path:
+    project = copy_project(tmp_path_factory.mktemp("reading") / "project", shared_cache)
     rfm_frame().to_csv(project / "content" / "data" / "rfm.csv", index=False)
     for name, text in EXTRA.items():
         (project / "site_config" / "datasets" / f"{name}.yml").write_text(text, encoding="utf-8")

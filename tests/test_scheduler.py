@@ -69,25 +69,22 @@ def test_kept_workers_serve_every_later_build_of_the_process(tmp_path: Path) -> 
         pools.append(pool)
         return SimpleNamespace(config=config)  # type: ignore[return-value]
 
-    def build() -> None:
+    def build(cores: int) -> None:
         scheduler.run(tmp_path, configs, None, lambda line: None, lambda root, config: table(30), analyse,
-                      tutorial_text, cores=2)
+                      tutorial_text, cores=cores)
 
-    build()
-    build()
-    assert pools[0] is not None
-    assert pools[0] is not pools[1]  # a pool of its own for each build
+    build(1)
+    assert pools == [None]  # one core, nothing kept: no pool
     scheduler.keep_workers(2)
     try:
-        build()
+        build(2)  # one dataset for two cores: its parts spread over the pool, which is the kept one
         scheduler.keep_workers(2)  # once per process: the same workers
-        build()
-        kept = pools[2]
+        build(2)
+        kept = pools[1]
         assert kept is not None
-        assert pools[3] is kept
-        assert kept not in pools[:2]
+        assert pools[2] is kept
         assert kept.submit(int, "7").result(timeout=60) == 7  # still running after both builds
     finally:
         scheduler.release_workers()
-    build()
-    assert pools[4] is not kept
+    build(1)
+    assert pools[3] is None

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.cache import FOLDER
 from tests.conftest import ROOT
 
 PROJECT_PARTS = ("mkdocs.yml", "content", "site_config", "hooks", "templates", "overrides")
@@ -64,7 +65,9 @@ def tables_of(page: Path) -> list[list[list[str]]]:
     return parser.tables
 
 
-def copy_project(target: Path) -> Path:
+def copy_project(target: Path, cache: Path | None = None) -> Path:
+    """The shipped project copied to `target`; with `cache`, its analysis cache is that shared folder
+    (builds of the shipped datasets only: a changed dataset would replace the shared entry)."""
     target.mkdir(parents=True, exist_ok=True)
     for part in PROJECT_PARTS:
         source = ROOT / part
@@ -72,6 +75,9 @@ def copy_project(target: Path) -> Path:
             shutil.copytree(source, target / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, target / part)
+    if cache is not None:
+        (target / FOLDER).parent.mkdir(parents=True, exist_ok=True)
+        (target / FOLDER).symlink_to(cache, target_is_directory=True)
     return target
 
 
@@ -89,8 +95,8 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = copy_project(tmp_path_factory.mktemp("e2e") / "project")
+def built(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Path:
+    project = copy_project(tmp_path_factory.mktemp("e2e") / "project", shared_cache)
     result = mkdocs_build(project, project / "site")
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stderr
