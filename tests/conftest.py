@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from generator.cache import FOLDER
+
 ROOT = Path(__file__).resolve().parent.parent
 
 MakeProject = Callable[..., Path]
@@ -39,14 +41,19 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_project(tmp_path: Path) -> MakeProject:
+def make_project(tmp_path: Path, shared_cache: Path) -> MakeProject:
     """Make a project root under tmp_path: the shipped templates, dataset files by id, and
-    any other files by path."""
+    any other files by path. With `cached`, its analysis cache (`generator.cache.FOLDER`) is the
+    run's shared one: the tutorial, the same for every project, is then computed once per run."""
 
-    def make(datasets: dict[str, str] | None = None, files: dict[str, bytes | str] | None = None) -> Path:
+    def make(datasets: dict[str, str] | None = None, files: dict[str, bytes | str] | None = None, *,
+             cached: bool = False) -> Path:
         root = tmp_path / "project"
         folder = root / "site_config" / "datasets"
         folder.mkdir(parents=True, exist_ok=True)
+        if cached and not (root / FOLDER).exists():
+            (root / FOLDER).parent.mkdir(parents=True, exist_ok=True)
+            (root / FOLDER).symlink_to(shared_cache, target_is_directory=True)
         if not (root / "templates").exists():
             shutil.copytree(ROOT / "templates", root / "templates")
         for dataset_id, text in (datasets if datasets is not None else {"tiny": TINY}).items():

@@ -25,6 +25,7 @@ import yaml
 
 from generator import formats, pages
 from generator.build import generate
+from generator.cache import FOLDER, FolderCache
 from generator.config import OPTIONS
 from tests.conftest import ROOT, TINY, MakeProject
 
@@ -37,8 +38,8 @@ TEMPLATES = {f"templates/{path.name}": path.read_text(encoding="utf-8")
 
 def site_files(make_project: MakeProject, datasets: dict[str, str] | None = None) -> dict[str, bytes]:
     """Every generated file of a temporary project with `datasets` (default: the tiny one)."""
-    root = make_project(datasets, TEMPLATES)
-    return {generated.path: generated.content for generated in generate(root)}
+    root = make_project(datasets, TEMPLATES, cached=True)
+    return {generated.path: generated.content for generated in generate(root, FolderCache(root / FOLDER))}
 
 
 # --- Markdown as the site renders it ----------------------------------------------------

@@ -65,7 +65,7 @@ def expected_customers(log: str, as_of: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+def built(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> dict[str, bytes]:
     """One end-to-end generate() of a tiny log project with snapshots."""
     import shutil
     root = tmp_path_factory.mktemp("shop")
@@ -74,7 +74,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     (root / "site_config" / "datasets" / "shop.yml").write_text(shop(), encoding="utf-8")
     (root / LOG).parent.mkdir(parents=True)
     (root / LOG).write_text(purchase_log(), encoding="utf-8")
-    return {f.path: f.content for f in generate(root) if f.path.startswith("reports/shop/")}
+    files = generate(root, cache.FolderCache(shared_cache))
+    return {f.path: f.content for f in files if f.path.startswith("reports/shop/")}
 
 
 def test_assignments_equal_an_independent_computation(built: dict[str, bytes]) -> None:

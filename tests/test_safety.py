@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from generator.build import analyse, generate
+from generator.cache import FOLDER, FolderCache
 from generator.config import load_all
 from generator.data import load_table
 from generator.errors import UserError
@@ -34,8 +35,8 @@ def first_column(csv_bytes: bytes) -> list[str]:
 
 
 def files_of(make_project: MakeProject, text: str) -> dict[str, bytes]:
-    root = make_project({"mail": text})
-    return {f.path: f.content for f in generate(root)}
+    root = make_project({"mail": text}, cached=True)
+    return {f.path: f.content for f in generate(root, FolderCache(root / FOLDER))}
 
 
 def test_an_id_column_of_e_mail_addresses_is_not_published(make_project: MakeProject) -> None:

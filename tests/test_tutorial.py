@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from generator.build import generate
+from generator.cache import FOLDER, FolderCache
 from generator.results import Step, Tutorial
 from generator.tutorial import TRIED_K, run_tutorial
 from tests.conftest import ROOT, MakeProject
@@ -34,7 +35,8 @@ def tutorial() -> Tutorial:
 
 @pytest.fixture
 def site(make_project: MakeProject) -> dict[str, bytes]:
-    return {f.path: f.content for f in generate(make_project({}, TEMPLATES))}
+    root = make_project({}, TEMPLATES, cached=True)
+    return {f.path: f.content for f in generate(root, FolderCache(root / FOLDER))}
 
 
 @pytest.fixture
