@@ -35,6 +35,7 @@ from generator.profiles import Profile
 from generator.recommendation import STABLE_ARI
 
 SMALL_MAP = (5.0, 3.4)
+MAPS_PER_FIGURE = 3  # candidate maps drawn on one figure, one after another
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,7 @@ def inertia_texts(result: Segmentation) -> list[str]:
 
 
 def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> tuple[tuple[int, Image], ...]:
-    """A segment map for every evaluated k, drawn together on one figure (`figures.scatters`)."""
+    """A segment map for every evaluated k, drawn a few at a time on one figure (`figures.scatters`)."""
     x_name, y_name = plot_axes(config, result)
     shown = centre_formats(config, result)
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
@@ -293,7 +294,8 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
         names = [plural(int(n), "customer") for n in summary.sizes]
         planned.append(Scatter(x=x, y=y, labels=summary.drawn, centers=np.array(centres), names=names,
                                xlabel=x_label, ylabel=y_label))
-    drawn = charts.several(scatters, planned, size=SMALL_MAP)
+    drawn = [pair for start in range(0, len(planned), MAPS_PER_FIGURE)  # a few to a figure: the pool shares them
+             for pair in charts.several(scatters, planned[start:start + MAPS_PER_FIGURE], size=SMALL_MAP)]
     maps = []
     for (k, summary), chart, pair in zip(result.summaries.items(), planned, drawn, strict=True):
         texts = [(shown[x_name](cx), shown[y_name](cy)) for cx, cy in chart.centers]

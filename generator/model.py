@@ -9,7 +9,7 @@ of cores (parallelism belongs to whole datasets).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -227,19 +227,25 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
     ks = k_values(rows.fit, config)
     if not measured and isinstance(config.n_clusters, int):
         ks = [config.n_clusters]
+    columns = [str(name) for name in table.features.columns]
+    fits: Iterable[tuple[int, _Fit]]
     if pool is None or len(ks) == 1:
-        fits = [fit_k(rows.fit, sample, k, config, measured) for k in ks]
-    else:  # the costly part of every k at once, in other processes; the results are the same
-        fits = list(pool.map(fit_k, *zip(*((rows.fit, sample, k, config, measured) for k in ks), strict=True)))
+        fits = ((k, fit_k(rows.fit, sample, k, config, measured)) for k in ks)
+    else:  # the costly part of every k at once, in other processes, the largest k (the longest) first;
+        # each k is solved here as it arrives, while the others are computed. The results are the same.
+        longest_first = sorted(ks, reverse=True)
+        fits = zip(longest_first, pool.map(fit_k, *zip(*((rows.fit, sample, k, config, measured)
+                                                         for k in longest_first), strict=True)), strict=True)
+    skew = skewed(given, columns) if config.scale == "standard" else ()  # meanwhile
     with threadpool_limits(limits=1):
-        solutions = {k: _solve(rows, fitted, k) for k, fitted in zip(ks, fits, strict=True)}
+        solved = {k: _solve(rows, fitted, k) for k, fitted in fits}
+        solutions = {k: solved[k] for k in ks}
         candidates = tuple(s.candidate for s in solutions.values())
         choice, reason, fixed, shown = choose(candidates, config)
         chosen = solutions[shown]
         scaling = (_scaling_check(given[rows.fit_rows], chosen.labels[rows.fit_rows], config)
                    if config.scale == "none" else None)
     c = chosen.candidate
-    columns = [str(name) for name in table.features.columns]
     drawn = drawn_rows(chosen.labels, config.random_state)
     # Sums over rows in canonical order where every row was sorted (exact, order-free results).
     summed = given[rows.fit_rows] if rows.exact else given
@@ -278,7 +284,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
         affine=rows.affine(config.scale),
         fitted_centers=chosen.fitted,
         separation=separation(rows.scaled(drawn), chosen.labels[drawn], columns),
-        skewed=skewed(given, columns) if config.scale == "standard" else (),
+        skewed=skew,
     )
 
 

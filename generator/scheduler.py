@@ -2,10 +2,9 @@
 
 The build's pipeline (`build.generate`) asks this module for every report and the tutorial.
 What the cache holds is loaded; the rest runs in one pool of processes, one per core: the
-tutorial from the start; then the biggest datasets first, one at a time with their k and
-charts spread over the pool (a big table gets every core while the small ones queue); then the
-small ones side by side when there are at least as many as cores, else one at a time spread
-over the pool. One small dataset and nothing else to compute runs in this process: starting
+biggest datasets first, one at a time with their k and charts spread over the pool (a big table
+gets every core while the rest queues); then the tutorial, and the small datasets side by side
+when there are at least as many as cores, else one at a time spread over the pool. One small dataset and nothing else to compute runs in this process: starting
 workers would cost more than it saves. Under `mkdocs serve`, `keep_workers` starts the pool once,
 with the libraries loaded, and every rebuild uses it, so an edit computes at once on every core.
 Every fit runs on one thread, so the results are the same bytes whichever process computes them.
@@ -75,10 +74,9 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
         pool: Executor | None = (_kept if _kept is not None and (busy or alone) else
                                  stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
                                  if busy and cores > 1 else None)
-        running = pool.submit(lesson) if pool is not None and tutorial is None else None
         if pool is not None and pool is not _kept:
-            for _ in range(cores - 1):
-                pool.submit(_preload)  # the other workers import the libraries while tables load
+            for _ in range(cores):
+                pool.submit(_preload)  # the workers import the libraries while tables load
         tables = [load(root, config) if report is None and config.engine == "local" else None
                   for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
         reports: dict[int, Report] = {}
@@ -100,8 +98,9 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
 
         sizes = [size(tables[i]) for i in todo]
         big, small = ([todo[i] for i in part] for part in order(sizes))
-        for index in big:  # each with its k and charts across the pool, while the small ones wait
+        for index in big:  # each with its k and charts across the pool, while the rest waits
             done(index, *_timed(analyse, root, configs[index], tables[index], pool))
+        running = pool.submit(lesson) if pool is not None and tutorial is None else None
         if pool is not None and len(small) >= cores:  # whole datasets side by side
             futures = {pool.submit(_timed, analyse, root, configs[i], tables[i], None): i for i in small}
             for future in as_completed(futures):
