@@ -86,6 +86,12 @@ class Affine:
     width: tuple[float, ...]
     log: bool = False
 
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Values as K-Means sees them."""
+        prepared = np.log1p(values) if self.log else values
+        result: np.ndarray = (prepared - np.array(self.shift)) / np.array(self.width)
+        return result
+
 
 @dataclass(frozen=True)
 class Skew:
@@ -169,41 +175,28 @@ class _Rows:
 
     def __init__(self, given: np.ndarray, method: str, seed: int) -> None:
         self.given = given
-        self.log = method == "log"  # log1p before the affine scaling (the big-table path)
         self.count = len(given)
         self.exact = self.count <= FIT_SAMPLE
         if self.exact:
             self.fit_rows = np.lexsort(given.T[::-1])  # canonical order: by the first feature, then the next
-            self.fit = scale(given[self.fit_rows], method)
+            self.affine = scaling(given[self.fit_rows], method)
+            self.fit = self.affine.apply(given[self.fit_rows])
             self.restore = np.empty_like(self.fit_rows)
             self.restore[self.fit_rows] = np.arange(self.count)
-            self.shift, self.width = np.zeros(given.shape[1]), np.ones(given.shape[1])
         else:
             self.fit_rows = canonical_sample(given, FIT_SAMPLE, seed)
-            self.shift, self.width = affine_parameters(given, method)
-            self.fit = (self.prepared(given[self.fit_rows]) - self.shift) / self.width
+            self.affine = scaling(given, method)
+            self.fit = self.affine.apply(given[self.fit_rows])
             self.restore = np.zeros(0, dtype=np.int64)
-
-    def affine(self, method: str) -> Affine:
-        """The parameters of the scaling applied to every row."""
-        if self.exact:
-            return scaling(self.given[self.fit_rows], method)
-        return Affine(tuple(float(v) for v in self.shift), tuple(float(v) for v in self.width), log=method == "log")
 
     def scaled(self, rows: np.ndarray) -> np.ndarray:
         """Scaled values of the given rows (file order indices)."""
-        result: np.ndarray = (self.fit[self.restore[rows]] if self.exact
-                              else (self.prepared(self.given[rows]) - self.shift) / self.width)
-        return result
-
-    def prepared(self, values: np.ndarray) -> np.ndarray:
-        """Values before the affine step: their log1p under `scale: log`, else themselves."""
-        return np.log1p(values) if self.log else values
+        return self.fit[self.restore[rows]] if self.exact else self.affine.apply(self.given[rows])
 
     def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
         """Every row scaled, a chunk at a time, with the index of its first row."""
         for start in range(0, self.count, CHUNK):
-            yield start, (self.prepared(self.given[start:start + CHUNK]) - self.shift) / self.width
+            yield start, self.affine.apply(self.given[start:start + CHUNK])
 
 
 def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *,
@@ -281,7 +274,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
         sample=given[drawn],
         summaries={k: Alternative(sizes=s.sizes, centers=_means(summed, s.labels[order], k), drawn=s.labels[drawn])
                    for k, s in solutions.items()},
-        affine=rows.affine(config.scale),
+        affine=rows.affine,
         fitted_centers=chosen.fitted,
         separation=separation(rows.scaled(drawn), chosen.labels[drawn], columns),
         skewed=skew,
@@ -346,45 +339,6 @@ def drawn_rows(labels: np.ndarray, seed: int) -> np.ndarray:
         count = max(1, round(MAP_SAMPLE * len(members) / len(labels)))
         chosen.append(rng.choice(members, size=min(count, len(members)), replace=False))
     return np.sort(np.concatenate(chosen))
-
-
-def scale(values: np.ndarray, method: str) -> np.ndarray:
-    """The features as K-Means sees them: `standard`, `minmax`, `robust`, `log` (log1p, then
-    standard) or `none`."""
-    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
-    scalers = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
-    if method == "none":
-        return values.copy()
-    if method == "log":
-        logged: np.ndarray = StandardScaler().fit_transform(np.log1p(values))
-        return logged
-    result: np.ndarray = scalers[method]().fit_transform(values)
-    return result
-
-
-def scaling(values: np.ndarray, method: str) -> Affine:
-    """The parameters `scale` applies to `values` (fitted on them): scaled = (x - shift) / width."""
-    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
-    count = values.shape[1]
-    if method == "none":
-        return Affine((0.0,) * count, (1.0,) * count)
-    if method == "standard":
-        fitted = StandardScaler().fit(values)
-        shift, width = fitted.mean_, fitted.scale_
-    elif method == "minmax":
-        fitted = MinMaxScaler().fit(values)
-        # scikit-learn keeps 1 / range, and 1 where a feature is constant
-        shift = fitted.data_min_
-        width = np.where(np.isclose(fitted.scale_ * fitted.data_range_, 1.0), fitted.data_range_, 1.0)
-    elif method == "robust":
-        fitted = RobustScaler().fit(values)
-        shift, width = fitted.center_, fitted.scale_
-    elif method == "log":  # log1p of each feature, then standard scaling
-        fitted = StandardScaler().fit(np.log1p(values))
-        shift, width = fitted.mean_, fitted.scale_
-    else:
-        raise ValueError(f"unknown scaling {method!r}")
-    return Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width), log=method == "log")
 
 
 def canonical_labels(scaled: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -581,9 +535,10 @@ def canonical_sample(given: np.ndarray, size: int, seed: int) -> np.ndarray:
     return result
 
 
-def affine_parameters(given: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Shift and width per feature of a scaling fitted on all rows (scaled = (x - shift) / width;
-    under `scale: log`, x is log1p of the value).
+def scaling(given: np.ndarray, method: str) -> Affine:
+    """The scaling K-Means sees, fitted on `given`: `standard` (mean and standard deviation),
+    `minmax`, `robust` (median and interquartile range), `log` (log1p, then standard) or `none`,
+    as scikit-learn's scalers define them. One column at a time: no scaled copy of a big table.
 
     Parameters are rounded to DIGITS significant digits, so that summation order (the file's
     row order) cannot change them; constant features keep width 1, as in scikit-learn.
@@ -601,9 +556,12 @@ def affine_parameters(given: np.ndarray, method: str) -> tuple[np.ndarray, np.nd
     elif method == "robust":
         low, shift, high = np.percentile(given, [25, 50, 75], axis=0)
         width = high - low
-    else:
+    elif method == "none":
         shift, width = np.zeros(count), np.ones(count)
-    return rounded_scaling(shift, width)
+    else:
+        raise ValueError(f"unknown scaling {method!r}")
+    shift, width = rounded_scaling(shift, width)
+    return Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width), log=method == "log")
 
 
 def rounded_scaling(shift: np.ndarray, width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -712,7 +670,7 @@ def _scaling_check(original: np.ndarray, labels: np.ndarray, config: DatasetConf
     if spreads.min() <= 0 or spreads.max() / spreads.min() <= SPREAD_RATIO:
         return None
     k = int(labels.max()) + 1
-    standardised = scale(original, "standard")
+    standardised = scaling(original, "standard").apply(original)
     fit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(standardised)
     other = canonical_labels(standardised, fit.labels_)
     both = np.zeros((k, k))

@@ -4,9 +4,10 @@ The build's pipeline (`build.generate`) asks this module for every report and th
 What the cache holds is loaded; the rest runs in one pool of processes, one per core: the
 biggest datasets first, one at a time with their k and charts spread over the pool (a big table
 gets every core while the rest queues); then the tutorial, and the small datasets side by side
-when there are at least as many as cores, else one at a time spread over the pool. One small dataset and nothing else to compute runs in this process: starting
-workers would cost more than it saves. Under `mkdocs serve`, `keep_workers` starts the pool once,
-with the libraries loaded, and every rebuild uses it, so an edit computes at once on every core.
+when there are at least as many as cores, else one at a time spread over the pool. One small
+dataset and nothing else to compute runs in this process: starting workers would cost more than
+it saves. Under `mkdocs serve`, `keep_workers` starts the pool once, with the libraries loaded,
+and every rebuild uses it, so an edit computes at once on every core.
 Every fit runs on one thread, so the results are the same bytes whichever process computes them.
 """
 

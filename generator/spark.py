@@ -279,7 +279,7 @@ def _read(session: Any, root: Path, config: DatasetConfig) -> Any:
 
 def _scaling(frame: Any, names: list[str], method: str, mean: np.ndarray,
              spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Shift and width per feature (scaled = (x - shift) / width), as the local engine's `affine_parameters`."""
+    """Shift and width per feature (scaled = (x - shift) / width), as the local engine's `scaling`."""
     from pyspark.sql import functions as F
 
     if method == "standard":

@@ -371,3 +371,15 @@ def test_sampled_silhouette_survives_a_sample_that_misses_a_segment(monkeypatch:
     assert [s.size for s in result.segments] == [29, 1]
     assert result.silhouette_sampled
     assert result.silhouette is None or -1.0 <= result.silhouette <= 1.0
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "robust", "none"])
+def test_scaling_is_what_scikit_learns_scalers_do(method: str) -> None:
+    """One scaling for every table, fitted column by column and rounded to DIGITS significant digits:
+    the same values as scikit-learn's scalers, a constant column included."""
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+    rng = np.random.default_rng(5)
+    values = np.column_stack([rng.lognormal(3, 1, 500), rng.normal(-20, 4, 500), np.full(500, 7.0)])
+    scalers = {"standard": StandardScaler(), "minmax": MinMaxScaler(), "robust": RobustScaler()}
+    expected = scalers[method].fit_transform(values) if method in scalers else values
+    assert model.scaling(values, method).apply(values) == pytest.approx(expected, rel=1e-9, abs=1e-9)
