@@ -17,6 +17,8 @@ from generator.config import DatasetConfig
 from generator.errors import UserError, shorten
 
 ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?\s*")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+PEEK = 1000  # cells looked at before a whole column is
 
 
 def check_customers(config: DatasetConfig, origin: str, ids: tuple[str, ...] | None,
@@ -49,6 +51,8 @@ def date_form(column: pd.Series) -> tuple[str | None, str]:
     cells = column.dropna()
     if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
         numbers = cells.to_numpy(dtype=float)
+    elif any(_not_a_date(str(cell)) for cell in cells.iloc[:PEEK]):
+        return None, ""  # told at once, without reading the rest of a big column
     else:
         text = cells.map(str)
         text = text[text.str.strip() != ""]
@@ -59,6 +63,15 @@ def date_form(column: pd.Series) -> tuple[str | None, str]:
     if _yyyymmdd(numbers):
         return "%Y%m%d", str(int(numbers[0]))
     return None, ""
+
+
+def _not_a_date(cell: str) -> bool:
+    """Whether a cell rules out both forms: a plain number that is not a whole YYYYMMDD (so the cell is
+    neither an ISO date, nor a number that a column of YYYYMMDD dates holds)."""
+    if not PLAIN_NUMBER.fullmatch(cell.strip()):
+        return False  # other text: the full check decides
+    value = float(cell)
+    return not (value.is_integer() and 19000101 <= value <= 21001231)
 
 
 def _yyyymmdd(numbers: np.ndarray) -> bool:

@@ -334,3 +334,17 @@ def test_the_cache_keys_on_the_log(make_project: MakeProject) -> None:
     with (root / LOG).open("a", encoding="utf-8") as log:
         log.write("0003,2024-09-30,12.5,9999\n")  # a purchase appended
     assert cache.key(root, config) != before
+
+
+@pytest.mark.parametrize(("cells", "form"), [
+    (["1997-01-01", " 1997-02-03 ", "", "1998-06-30T10:00"], "iso"),
+    (["n/a", "19970101", "19970203"], "%Y%m%d"),  # text that is no number is not counted against dates
+    (["19970101", "19970203", "12.5"], None),  # a plain number that is no whole YYYYMMDD rules them out
+    (["19970101"] * 1500 + ["7"], None),  # beyond the first cells looked at: the whole column decides
+    (["1997-01-01", "5"], None),
+    ([str(v) for v in range(3000)], None),
+])
+def test_date_columns_are_told_from_quantities(cells: list[str], form: str | None) -> None:
+    from generator.logs import date_form
+    assert date_form(pd.Series(cells, dtype=object))[0] == form
+    assert date_form(pd.Series(cells, dtype="string[pyarrow]"))[0] == form
