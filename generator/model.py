@@ -236,8 +236,8 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
         candidates = tuple(s.candidate for s in solutions.values())
         choice, reason, fixed, shown = choose(candidates, config)
         chosen = solutions[shown]
-        scaling = (_scaling_check(given[rows.fit_rows], chosen.labels[rows.fit_rows], config)
-                   if config.scale == "none" else None)
+        check = (_scaling_check(given[rows.fit_rows], chosen.labels[rows.fit_rows], config)
+                 if config.scale == "none" else None)
     c = chosen.candidate
     drawn = drawn_rows(chosen.labels, config.random_state)
     # Sums over rows in canonical order where every row was sorted (exact, order-free results).
@@ -267,7 +267,7 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
         stability=c.stability,
         stability_sampled=len(rows.fit) > STABILITY_SAMPLE,
         alternatives={k: s.labels for k, s in solutions.items()},
-        scaling=scaling,
+        scaling=check,
         rows=rows.count,
         fitted=len(rows.fit),
         drawn=drawn,

@@ -7,8 +7,8 @@ gets every core while the rest queues); then the tutorial, and the small dataset
 when there are at least as many as cores, else one at a time spread over the pool. One small
 dataset and nothing else to compute runs in this process: starting workers would cost more than
 it saves. Under `mkdocs serve`, `keep_workers` starts the pool once, with the libraries loaded,
-and every rebuild uses it, so an edit computes at once on every core.
-Every fit runs on one thread, so the results are the same bytes whichever process computes them.
+and every rebuild uses it, so an edit computes at once on every core. Every fit runs on one
+thread, so the results are the same bytes whichever process computes them.
 """
 
 from __future__ import annotations
