@@ -28,12 +28,19 @@ n_clusters: 2
 """
 
 
+def use_cache(root: Path, folder: Path) -> None:
+    """Make `folder` the analysis cache of the project at `root`."""
+    (root / FOLDER).parent.mkdir(parents=True, exist_ok=True)
+    (root / FOLDER).symlink_to(folder, target_is_directory=True)
+
+
 @pytest.fixture(scope="session")
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One analysis cache for the builds of the shipped project in this test run, shared by the
-    xdist workers (whose temporary folders have a common parent): the first build of a dataset
-    computes it, the others load it. Entries are written whole and renamed into place, so two
-    builds at once are safe. test_cache checks that a cached report is the computed one."""
+    """One analysis cache for this test run's builds that opt in (the shipped project's, and tiny
+    projects made with `cached`), shared by the xdist workers (whose temporary folders have a
+    common parent): the first build of a dataset computes it, the others load it. Entries are
+    written whole and renamed into place, so two builds at once are safe. test_cache checks that
+    a cached report is the computed one."""
     base = tmp_path_factory.getbasetemp()
     folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-segments"
     folder.mkdir(exist_ok=True)
@@ -52,8 +59,7 @@ def make_project(tmp_path: Path, shared_cache: Path) -> MakeProject:
         folder = root / "site_config" / "datasets"
         folder.mkdir(parents=True, exist_ok=True)
         if cached and not (root / FOLDER).exists():
-            (root / FOLDER).parent.mkdir(parents=True, exist_ok=True)
-            (root / FOLDER).symlink_to(shared_cache, target_is_directory=True)
+            use_cache(root, shared_cache)
         if not (root / "templates").exists():
             shutil.copytree(ROOT / "templates", root / "templates")
         for dataset_id, text in (datasets if datasets is not None else {"tiny": TINY}).items():

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cache import FOLDER
-from tests.conftest import ROOT
+from tests.conftest import ROOT, use_cache
 
 PROJECT_PARTS = ("mkdocs.yml", "content", "site_config", "hooks", "templates", "overrides")
 
@@ -76,8 +75,7 @@ def copy_project(target: Path, cache: Path | None = None) -> Path:
         else:
             shutil.copy2(source, target / part)
     if cache is not None:
-        (target / FOLDER).parent.mkdir(parents=True, exist_ok=True)
-        (target / FOLDER).symlink_to(cache, target_is_directory=True)
+        use_cache(target, cache)
     return target
 
 
