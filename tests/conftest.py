@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +15,43 @@ from playwright.sync_api import Browser, sync_playwright
 from generator.cache import FOLDER
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# The repository stands alone: a test reads the checkout, the system and its own temporary folders,
+# never a folder that happens to lie beside the checkout on a development machine (a shared folder of
+# data, say), which a contributor's clone does not have. Python reports every file it opens to an
+# audit hook; the run fails when one was beside the checkout. tests/test_architecture.py checks the
+# code itself for such paths.
+def folders_beside(root: Path) -> tuple[str, ...]:
+    """The folders next to `root`, but for hidden ones (a home folder's .cache and .config) and those
+    holding Python, the temporary folder or the home folder."""
+    parent = root.parent
+    if parent == Path(parent.anchor):
+        return ()  # a checkout at the top of the file system: what lies beside it is the system itself
+    keep = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, tempfile.gettempdir(), Path.home())}
+    return tuple(str(entry) + os.sep for entry in sorted(parent.iterdir())
+                 if entry != root and not entry.name.startswith(".")
+                 and not any(k == entry or entry in k.parents for k in keep))
+
+
+BESIDE = folders_beside(ROOT)
+OPENED_BESIDE: list[str] = []
+
+
+def watch_opens(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and BESIDE and isinstance(args[0], str | bytes | os.PathLike):
+        path = os.path.abspath(os.fsdecode(args[0]))
+        if path.startswith(BESIDE):
+            OPENED_BESIDE.append(path)
+
+
+sys.addaudithook(watch_opens)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_read_beside_the_checkout() -> Iterator[None]:
+    yield
+    assert not OPENED_BESIDE, f"tests read files outside the repository: {sorted(set(OPENED_BESIDE))[:5]}"
 
 MakeProject = Callable[..., Path]
 

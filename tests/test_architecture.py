@@ -7,6 +7,7 @@ functions. The order is DESIGN.md's pipeline; a new module must take its place i
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,100 @@ def test_result_types_live_below_the_presentation() -> None:
                if isinstance(node, ast.ClassDef)}
     assert "Report" not in defined
     assert not generator_modules(ROOT / "generator" / "pages.py") & {"spark", "tutorial"}
+
+
+# --- the repository stands alone --------------------------------------------------------------------
+# Everything that runs from a clone (the generator, the hooks, the tests, the benchmarks, the Makefile,
+# CI and the Pages workflow) reads the checkout, the system's programs and interfaces, and folders it
+# makes itself; never a folder of one machine, such as a shared folder of data beside the checkout.
+# tests/conftest.py also watches every file the tests open.
+
+RUNS_FROM_A_CLONE = sorted(
+    path for folder in ("generator", "hooks", "tests", "bench", ".ci", ".github/workflows")
+    for path in (ROOT / folder).rglob("*")
+    if path.is_file() and path.suffix in {"", ".py", ".sh", ".yml", ".yaml", ".js", ".toml"}
+    and not {"data", "golden", "__pycache__"} & set(path.relative_to(ROOT).parts)
+    and path != Path(__file__).resolve()  # this file: it holds the examples it tests the check with
+) + [ROOT / name for name in ("Makefile", "pyproject.toml", "mkdocs.yml", "package.json")]
+
+# An absolute path under a folder that differs from machine to machine (system folders such as
+# /usr/bin/chromium or /proc are the same on every Debian machine), the home folder, or a shared folder.
+MACHINE_PATH = re.compile(r"(?<![\w.:/~-])(/(?:work|home|root|tmp|opt|mnt|srv|var|media|scratch|Users)\b|~/)"
+                          r"|\bshared/(?:datasets|tools|hooks)\b")
+# A relative path that climbs out of where it starts.
+CLIMBING = re.compile(r"[\w.~/${}-]*(?<![\w.])\.\./[\w./${}-]*")
+# Climbing paths that stay inside: inputs the generator must refuse, links between site pages, and
+# the zip written from build/offline into the project root.
+CLIMBS_ALLOWED = {
+    ("tests/test_config.py", "../x.csv"): "a source outside the project, which the configuration refuses",
+    ("tests/test_config.py", "content/../../x.csv"): "a source outside the project, refused",
+    ("tests/test_starter.py", "../outside.csv"): "a table outside the project, which init refuses",
+    ("tests/test_pages.py", "../../tutorial/index.md"): "a link from a report page to the tutorial page",
+    ("Makefile", "../../site-offline.zip"): "written from build/offline: the project root",
+}
+
+
+def outside_reads(name: str, text: str) -> dict[str, list[str]]:
+    """What in the file `name` (relative to ROOT) with contents `text` points outside the repository."""
+    found = {
+        "machine": [match.group(0) for match in MACHINE_PATH.finditer(text)],
+        "climb": sorted({match.group(0).rstrip(".") for match in CLIMBING.finditer(text)}
+                        - {climb for where, climb in CLIMBS_ALLOWED if where == name}),
+        "above": [],
+    }
+    if name.endswith(".py"):
+        found["above"] = [f"line {line}" for line in anchors_above_the_root(text, name.count("/"))]
+    return {kind: where for kind, where in found.items() if where}
+
+
+def anchors_above_the_root(source: str, depth: int) -> list[int]:
+    """Lines where `Path(__file__)` is walked up (`.parent`, `.parents[n]`) past the repository root, for
+    a file `depth` folders below it."""
+    above = []
+    for node in ast.walk(ast.parse(source)):
+        ups, inner = 0, node
+        while True:
+            if isinstance(inner, ast.Attribute) and inner.attr == "parent":
+                ups, inner = ups + 1, inner.value
+            elif (isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Attribute)
+                  and inner.value.attr == "parents" and isinstance(inner.slice, ast.Constant)
+                  and isinstance(inner.slice.value, int)):
+                ups, inner = ups + inner.slice.value + 1, inner.value.value
+            elif isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "resolve":
+                inner = inner.func.value
+            else:
+                break
+        from_file = (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "Path"
+                     and len(inner.args) == 1 and isinstance(inner.args[0], ast.Name)
+                     and inner.args[0].id == "__file__")
+        if from_file and ups - 1 > depth:  # the first `.parent` is the file's own folder
+            above.append(getattr(node, "lineno", 0))
+    return above
+
+
+@pytest.mark.parametrize("path", RUNS_FROM_A_CLONE, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_nothing_reads_outside_the_repository(path: Path) -> None:
+    name = path.relative_to(ROOT).as_posix()
+    assert outside_reads(name, path.read_text(encoding="utf-8")) == {}
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ('DATA = Path("/work/shared/datasets/messy")', {"machine"}),
+        ("# the files in ~/data/messy", {"machine"}),
+        ('MESSY = ROOT / "../shared/datasets"', {"machine", "climb"}),
+        ('OTHER = ROOT / "../sibling/table.csv"', {"climb"}),
+        ("# cp -r ../data .", {"climb"}),
+        ("UP = Path(__file__).resolve().parents[2]", {"above"}),
+        ("UP = Path(__file__).parent.parent.parent", {"above"}),
+        ('TABLE = "../x.csv"', {"climb"}),  # allowed in tests/test_config.py only
+        ("ROOT = Path(__file__).resolve().parent.parent", set()),
+        ('CHROMIUM = Path("/usr/bin/chromium")', set()),
+        ('url = "https://example.org/home/tmp"', set()),
+        ('page = "reports/x/index.md"', set()),
+    ],
+)
+def test_the_outside_check_finds_what_it_must(code: str, found: set[str]) -> None:
+    """The check above on lines written to break it, as if in a test module (one folder down)."""
+    assert set(outside_reads("tests/test_x.py", code + "\n")) == found
