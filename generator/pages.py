@@ -247,7 +247,7 @@ def _transactions(report: Report) -> dict[str, Any] | None:
         "as_of": log.as_of.isoformat(),
         "origin": text(log.origin),
         "customer": code(log.customer),
-        "rows": plural(log.rows, "purchase row"),
+        "rows": plural(log.rows, "row"),
         "used": f"{log.used:,}",
         "first": log.first.isoformat(),
         "last": log.last.isoformat(),

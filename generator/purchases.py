@@ -11,6 +11,7 @@ customer file gives, so the later stages need not know.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,8 @@ def _check_not_negative(features: pd.DataFrame, ids: tuple[str, ...], origin: st
             index = int(np.flatnonzero(negative)[0])
             others = int(negative.sum()) - 1
             more = f", and {plural(others, 'other customer')}" if others else ""
-            raise UserError(f"{origin}: customer {shorten(ids[index], 40)}: {name} is "
+            who = ids[index] if re.fullmatch(r"[\w.@+-]{1,40}", ids[index]) else shorten(ids[index])
+            raise UserError(f"{origin}: customer {who}: {name} is "
                             f"{exact(float(features[name].iloc[index]))} as of {as_of.isoformat()}{more} (returns "
                             f"exceed purchases); scale: log needs 0 or more: set transactions.returns: exclude, "
                             f"or another scale ({config.path})")
@@ -363,7 +365,7 @@ def meanings(config: DatasetConfig) -> tuple[tuple[str, str], ...]:
     """(feature, how it was derived) for each configured feature, in plain words."""
     log = config.transactions
     assert log is not None
-    amount = "quantity x price" if log.amount is None else "amounts"
+    amount = "amounts (quantity x price)" if log.amount is None else "amounts"
     orders = "orders (distinct order numbers)" if log.order is not None else "days with rows"
     found = []
     for feature in config.features:
