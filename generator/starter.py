@@ -158,9 +158,10 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
         block["amount"] = money[0]
         reasons.append(f"{money[0]}: the amount of each row (numbers with fractions: money): it gives monetary")
         roles = (money[0],)
-    written = keys[customer].str.fullmatch(r"\d+\.0+")
+    cells = _cells(frame[customer])
+    written = cells.str.fullmatch(r"\d+\.0+")
     if written.any():
-        reasons.append(f"{customer}: {int(written.sum()):,} ids are written like {keys[customer][written].iloc[0]} "
+        reasons.append(f"{customer}: {int(written.sum()):,} ids are written like {cells[written].iloc[0]} "
                        f"(a spreadsheet export): they are read as the whole number")
     blank = (keys[customer] == "") | (keys[date] == "")
     for name in roles:
@@ -189,7 +190,13 @@ def _date_column(frame: pd.DataFrame, names: list[str]) -> tuple[str | None, str
 
 
 def _keys(column: pd.Series) -> pd.Series:
-    """Cells as text to group by, trimmed, blank where missing."""
+    """Cells as text to group by, trimmed, blank where missing: the text of each cell (`_cells`), with
+    a spreadsheet's `12923.0` read as `12923`, as `purchases` reads a customer."""
+    return _cells(column).str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def _cells(column: pd.Series) -> pd.Series:
+    """Cells as text, trimmed, blank where missing."""
     if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
         return column.fillna("").str.strip().astype(object)
     return column.map(lambda cell: "" if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell))

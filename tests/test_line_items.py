@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from generator import cache
 from generator.__main__ import main
@@ -22,6 +23,7 @@ from generator.build import generate, validate
 from generator.config import load_dataset
 from generator.errors import UserError
 from generator.purchases import load_customers
+from generator.starter import propose
 from tests.conftest import ROOT, MakeProject
 
 LOG = "content/data/retail.csv"
@@ -163,7 +165,7 @@ def test_the_report_counts_the_rows_and_people_left_out(built: dict[str, bytes])
     assert document["customers"] == len(expected_customers(frame, AS_OF))
     page = built["reports/retail/index.md"].decode()
     assert f"Left out because a cell was blank ({guests} rows without a customer)" in page
-    assert "Left out as not customers: 1 person who only returned goods by then" in page
+    assert "Left out as not customers: 1 person whose orders by then add up to 0 or less" in page
     assert "its amount is <code>Quantity</code> x <code>UnitPrice</code>" in page
     assert "distinct order numbers\\) whose amounts \\(quantity x price\\) add up to more than 0" in page
 
@@ -284,3 +286,73 @@ def test_an_error_leaves_the_previous_site_untouched(make_project: MakeProject, 
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"error: {LOG}: customer {NEGATIVE}: monetary is ")
     assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+
+
+# --- init: a log read by its structure, and its proposal builds as written -----------------------
+
+
+def proposed(root: Path, table: str) -> tuple[dict[str, object], tuple[str, ...]]:
+    """init's proposal for `table`, written where init writes it; its settings and reasons."""
+    proposal = propose(root, Path(table))
+    (root / "site_config/datasets" / f"{proposal.id}.yml").write_text(proposal.yaml, encoding="utf-8")
+    return yaml.safe_load(proposal.yaml), proposal.reasons
+
+
+@pytest.mark.parametrize("form", ["iso", "month-first", "day-first"])
+def test_init_proposes_line_items_and_its_proposal_builds(make_project: MakeProject, form: str) -> None:
+    frame = line_items()
+    root = make_project({}, {LOG: write(frame, form)})
+    settings, reasons = proposed(root, LOG)
+    expected_block = {"source": LOG, "customer": "CustomerID", "date": "InvoiceDate", "order": "InvoiceNo",
+                      "quantity": "Quantity", "price": "UnitPrice"}
+    if FORMS[form][1]:
+        expected_block["date_format"] = str(FORMS[form][1])
+    assert settings["transactions"] == expected_block
+    assert settings["missing"] == "drop"
+    assert settings["scale"] == "standard"  # customer 18000 returned more than they bought: log would refuse
+    guests = int((frame["CustomerID"] == "").sum())
+    assert f"CustomerID: {guests} rows have no customer (guest checkouts): missing: drop leaves them out, and the " \
+           "report counts them" in reasons
+    assert any(line.startswith("CustomerID: ") and "are written like 1" in line for line in reasons)
+    ((_, table),) = validate(root)
+    assert table is not None
+    last = frame.loc[frame["CustomerID"] != "", "when"].max().strftime("%Y-%m-%d")
+    expected = expected_customers(frame, last)
+    assert table.ids == tuple(expected.index)
+    assert table.features["recency"].tolist() == expected["recency"].tolist()
+    assert table.features["frequency"].tolist() == expected["frequency"].tolist()
+
+
+def test_init_on_the_shared_online_retail_rows(make_project: MakeProject, tmp_path: Path) -> None:
+    text = (ROOT / "tests/data/online-retail/online_retail_first_rows.csv").read_text(encoding="utf-8")
+    root = make_project({}, {LOG: text})
+    settings, reasons = proposed(root, LOG)
+    assert settings["transactions"] == {"source": LOG, "customer": "CustomerID", "date": "InvoiceDate",
+                                        "date_format": "%d/%m/%Y %H:%M", "order": "InvoiceNo",
+                                        "quantity": "Quantity", "price": "UnitPrice"}
+    assert settings["scale"] == "log"
+    assert any("no value above 12 tells day from month" in line for line in reasons)
+    assert main(["--root", str(root), "render", str(tmp_path / "out")]) == 0
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    frame["when"] = pd.to_datetime(frame["InvoiceDate"], format="%d/%m/%Y %H:%M")
+    expected = expected_customers(frame, "2010-12-01")
+    config = load_dataset(root, root / "site_config/datasets/retail.yml")
+    table = load_customers(root, config).table
+    assert table.ids == tuple(expected.index)
+    assert table.features["frequency"].tolist() == expected["frequency"].tolist()
+
+
+@pytest.mark.parametrize("names", [("cust", "purchased_on", "cds", "amount_usd"), ("a", "b", "c", "d")])
+def test_init_reads_a_log_whose_names_tell_nothing(make_project: MakeProject, names: tuple[str, ...]) -> None:
+    """The CDNOW sample with its columns renamed: customer, date, number of CDs, dollars."""
+    log = pd.read_csv(ROOT / "content/data/cdnow_sample_transactions.csv", dtype=str)
+    assert list(log.columns) == ["customer_id", "date", "number_of_cds", "dollar_value"]
+    root = make_project({}, {"content/data/cdnow.csv": log.set_axis(list(names), axis=1).to_csv(index=False)})
+    settings, reasons = proposed(root, "content/data/cdnow.csv")
+    assert settings["transactions"] == {"source": "content/data/cdnow.csv", "customer": names[0], "date": names[1],
+                                        "date_format": "%Y%m%d", "amount": names[3]}
+    assert f"{names[2]}: left out (the features are derived from the log)" in reasons
+    ((_, table),) = validate(root)
+    assert table is not None
+    days = log.astype({"dollar_value": float}).groupby(["customer_id", "date"])["dollar_value"].sum()
+    assert table.rows_used == days[days > 0].reset_index()["customer_id"].nunique()  # a purchase adds up to more than 0
