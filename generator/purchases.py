@@ -27,6 +27,7 @@ from generator.formats import exact, plural
 
 EPOCH = datetime.date(1970, 1, 1)
 MAX_PLACES = 6  # decimals an amount is counted in at most (a float with more is rounded to millionths)
+SAMPLE = 10_000  # amounts whose decimals are counted first; the whole column is then checked
 # How each derived feature is computed, in a marketer's words (the report lists them).
 MEANINGS = {
     "recency": "days from the customer's latest purchase to the as-of date (0: bought that day; "
@@ -185,31 +186,36 @@ def _check_not_negative(features: pd.DataFrame, ids: tuple[str, ...], origin: st
 def derive(log: Log, as_of: int) -> Derived:
     """Every derived feature for the customers with a purchase on or before day `as_of`, in customer order.
 
-    Group-bys over whole columns (numpy and pandas): no loop over rows. An order's day is its first
-    row's; an order is a purchase when its rows, up to `as_of`, add up to more than 0.
+    Group-bys over whole columns (numpy): no loop over rows. An order's day is its first row's; an
+    order is a purchase when its rows, up to `as_of`, add up to more than 0.
     """
     keep = log.day <= as_of
     customer, day, units = log.customer[keep], log.day[keep], log.units[keep]
     count = len(log.customers)
     span = np.int64(log.order.max()) + 1
     orders, keys = pd.factorize(customer.astype(np.int64) * span + log.order[keep])
+    keys = np.asarray(keys)
     # Whole units summed as float64 are exact below 2**53 (90 trillion in cents).
     net = np.bincount(orders, weights=units, minlength=len(keys))
-    opened = pd.Series(day).groupby(orders, sort=True).min().to_numpy()
+    opened = np.full(len(keys), np.iinfo(np.int64).max)
+    np.minimum.at(opened, orders, day)
     bought = net > 0
-    buyer = (np.asarray(keys) // span)[bought]
+    buyer, when = keys[bought] // span, opened[bought]
     frequency = np.bincount(buyer, minlength=count)
     present = frequency > 0
-    days = pd.Series(opened[bought]).groupby(buyer, sort=True).agg(["min", "max"])
+    earliest, latest = np.full(count, np.iinfo(np.int64).max), np.full(count, np.iinfo(np.int64).min)
+    np.minimum.at(earliest, buyer, when)
+    np.maximum.at(latest, buyer, when)
+    earliest, latest = earliest[present], latest[present]
     total = np.bincount(customer, weights=units, minlength=count)[present]
     scale = 10.0 ** log.places
     frequency = frequency[present]
     seen = np.bincount(customer, minlength=count) > 0
     return Derived({
-        "recency": (as_of - days["max"].to_numpy()).astype(np.float64),
+        "recency": (as_of - latest).astype(np.float64),
         "frequency": frequency.astype(np.float64),
         "monetary": total / scale,  # the float nearest the exact sum: it prints as the input writes it
-        "tenure": (as_of - days["min"].to_numpy()).astype(np.float64),
+        "tenure": (as_of - earliest).astype(np.float64),
         "average_order": np.round(total / frequency) / scale,  # to the input's precision
     }, present, int(np.count_nonzero(seen & ~present)))
 
@@ -240,10 +246,10 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
         raise UserError(f"{origin}: column {column!r}, {places[index]}: {shorten(_text(cell), 30)} {why} "
                         f"({int(bad.sum()):,} such row(s))")
 
-    ids = _ids(frame[log.customer])
+    customer, ids = _ids(frame[log.customer])
     day, bad_day, blank_day = _parse_days(frame[log.date], log.date_format)
     units, decimals, bad_money, blank_money = _money(frame, log)
-    blanks = {"customer": (ids == "").to_numpy(dtype=bool), "date": blank_day, "amount": blank_money}
+    blanks = {"customer": (ids == "")[customer], "date": blank_day, "amount": blank_money}
     left = np.zeros(len(frame), dtype=bool)
     counts = []
     for role, blank in blanks.items():
@@ -270,11 +276,11 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
     if not keep.any():
         raise UserError(f"{origin}: no row is left once rows without a customer, date or amount"
                         f"{' and returns' if returns else ''} are left out")
-    codes, customers = pd.factorize(ids[keep], sort=True)
-    if log.order is not None:
-        order, _ = pd.factorize(_ids(frame[log.order])[keep])
-    else:
-        order = day[keep] - day[keep].min()
+    used = np.zeros(len(ids), dtype=bool)
+    used[customer[keep]] = True
+    codes = (np.cumsum(used) - 1)[customer[keep]]  # customers without a kept row are no customers
+    customers = ids[used]
+    order = _ids(frame[log.order])[0][keep] if log.order is not None else day[keep] - day[keep].min()
     return Log(customers=np.asarray(customers, dtype=object), customer=codes.astype(np.int64), day=day[keep],
                units=units[keep], places=decimals, order=np.asarray(order, dtype=np.int64), origin=origin,
                digest=digest, left_out=LeftOut(tuple(counts), returns))
@@ -287,9 +293,16 @@ def _money(frame: pd.DataFrame, log: Transactions) -> tuple[np.ndarray, int, lis
     for name in log.money:
         numbers, blank, wrong = parse_numbers(frame[name])
         ok = ~blank & ~wrong
-        places = _places(numbers[ok])
+        values = numbers[ok]
+        places = _places(values[:SAMPLE])
+        scaled = values * 10.0 ** places
+        rounded = np.rint(scaled)
+        if len(values) > SAMPLE and not _whole(scaled, rounded):  # the sample had fewer decimals
+            places = _places(values)
+            scaled = values * 10.0 ** places
+            rounded = np.rint(scaled)
         units = np.zeros(len(numbers), dtype=np.int64)
-        units[ok] = np.rint(numbers[ok] * 10.0 ** places).astype(np.int64)
+        units[ok] = rounded.astype(np.int64)
         parsed.append((name, units, places, blank, wrong))
     units, places = parsed[0][1], parsed[0][2]
     blank = parsed[0][3]
@@ -302,15 +315,25 @@ def _places(numbers: np.ndarray) -> int:
     """The fewest decimals (at most MAX_PLACES) that write every number: 2 for 12.5 and 3.99."""
     for places in range(MAX_PLACES):
         scaled = numbers * 10.0 ** places
-        if np.all(np.abs(scaled - np.rint(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+        if _whole(scaled, np.rint(scaled)):
             return places
     return MAX_PLACES
 
 
-def _ids(column: pd.Series) -> pd.Series:
-    """Customer (or order) ids as text, trimmed, blank where missing; a spreadsheet's `12923.0` is `12923`."""
-    text = _texts(column).fillna("").str.strip()
-    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+def _whole(scaled: np.ndarray, rounded: np.ndarray) -> bool:
+    """Whether every scaled amount is its rounded value, but for the float's own error."""
+    return bool(np.all(np.abs(scaled - rounded) <= 1e-9 * np.maximum(1.0, np.abs(rounded))))
+
+
+def _ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Customer (or order) ids: per row a code, and the distinct ids as text (sorted), trimmed, blank
+    where missing; a spreadsheet's `12923.0` is `12923`. A log repeats its ids: each distinct cell is
+    cleaned once."""
+    codes, distinct = pd.factorize(_texts(column), use_na_sentinel=False)
+    text = pd.Series(distinct, dtype=object).fillna("").astype(str).str.strip()
+    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    again, ids = pd.factorize(text, sort=True)
+    return again[codes], np.asarray(ids, dtype=object)
 
 
 def _texts(column: pd.Series) -> pd.Series:
