@@ -140,7 +140,7 @@ def load_customers(root: Path, config: DatasetConfig) -> Customers:
     at_as_of = np.flatnonzero(derived.present)
     snapshots = []
     for date in config.snapshots:
-        earlier, members = (table, derived) if date == as_of else customer_table(log, config, date)
+        earlier, members = (table, derived) if date == as_of else customer_table(log, config, date, derived.present)
         snapshots.append(Snapshot(date, earlier, np.searchsorted(at_as_of, np.flatnonzero(members.present))))
     seen = np.bincount(log.customer[log.day <= _days(as_of)], minlength=len(log.customers)) > 0
     summary = LogSummary(
@@ -151,9 +151,18 @@ def load_customers(root: Path, config: DatasetConfig) -> Customers:
     return Customers(table, summary, tuple(snapshots))
 
 
-def customer_table(log: Log, config: DatasetConfig, as_of: datetime.date) -> tuple[Table, Derived]:
-    """One row per customer from the log's rows dated on or before `as_of`, and which customers those are."""
+def customer_table(log: Log, config: DatasetConfig, as_of: datetime.date,
+                   within: np.ndarray | None = None) -> tuple[Table, Derived]:
+    """One row per customer from the log's rows dated on or before `as_of`, and which customers those are.
+
+    `within` (a snapshot's: the customers at the last date) keeps only those: an order whose later
+    rows cancel it was a purchase at an earlier date, but its customer may be none at the last.
+    """
     derived = derive(log, _days(as_of))
+    if within is not None and (derived.present & ~within).any():
+        kept = within[derived.present]
+        derived = Derived({name: values[kept] for name, values in derived.features.items()},
+                          derived.present & within, derived.returns_only)
     features = pd.DataFrame({name: derived.features[name] for name in config.features})
     ids = tuple(log.customers[derived.present].tolist())
     assert config.transactions is not None

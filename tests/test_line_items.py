@@ -356,3 +356,40 @@ def test_init_reads_a_log_whose_names_tell_nothing(make_project: MakeProject, na
     assert table is not None
     days = log.astype({"dollar_value": float}).groupby(["customer_id", "date"])["dollar_value"].sum()
     assert table.rows_used == days[days > 0].reset_index()["customer_id"].nunique()  # a purchase adds up to more than 0
+
+
+TINY_LOG = "InvoiceNo,InvoiceDate,Quantity,UnitPrice,CustomerID\n"
+
+
+@pytest.mark.parametrize(("rows", "changes", "message"), [
+    ("1,2011-01-01,2,0.1,7\n2,,1,0.2,8\n", {"missing": ""},
+     f"{LOG}: column 'InvoiceDate', line 3: no date (1 such row(s)); set missing: drop to leave such rows out and "
+     "count them"),
+    ("1,2011-01-01,2,0.1,7\n2,2011-01-02,,0.2,8\n", {"missing": ""},
+     f"{LOG}: column 'Quantity', line 3: no amount (1 such row(s)); set missing: drop to leave such rows out and "
+     "count them"),
+    ("1,2011-01-01,2,0.1,7\n2,2011-01-02,two,0.2,8\n", {},
+     f"{LOG}: column 'Quantity', line 3: 'two' is not a number (a plain number such as 12.50) (1 such row(s))"),
+    ("1,2011-01-01,-2,0.1,7\n", {"as_of": ""},
+     f"{LOG}: no customer as of 2011-01-01: no order on or before it adds up to more than 0 ({SHOWN})"),
+    ("1,2011-01-01,2,0.1,\n", {"as_of": ""},
+     f"{LOG}: no row is left once rows without a customer, date or amount are left out"),
+])
+def test_a_bad_line_item_log_is_one_line(make_project: MakeProject, rows: str, changes: dict[str, str],
+                                         message: str) -> None:
+    assert first_problem(make_project, retail(**changes), TINY_LOG + rows) == message
+
+
+def test_an_order_cancelled_later_leaves_a_snapshot_consistent(make_project: MakeProject) -> None:
+    """Invoice 1 is a purchase on 2011-01-03 but its later line cancels it: 7 is a customer at the first date
+    only, and the snapshots keep the customers of the last."""
+    log = TINY_LOG + ("1,2011-01-01,2,0.1,7\n1,2011-01-05,-2,0.1,7\n2,2011-01-01,1,0.5,8\n3,2011-01-05,1,0.5,8\n"
+                      "4,2011-01-02,1,0.5,9\n")
+    config = retail(as_of="", snapshots="[2011-01-03, 2011-01-06]", features="[frequency, monetary]")
+    root = make_project({"retail": config}, {LOG: log})
+    customers = load_customers(root, load_dataset(root, root / SHOWN))
+    assert customers.table.ids == ("8", "9")
+    first = customers.snapshots[0]
+    assert first.table.ids == ("8", "9")
+    assert first.rows.tolist() == [0, 1]
+    assert first.table.features["frequency"].tolist() == [1.0, 1.0]
