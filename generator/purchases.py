@@ -262,9 +262,10 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
     left = np.zeros(len(frame), dtype=bool)
     counts = []
     for role, blank in blanks.items():
-        column = log.customer if role == "customer" else log.date if role == "date" else log.money[0]
         if blank.any() and missing == "fail":
             index = int(np.flatnonzero(blank)[0])
+            column = log.customer if role == "customer" else log.date if role == "date" else next(
+                name for name, _, empty in bad_money if empty[index])
             raise UserError(f"{origin}: column {column!r}, {places[index]}: no {role} ({int(blank.sum()):,} such "
                             f"row(s)); set missing: drop to leave such rows out and count them")
         counts.append((role, int(np.count_nonzero(blank & ~left))))
@@ -272,7 +273,7 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
     if (bad_day & ~left).any():
         expected = f"the form {log.date_format!r}" if log.date_format else "an ISO date such as 1998-06-30"
         fail(log.date, bad_day & ~left, f"is not a date in {expected} (set transactions.date_format for other forms)")
-    for column, bad in bad_money:
+    for column, bad, _ in bad_money:
         if (bad & ~left).any():
             fail(column, bad & ~left, f"is not {'an amount' if column == log.amount else 'a number'} (a plain number "
                                       "such as 12.50)")
@@ -295,9 +296,10 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
                digest=digest, left_out=LeftOut(tuple(counts), returns))
 
 
-def _money(frame: pd.DataFrame, log: Transactions) -> tuple[np.ndarray, int, list[tuple[str, np.ndarray]], np.ndarray]:
-    """Each row's amount in whole units of 10**-places, the places, (column, not-a-number mask) per money
-    column, and a mask of rows whose amount is blank."""
+def _money(frame: pd.DataFrame, log: Transactions
+           ) -> tuple[np.ndarray, int, list[tuple[str, np.ndarray, np.ndarray]], np.ndarray]:
+    """Each row's amount in whole units of 10**-places, the places, (column, not-a-number mask, blank mask)
+    per money column, and a mask of rows whose amount is blank."""
     parsed = []
     for name in log.money:
         numbers, blank, wrong = parse_numbers(frame[name])
@@ -317,7 +319,7 @@ def _money(frame: pd.DataFrame, log: Transactions) -> tuple[np.ndarray, int, lis
     blank = parsed[0][3]
     for _, more, digits, empty, _ in parsed[1:]:  # quantity x price: the units multiply, so do the places
         units, places, blank = units * more, places + digits, blank | empty
-    return units, places, [(name, wrong) for name, _, _, _, wrong in parsed], blank
+    return units, places, [(name, wrong, empty) for name, _, _, empty, wrong in parsed], blank
 
 
 def _places(numbers: np.ndarray) -> int:

@@ -368,6 +368,9 @@ TINY_LOG = "InvoiceNo,InvoiceDate,Quantity,UnitPrice,CustomerID\n"
     ("1,2011-01-01,2,0.1,7\n2,2011-01-02,,0.2,8\n", {"missing": ""},
      f"{LOG}: column 'Quantity', line 3: no amount (1 such row(s)); set missing: drop to leave such rows out and "
      "count them"),
+    ("1,2011-01-01,2,0.1,7\n2,2011-01-02,1,,8\n", {"missing": ""},
+     f"{LOG}: column 'UnitPrice', line 3: no amount (1 such row(s)); set missing: drop to leave such rows out and "
+     "count them"),
     ("1,2011-01-01,2,0.1,7\n2,2011-01-02,two,0.2,8\n", {},
      f"{LOG}: column 'Quantity', line 3: 'two' is not a number (a plain number such as 12.50) (1 such row(s))"),
     ("1,2011-01-01,-2,0.1,7\n", {"as_of": ""},
