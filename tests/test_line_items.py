@@ -155,6 +155,14 @@ def test_assignments_equal_a_pandas_derivation(built: dict[str, bytes]) -> None:
     assert all(re.fullmatch(r"-?\d+(\.\d{1,2})?", cell) for cell in rows["monetary"]), rows["monetary"].tolist()
 
 
+def test_no_download_shows_binary_noise(built: dict[str, bytes]) -> None:
+    """Sums, means and medians of amounts in cents read as people write them: no 452.99999999999994."""
+    downloads = {name: content.decode() for name, content in built.items() if name.endswith((".json", ".csv", ".sql"))}
+    assert len(downloads) >= 3
+    for name, text in downloads.items():
+        assert not re.findall(r"\d\.\d*(?:0{6}|9{6})\d\b", text), name
+
+
 def test_the_report_counts_the_rows_and_people_left_out(built: dict[str, bytes]) -> None:
     frame = line_items()
     guests = int((frame["CustomerID"] == "").sum())
