@@ -52,6 +52,7 @@ class Log:
     units: np.ndarray  # per row: the amount in whole units of 10**-places, int64
     places: int  # decimals of the amounts, as the log writes them
     order: np.ndarray  # per row: a number shared by the rows of one order (or day) of its customer
+    row: np.ndarray  # per row: its row in the file, from 0 (rows left out are skipped), for messages
     origin: str
     digest: str
     left_out: LeftOut
@@ -132,7 +133,7 @@ def load_customers(root: Path, config: DatasetConfig) -> Customers:
     column = config.transactions.date
     for key, when in (("as_of", as_of), *(("snapshots", date) for date in config.snapshots)):
         if when < first:
-            earliest = int(np.argmin(log.day))
+            earliest = int(log.row[np.argmin(log.day)])
             raise UserError(f"{log.origin}: column {column!r}: {key} {when.isoformat()} is before every purchase; "
                             f"the first is {first.isoformat()} (row {earliest + 1} of the log; {config.path} "
                             f"sets {key})")
@@ -292,7 +293,8 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
     customers = ids[used]
     order = _ids(frame[log.order])[0][keep] if log.order is not None else day[keep] - day[keep].min()
     return Log(customers=np.asarray(customers, dtype=object), customer=codes.astype(np.int64), day=day[keep],
-               units=units[keep], places=decimals, order=np.asarray(order, dtype=np.int64), origin=origin,
+               units=units[keep], places=decimals, order=np.asarray(order, dtype=np.int64), row=np.flatnonzero(keep),
+               origin=origin,
                digest=digest, left_out=LeftOut(tuple(counts), returns))
 
 
