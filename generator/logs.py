@@ -116,10 +116,10 @@ def written_date_format(column: pd.Series) -> tuple[str | None, str]:
     clock = (" %H:%M" + (":%S" if seconds.all() else "")) if times.all() else ""
     if month_first:
         example = cells[second > 12].iloc[0]
-        return f"%m{sep}%d{sep}{year}{clock}", f"month-first ({example}: only a day can be above 12)"
+        return f"%m{sep}%d{sep}{year}{clock}", f"written month-first: in {example} only a day can be above 12"
     form = f"%d{sep}%m{sep}{year}{clock}"
     if day_first:
         example = cells[first > 12].iloc[0]
-        return form, f"day-first ({example}: only a day can be above 12)"
-    return form, (f"day-first, though no value above 12 tells day from month ({cells.iloc[0]}); for month-first "
-                  f"dates write date_format: '%m{sep}%d{sep}{year}{clock}'")
+        return form, f"written day-first: in {example} only a day can be above 12"
+    return form, (f"read day-first, though no value above 12 tells day from month (as in {cells.iloc[0]}): for "
+                  f"month-first dates write date_format: '%m{sep}%d{sep}{year}{clock}'")

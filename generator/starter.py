@@ -102,13 +102,13 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
     if date is None:
         return None
     keys = {name: _keys(frame[name]) for name in names}
-    distinct = {name: int(keys[name][keys[name] != ""].nunique()) for name in names}
+    distinct = {name: int(np.count_nonzero(np.bincount(keys[name][keys[name] >= 0]))) for name in names}
     numbers = {name: parse_numbers(frame[name]) for name in names if name != date}
     numeric = [name for name, (_, blank, wrong) in numbers.items() if not wrong.any() and not blank.all()]
     whole = {name for name in numeric if np.all(_values(numbers[name]) == np.round(_values(numbers[name])))}
     money = [name for name in numeric if name not in whole]
     repeated = [name for name in names if name != date and name not in money and 1 < distinct[name] < rows]
-    day = keys[date].str.split(r"[ T]", n=1, regex=True).str[0]  # a datetime's date
+    day = _keys(frame[date], dates=True)  # a datetime's date
     orders = []
     for group in repeated:
         if not _determines(keys[group], day):
@@ -116,8 +116,8 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
         owners = [name for name in repeated if name != group and distinct[name] < distinct[group]
                   and _determines(keys[group], keys[name])]
         if owners:  # ranked: one time per order, then its rows side by side, then the most values
-            cells = keys[group][keys[group] != ""]
-            contiguous = int((cells != cells.shift()).sum()) == distinct[group]
+            cells = keys[group][keys[group] >= 0]
+            contiguous = int(np.count_nonzero(cells[1:] != cells[:-1])) + 1 == distinct[group]
             orders.append((_determines(keys[group], keys[date]), contiguous, distinct[group], group,
                            max(owners, key=lambda name: distinct[name])))
     order: str | None = None
@@ -138,7 +138,7 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
     reasons = [f"{customer}: the customer: {rows:,} rows but {distinct[customer]:,} distinct values"
                + (f", and each order of {order} belongs to one" if order else ", some on several dates")
                + ", so this is a purchase log, proposed as transactions:",
-               f"{date}: the purchase date ({date_why}), never a feature: it gives recency and tenure"]
+               f"{date}: the purchase date, never a feature: it gives recency and tenure; {date_why}"]
     block = {"customer": customer, "date": date}
     if date_format is not None:
         block["date_format"] = date_format
@@ -158,15 +158,17 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
         block["amount"] = money[0]
         reasons.append(f"{money[0]}: the amount of each row (numbers with fractions: money): it gives monetary")
         roles = (money[0],)
-    cells = _cells(frame[customer])
-    written = cells.str.fullmatch(r"\d+\.0+")
-    if written.any():
-        reasons.append(f"{customer}: {int(written.sum()):,} ids are written like {cells[written].iloc[0]} "
+    codes, distinct = pd.factorize(frame[customer])
+    cells = pd.Series(distinct, dtype=object).map(_cell).str.strip()
+    like = cells.str.fullmatch(r"\d+\.0+").to_numpy(dtype=bool)
+    written = int(np.bincount(codes[codes >= 0], minlength=len(cells))[like].sum())
+    if written:
+        reasons.append(f"{customer}: {written:,} ids are written like {cells[like].iloc[0]} "
                        f"(a spreadsheet export): they are read as the whole number")
-    blank = (keys[customer] == "") | (keys[date] == "")
+    blank = (keys[customer] < 0) | (keys[date] < 0)
     for name in roles:
         blank |= numbers[name][1]
-    guests = int((keys[customer] == "").sum())
+    guests = int((keys[customer] < 0).sum())
     if guests:
         reasons.append(f"{customer}: {guests:,} rows have no customer (guest checkouts): missing: drop leaves "
                        "them out, and the report counts them")
@@ -182,25 +184,28 @@ def _date_column(frame: pd.DataFrame, names: list[str]) -> tuple[str | None, str
         if form == "iso":
             return name, None, "ISO dates"
         if form is not None:
-            return name, form, "whole numbers YYYYMMDD"
+            return name, form, "whole numbers that read as YYYYMMDD"
         written, why = written_date_format(frame[name])
         if written is not None:
             return name, written, why
     return None, None, ""
 
 
-def _keys(column: pd.Series) -> pd.Series:
-    """Cells as text to group by, trimmed, blank where missing: the text of each cell (`_cells`), with
-    a spreadsheet's `12923.0` read as `12923`, as `purchases` reads a customer."""
-    return _cells(column).str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+def _keys(column: pd.Series, *, dates: bool = False) -> np.ndarray:
+    """Per cell a code to group by, -1 where blank: equal codes for equal text, trimmed, with a
+    spreadsheet's `12923.0` read as `12923` as `purchases` reads a customer (with `dates`, a
+    datetime's date). A log repeats its values: each distinct cell is cleaned once."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=False)
+    text = pd.Series(distinct, dtype=object).map(_cell).str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    if dates:
+        text = text.str.split(r"[ T]", n=1, regex=True).str[0]
+    again, _ = pd.factorize(text)
+    return np.asarray(np.where(text.to_numpy() == "", -1, again)[codes])
 
 
-def _cells(column: pd.Series) -> pd.Series:
-    """Cells as text, trimmed, blank where missing."""
-    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
-        return column.fillna("").str.strip().astype(object)
-    return column.map(lambda cell: "" if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell))
-                      else str(cell).strip()).astype(object)
+def _cell(cell: object) -> str:
+    """A cell as text; a missing cell is blank."""
+    return "" if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
 
 
 def _values(parsed: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
@@ -208,11 +213,11 @@ def _values(parsed: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     return np.asarray(numbers[~blank & ~wrong])
 
 
-def _determines(key: pd.Series, other: pd.Series) -> bool:
+def _determines(key: np.ndarray, other: np.ndarray) -> bool:
     """Whether each (non-blank) value of `key` goes with one value of `other`."""
-    both = pd.DataFrame({"key": key, "other": other})
-    both = both[(both["key"] != "") & (both["other"] != "")]
-    return bool(both.empty or both.groupby("key")["other"].nunique().max() <= 1)
+    both = (key >= 0) & (other >= 0)
+    key, other = key[both].astype(np.int64), other[both].astype(np.int64)
+    return len(pd.unique(key * (int(other.max(initial=0)) + 1) + other)) == len(pd.unique(key))
 
 
 def _price(money: list[str], quantities: list[str],
