@@ -404,3 +404,32 @@ def test_an_order_cancelled_later_leaves_a_snapshot_consistent(make_project: Mak
     assert first.table.ids == ("8", "9")
     assert first.rows.tolist() == [0, 1]
     assert first.table.features["frequency"].tolist() == [1.0, 1.0]
+
+
+def test_init_tells_a_unit_price_by_its_values(make_project: MakeProject) -> None:
+    """No returns and no telling names: a unit price does not grow with the quantity, as an amount would."""
+    frame = line_items()
+    sold = frame[(frame["Quantity"] > 0) & (frame["CustomerID"] != "")]
+    names = {"InvoiceNo": "k1", "StockCode": "k2", "Quantity": "k3", "InvoiceDate": "k4", "UnitPrice": "k5",
+             "CustomerID": "k6"}
+    text = pd.read_csv(io.StringIO(write(sold)), dtype=str).rename(columns=names).to_csv(index=False)
+    root = make_project({}, {"content/data/items.csv": text})
+    settings, _ = proposed(root, "content/data/items.csv")
+    assert settings["transactions"] == {"source": "content/data/items.csv", "customer": "k6", "date": "k4",
+                                        "order": "k1", "quantity": "k3", "price": "k5"}
+    assert "missing" not in settings
+
+
+def test_amounts_with_more_decimals_late_in_the_log(make_project: MakeProject) -> None:
+    """The decimals are counted on the first rows, then checked on all: a late 0.125 makes them three."""
+    rows = [f"{i},2011-01-{1 + i % 28:02d},1,{1 + i % 7}.5,{i % 50}" for i in range(12_000)]
+    rows.append("99999,2011-01-28,1,0.125,1")
+    root = make_project({"retail": retail(as_of="", features="[monetary, frequency]")},
+                        {LOG: TINY_LOG + "\n".join(rows) + "\n"})
+    table = load_customers(root, load_dataset(root, root / SHOWN)).table
+    expected = {str(c): Decimal(0) for c in range(50)}
+    for i in range(12_000):
+        expected[str(i % 50)] += Decimal(f"{1 + i % 7}.5")
+    expected["1"] += Decimal("0.125")
+    assert table.ids is not None
+    assert table.features["monetary"].tolist() == [float(expected[c]) for c in table.ids]
