@@ -37,20 +37,34 @@ DEFAULT_N_CLUSTERS = (2, 8)  # the range of k evaluated when `n_clusters` is not
 MAX_TEXT = 200
 # The customer features a transaction log gives (`transactions:`), as DESIGN.md defines them.
 DERIVED = ("recency", "frequency", "monetary", "tenure", "average_order")
-TRANSACTION_KEYS = ("source", "customer", "date", "amount", "date_format", "order")
-TRANSACTION_REQUIRED = ("source", "customer", "date", "amount")
+TRANSACTION_KEYS = ("source", "customer", "date", "amount", "quantity", "price", "date_format", "order", "returns")
+TRANSACTION_REQUIRED = ("source", "customer", "date")
+RETURNS = ("net", "exclude")
 
 
 @dataclass(frozen=True)
 class Transactions:
-    """A purchase log: one row per purchase, the columns that name its customer, date and amount."""
+    """A purchase log: one row per purchase or line item, the columns that name its customer, date and
+    amount (or quantity and price: amount = quantity x price)."""
 
     source: str
     customer: str
     date: str
-    amount: str
+    amount: str | None = None  # what the row spent; else quantity x price
+    quantity: str | None = None
+    price: str | None = None
     date_format: str | None = None  # strptime syntax; ISO dates without it
     order: str | None = None  # rows sharing it are one purchase
+    returns: str = "net"  # net: returns count against monetary; exclude: negative rows are left out
+
+    @property
+    def money(self) -> tuple[str, ...]:
+        """The column(s) a row's amount comes from: (amount,) or (quantity, price)."""
+        if self.amount is not None:
+            return (self.amount,)
+        assert self.quantity is not None
+        assert self.price is not None
+        return (self.quantity, self.price)
 
 
 class Invalid(Exception):
@@ -224,7 +238,8 @@ def _snapshots(value: object) -> tuple[datetime.date, ...]:
 
 def _transactions(value: object) -> Transactions:
     if not isinstance(value, dict):
-        raise Invalid(f"must map source, customer, date and amount to a file and its columns, got {_kind(value)}")
+        raise Invalid(f"must map source, customer, date and amount (or quantity and price) to a file and its "
+                      f"columns, got {_kind(value)}")
     found: dict[str, str] = {}
     problems: list[str] = []
     for key, item in value.items():
@@ -234,18 +249,27 @@ def _transactions(value: object) -> Transactions:
             continue
         try:
             found[name] = (_source(item) if name == "source" else _text(item) if name == "date_format"
-                           else _column(item))
+                           else _choice(RETURNS)(item) if name == "returns" else _column(item))
         except Invalid as error:
             problems.append(f"{name}: {error}")
     problems += [f"{key}: is required" for key in TRANSACTION_REQUIRED if key not in value]
+    given = [key for key in ("amount", "quantity", "price") if key in value]
+    if "amount" in given and len(given) > 1:
+        problems.append(f"{' and '.join(given)}: give amount, or quantity and price (amount = quantity x price), "
+                        "not both")
+    elif given in (["quantity"], ["price"]):
+        other = "price" if given == ["quantity"] else "quantity"
+        problems.append(f"{other}: is required with {given[0]} (amount = quantity x price)")
+    elif not given:
+        problems.append("amount: is required (or quantity and price, for line items: amount = quantity x price)")
     if "date_format" in found and "%" not in found["date_format"]:
         problems.append(f"date_format: {shorten(found['date_format'])} has no % directive; "
                         "write it in strptime syntax, e.g. '%Y%m%d'")
-    columns = [found[key] for key in ("customer", "date", "amount", "order") if key in found]
+    columns = [found[key] for key in ("customer", "date", "amount", "quantity", "price", "order") if key in found]
     repeated = sorted({name for name in columns if columns.count(name) > 1})
     if repeated:
-        problems.append(f"{shorten(repeated[0])} is named for two roles; customer, date, amount and order "
-                        "are different columns")
+        problems.append(f"{shorten(repeated[0])} is named for two roles; customer, date, amount (or quantity and "
+                        "price) and order are different columns")
     if problems:
         raise Invalid(*problems)
     return Transactions(**found)
@@ -320,7 +344,8 @@ class DatasetConfig:
         "Segment names by segment number (0, 1, ...), replacing the generated names."))
     missing: str = field(default="fail", metadata=schema(_choice(MISSING), "`fail`",
         "Rows whose features are blank or not numbers: `fail` stops the build and names "
-        "the first such cells; `drop` leaves the rows out and reports how many."))
+        "the first such cells; `drop` leaves the rows out and reports how many. With "
+        "`transactions`: log rows with a blank customer, date or amount (guest checkouts)."))
     publish_rows: bool = field(default=True, metadata=schema(_boolean, "`true`",
         "Publish row-level data (`assignments.csv`); `false` publishes summaries only."))
     publish_personal: bool = field(default=False, metadata=schema(_boolean, "`false`",
@@ -337,13 +362,18 @@ class DatasetConfig:
     transactions: Transactions | None = field(default=None, metadata=schema(_transactions, "none",
         "Start from a purchase log instead of a customer table: a mapping of `source` (the log "
         "file, any format `source` reads), `customer` (the column naming the customer, kept as "
-        "text, leading zeros included), `date` (ISO dates, or any form given by `date_format` in "
-        "strptime syntax, e.g. `\"%Y%m%d\"`), `amount` (what the row spent; returns may be "
-        "negative) and, optionally, `order` (rows sharing it are one purchase). One customer row "
-        "is derived from the rows dated on or before `as_of`; `features` then picks among "
+        "text, leading zeros included; a spreadsheet's `12923.0` is read as `12923`), `date` (ISO "
+        "dates or datetimes, or any form given by `date_format` in strptime syntax, e.g. "
+        "`\"%Y%m%d\"` or `\"%m/%d/%y %H:%M\"`; a datetime counts by its calendar date), `amount` "
+        "(what the row spent; returns negative) or, for line items, `quantity` and `price` "
+        "(amount = quantity x price), optionally `order` (rows sharing it are one order) and "
+        "`returns` (`net`, the default: returns count against monetary; `exclude`: rows with a "
+        "negative amount are left out first). An order (or, without `order`, a day) is a "
+        "purchase when its net amount is above 0; a customer is someone with a purchase on or "
+        "before `as_of`. `features` then picks among "
         "`recency` (days from the latest purchase to `as_of`: low is a recent customer), "
-        "`frequency` (purchases: distinct `order` values, or distinct days with a row), "
-        "`monetary` (the sum of `amount`), `tenure` (days since the first purchase) and "
+        "`frequency` (purchases), `monetary` (the sum of the amounts, summed exactly at the "
+        "input's precision), `tenure` (days since the first purchase) and "
         "`average_order` (`monetary / frequency`). `source`, `data` and `id_column` are not used "
         "with it: the customer column is the id, and gets the same care as an `id_column` that "
         "looks like personal data. See [transaction logs](#transaction-logs-and-snapshots)."))

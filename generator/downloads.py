@@ -77,7 +77,17 @@ def segments_json(report: Report) -> bytes:
         document |= report.migration.document([p.name for p in report.profiles])
     if report.rules is not None:
         document["rules"] = report.rules.document()
+    for part in (*document["segments"], document):  # features' means and medians, in the features' units
+        for key in ("center", "median", "overall_mean"):
+            if isinstance(part.get(key), dict):
+                part[key] = {name: without_noise(value) for name, value in part[key].items()}
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def without_noise(value: object) -> object:
+    """A float to 15 significant digits: a mean of amounts in cents reads -39.33, not -39.330000000000005
+    (the binary noise of float arithmetic sits in the 16th and 17th digits)."""
+    return float(f"{value:.15g}") if isinstance(value, float) else value
 
 
 def migration_csv(report: Report) -> bytes:

@@ -83,3 +83,43 @@ def _yyyymmdd(numbers: np.ndarray) -> bool:
     whole = numbers.astype(np.int64)
     month, day = whole // 100 % 100, whole % 100
     return bool(((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)).all())
+
+
+# Dates written day and month first, as spreadsheets export them: `1/12/2010 8:26`, `12/31/10`, `31.12.2010`.
+WRITTEN_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4}|\d{2})(?: (\d{1,2}):(\d{2})(:\d{2})?)?")
+
+
+def written_date_format(column: pd.Series) -> tuple[str | None, str]:
+    """The strptime format of a column of dates written day and month first, or None; and why.
+
+    Month-first or day-first is decided by the values above 12; when none tells, day-first is
+    chosen and the reason says so (and how to write month-first).
+    """
+    cells = pd.Series(pd.unique(column.dropna().astype(str).str.strip()), dtype=object)
+    cells = cells[cells != ""]
+    if cells.empty:
+        return None, ""
+    parts = cells.str.fullmatch(WRITTEN_DATE.pattern)
+    if not parts.all():
+        return None, ""
+    found = cells.str.extract(WRITTEN_DATE.pattern)
+    separators, years = found[1].unique(), found[3].str.len().unique()
+    times, seconds = found[4].notna(), found[6].notna()
+    if len(separators) > 1 or len(years) > 1 or times.any() != times.all() or seconds.any() != seconds.all():
+        return None, ""
+    first, second = found[0].astype(int), found[2].astype(int)
+    month_first, day_first = bool((second > 12).any()), bool((first > 12).any())
+    if (month_first and day_first) or max(first.max(), second.max()) > 31:
+        return None, ""
+    sep = str(separators[0])
+    year = "%Y" if years[0] == 4 else "%y"
+    clock = (" %H:%M" + (":%S" if seconds.all() else "")) if times.all() else ""
+    if month_first:
+        example = cells[second > 12].iloc[0]
+        return f"%m{sep}%d{sep}{year}{clock}", f"written month-first: in {example} only a day can be above 12"
+    form = f"%d{sep}%m{sep}{year}{clock}"
+    if day_first:
+        example = cells[first > 12].iloc[0]
+        return form, f"written day-first: in {example} only a day can be above 12"
+    return form, (f"read day-first, though no value above 12 tells day from month (as in {cells.iloc[0]}): for "
+                  f"month-first dates write date_format: '%m{sep}%d{sep}{year}{clock}'")

@@ -247,12 +247,18 @@ def _transactions(report: Report) -> dict[str, Any] | None:
         "as_of": log.as_of.isoformat(),
         "origin": text(log.origin),
         "customer": code(log.customer),
-        "rows": plural(log.rows, "purchase row"),
+        "rows": plural(log.rows, "row"),
         "used": f"{log.used:,}",
         "first": log.first.isoformat(),
         "last": log.last.isoformat(),
         "customers": plural(log.customers, "customer"),
         "later": plural(log.later, "customer") if log.later else None,
+        "line_items": (code(config.transactions.quantity), code(config.transactions.price))
+        if config.transactions is not None and config.transactions.amount is None else None,
+        "blank": ", ".join(f"{plural(count, 'row')} without {'an' if role == 'amount' else 'a'} {role}"
+                           for role, count in log.left_out.blank if count),
+        "returns": plural(log.left_out.returns, "return row") if log.left_out.returns else None,
+        "returns_only": plural(log.returns_only, "person") if log.returns_only else None,
         "derived": [(code(feature), text(config.label(feature)), text(meaning))
                     for feature, meaning in meanings(config)],
     }

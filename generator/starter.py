@@ -15,16 +15,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from generator.config import DEFAULT_N_CLUSTERS, SLUG, SOURCE_SUFFIXES
+from generator.config import CONFIG_DIR, DEFAULT_N_CLUSTERS, SLUG, SOURCE_SUFFIXES, DatasetConfig, Transactions
 from generator.data import parse_numbers, read_file
 from generator.errors import UserError
-from generator.logs import date_form
+from generator.logs import date_form, written_date_format
+from generator.purchases import load_customers
 
 MAX_CODES = 10  # at most this many distinct whole numbers make a column look like a code
 # "id", "customer_id", "Customer ID", "CustomerID", "CustomerId", "client_no", "id_customer"
 ID_NAME = re.compile(r"(?:^|[\W_])(?i:id|key|no|number)$|[a-z](?:ID|Id|Key|No|Number)$|^(?i:id)[\W_]")
-CUSTOMER_NAME = re.compile(r"(?i)customer|client|user|member|buyer|account")
-AMOUNT_NAME = re.compile(r"(?i)amount|value|price|revenue|spend|spent|total|sales|sum|paid")
+AMOUNT_NAME = re.compile(r"(?i)amount|value|revenue|spend|spent|total|sales|sum|paid")
+PRICE_NAME = re.compile(r"(?i)price|unit|rate")
+QUANTITY_NAME = re.compile(r"(?i)quantity|qty|units|count|items|pieces")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     frame = read_file(root, source).frame
     log = _purchase_log(frame)
     if log is not None:
-        return _log_proposal(path, source, new_id, log)
+        return _log_proposal(root, path, source, new_id, log)
     features: list[str] = []
     id_column: str | None = None
     reasons: list[str] = []
@@ -79,67 +81,203 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
 
 @dataclass(frozen=True)
 class _Log:
-    """The columns of a purchase log: who bought, when (and in which form), and how much."""
+    """A purchase log as `init` reads it: the proposed `transactions:` block, and why."""
 
-    customer: str
-    date: str
-    date_format: str | None
-    amount: str
+    transactions: dict[str, str]
+    blank: int  # rows with no customer, date or amount: missing: drop then leaves them out
     reasons: tuple[str, ...]
 
 
 def _purchase_log(frame: pd.DataFrame) -> _Log | None:
-    """The customer, date and amount columns of a table that is a purchase log, or None.
+    """The `transactions:` block of a table that is a purchase log, read by its structure, or None.
 
-    A log has a date column (ISO text or YYYYMMDD whole numbers), a customer column whose values
-    repeat (several purchases per customer) and a numeric amount column.
+    A log has a date column, a column whose values repeat over rows (the customer: several rows
+    each) and money. Names decide nothing here, except between an amount and a unit price when the
+    values cannot. An order column groups rows so that each of its values falls within one customer
+    and one date.
     """
     names = [str(name) for name in frame.columns]
-    dates = {name: date_form(frame[name]) for name in names}
-    date = next((name for name in names if dates[name][0] is not None), None)
+    rows = len(frame)
+    date, date_format, date_why = _date_column(frame, names)
     if date is None:
         return None
-    rows = len(frame)
-    repeated = [name for name in names if name != date and frame[name].nunique() < rows]
-    customer = next((name for name in repeated if CUSTOMER_NAME.search(name)), None) or next(
-        (name for name in repeated if ID_NAME.search(name)), None)
-    if customer is None:
-        return None
-    amounts = []
-    for name in names:
-        if name in (date, customer):
+    keys = {name: _keys(frame[name]) for name in names}
+    distinct = {name: int(np.count_nonzero(np.bincount(keys[name][keys[name] >= 0]))) for name in names}
+    numbers = {name: parse_numbers(frame[name]) for name in names if name != date}
+    numeric = [name for name, (_, blank, wrong) in numbers.items() if not wrong.any() and not blank.all()]
+    whole = {name for name in numeric if np.all(_values(numbers[name]) == np.round(_values(numbers[name])))}
+    money = [name for name in numeric if name not in whole]
+    repeated = [name for name in names if name != date and name not in money and 1 < distinct[name] < rows]
+    day = _keys(frame[date], dates=True)  # a datetime's date
+    orders = []
+    for group in repeated:
+        if not _determines(keys[group], day):
             continue
-        numbers, blank, wrong = parse_numbers(frame[name])
-        values = numbers[~blank & ~wrong]
-        if (blank | wrong).sum() <= rows / 2 and not np.all(values == np.round(values)):
-            amounts.append(name)  # numbers with fractions: money
-    amount = next((name for name in amounts if AMOUNT_NAME.search(name)), amounts[0] if amounts else None)
-    if amount is None:
+        owners = [name for name in repeated if name != group and distinct[name] < distinct[group]
+                  and _determines(keys[group], keys[name])]
+        if owners:  # ranked: one time per order, then its rows side by side, then the most values
+            cells = keys[group][keys[group] >= 0]
+            contiguous = int(np.count_nonzero(cells[1:] != cells[:-1])) + 1 == distinct[group]
+            orders.append((_determines(keys[group], keys[date]), contiguous, distinct[group], group,
+                           max(owners, key=lambda name: distinct[name])))
+    order: str | None = None
+    if orders:
+        *_, order, customer = max(orders)
+    else:
+        spanning = [name for name in repeated if not _determines(keys[name], day)]
+        if not spanning:
+            return None
+        customer = max(spanning, key=lambda name: distinct[name])
+    used = {date, customer, order}
+    quantities = sorted((name for name in whole if name not in used and distinct[name] < rows),
+                        key=lambda name: (not QUANTITY_NAME.search(name), np.nanmax(np.abs(numbers[name][0]))))
+    money = [name for name in money if name not in used]
+    if not money:
         return None
-    form = dates[date][0]
-    distinct = frame[customer].nunique()
-    reasons = (f"{customer}: the customer: {rows:,} rows but {distinct:,} distinct values, so this is a purchase "
-               "log (several rows per customer), proposed as transactions:",
-               f"{date}: the purchase date ({'ISO dates' if form == 'iso' else 'whole numbers YYYYMMDD'}), "
-               "never a feature: it gives recency and tenure",
-               f"{amount}: the amount of each purchase: it gives monetary")
-    return _Log(customer, date, None if form == "iso" else form, amount, reasons + tuple(
-        f"{name}: left out (the features are derived from the log)" for name in names
-        if name not in (customer, date, amount)))
+    money.sort(key=lambda name: not AMOUNT_NAME.search(name))
+    reasons = [f"{customer}: the customer: {rows:,} rows but {distinct[customer]:,} distinct values"
+               + (f", and each order of {order} belongs to one" if order else ", some on several dates")
+               + ", so this is a purchase log, proposed as transactions:",
+               f"{date}: the purchase date, never a feature: it gives recency and tenure; {date_why}"]
+    block = {"customer": customer, "date": date}
+    if date_format is not None:
+        block["date_format"] = date_format
+    if order is not None:
+        block["order"] = order
+        reasons.append(f"{order}: the order: {distinct[order]:,} values, each within one customer and one date, so "
+                       "frequency counts orders")
+    price = _price(money, quantities, numbers)
+    if price is not None:
+        quantity, why = price
+        block |= {"quantity": quantity, "price": money[0]}
+        reasons += [f"{quantity}: the quantity: whole numbers{', negative on returns' if why else ''}",
+                    f"{money[0]}: the unit price: {why or 'it does not grow with the quantity'}, so a row's amount "
+                    f"is {quantity} x {money[0]}"]
+        roles: tuple[str, ...] = (quantity, money[0])
+    else:
+        block["amount"] = money[0]
+        reasons.append(f"{money[0]}: the amount of each row (numbers with fractions: money): it gives monetary")
+        roles = (money[0],)
+    codes, distinct = pd.factorize(frame[customer])
+    cells = pd.Series(distinct, dtype=object).map(_cell).str.strip()
+    like = cells.str.fullmatch(r"\d+\.0+").to_numpy(dtype=bool)
+    written = int(np.bincount(codes[codes >= 0], minlength=len(cells))[like].sum())
+    if written:
+        reasons.append(f"{customer}: {written:,} ids are written like {cells[like].iloc[0]} "
+                       f"(a spreadsheet export): they are read as the whole number")
+    blank = (keys[customer] < 0) | (keys[date] < 0)
+    for name in roles:
+        blank |= numbers[name][1]
+    guests = int((keys[customer] < 0).sum())
+    if guests:
+        reasons.append(f"{customer}: {guests:,} rows have no customer (guest checkouts): missing: drop leaves "
+                       "them out, and the report counts them")
+    reasons += [f"{name}: left out (the features are derived from the log)" for name in names
+                if name not in (date, customer, order, *roles)]
+    return _Log(block, int(blank.sum()), tuple(reasons))
 
 
-def _log_proposal(path: Path, source: str, new_id: str, log: _Log) -> Proposal:
-    transactions: dict[str, str] = {"source": source, "customer": log.customer, "date": log.date,
-                                    "amount": log.amount}
-    if log.date_format is not None:
-        transactions["date_format"] = log.date_format
+def _date_column(frame: pd.DataFrame, names: list[str]) -> tuple[str | None, str | None, str]:
+    """The first column of dates, its date_format (None for ISO) and how its dates are written."""
+    for name in names:
+        form, _ = date_form(frame[name])
+        if form == "iso":
+            return name, None, "ISO dates"
+        if form is not None:
+            return name, form, "whole numbers that read as YYYYMMDD"
+        written, why = written_date_format(frame[name])
+        if written is not None:
+            return name, written, why
+    return None, None, ""
+
+
+def _keys(column: pd.Series, *, dates: bool = False) -> np.ndarray:
+    """Per cell a code to group by, -1 where blank: equal codes for equal text, trimmed, with a
+    spreadsheet's `12923.0` read as `12923` as `purchases` reads a customer (with `dates`, a
+    datetime's date). A log repeats its values: each distinct cell is cleaned once."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=False)
+    text = pd.Series(distinct, dtype=object).map(_cell).str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    if dates:
+        text = text.str.split(r"[ T]", n=1, regex=True).str[0]
+    again, _ = pd.factorize(text)
+    return np.asarray(np.where(text.to_numpy() == "", -1, again)[codes])
+
+
+def _cell(cell: object) -> str:
+    """A cell as text; a missing cell is blank."""
+    return "" if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)) else str(cell)
+
+
+def _values(parsed: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    numbers, blank, wrong = parsed
+    return np.asarray(numbers[~blank & ~wrong])
+
+
+def _determines(key: np.ndarray, other: np.ndarray) -> bool:
+    """Whether each (non-blank) value of `key` goes with one value of `other`."""
+    both = (key >= 0) & (other >= 0)
+    key, other = key[both].astype(np.int64), other[both].astype(np.int64)
+    return len(pd.unique(key * (int(other.max(initial=0)) + 1) + other)) == len(pd.unique(key))
+
+
+def _price(money: list[str], quantities: list[str],
+           numbers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[str, str] | None:
+    """(quantity column, why) when the first money column is a unit price rather than an amount, else None.
+
+    A unit price stays positive where the quantity is negative (a return); otherwise it does not
+    grow with the quantity, as an amount does; a name that says amount or price settles it first.
+    """
+    if not quantities:
+        return None
+    quantity, price = numbers[quantities[0]][0], numbers[money[0]][0]
+    both = np.isfinite(quantity) & np.isfinite(price)
+    quantity, price = quantity[both], price[both]
+    if (quantity < 0).any():
+        if (price[quantity < 0] >= 0).all():
+            return quantities[0], "it stays positive where the quantity is negative"
+        return None
+    if PRICE_NAME.search(money[0]):
+        return quantities[0], ""
+    if AMOUNT_NAME.search(money[0]) or len(quantity) < 3:
+        return None
+    ranks = pd.Series(quantity).rank().corr(pd.Series(price).rank())
+    return (quantities[0], "") if not ranks > 0.5 else None
+
+
+def _log_proposal(root: Path, path: Path, source: str, new_id: str, log: _Log) -> Proposal:
+    transactions = {"source": source} | log.transactions
+    reasons = list(log.reasons)
     settings: dict[str, object] = {"title": path.stem.replace("_", " ").replace("-", " ").capitalize(),
-                                   "transactions": transactions, "features": ["recency", "frequency", "monetary"],
-                                   "n_clusters": list(DEFAULT_N_CLUSTERS)}
+                                   "transactions": transactions}
+    if log.blank:
+        settings["missing"] = "drop"
+    settings["features"] = ["recency", "frequency", "monetary"]
+    settings["scale"] = _log_scale(root, new_id, settings, reasons)
+    settings["n_clusters"] = list(DEFAULT_N_CLUSTERS)
     header = (f"# Proposed by `python -m generator init {source}`: a purchase log; see the configuration "
               "reference (transactions, as_of, snapshots).\n")
     text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    return Proposal(new_id, text, log.reasons)
+    return Proposal(new_id, text, tuple(reasons))
+
+
+def _log_scale(root: Path, new_id: str, settings: dict[str, object], reasons: list[str]) -> str:
+    """`log` for skewed spend and counts, unless a customer's returns exceed their purchases: then `standard`.
+
+    The customers are derived as the build will derive them, so the proposal builds as written.
+    """
+    block = settings["transactions"]
+    assert isinstance(block, dict)
+    config = DatasetConfig(id=new_id, path=(CONFIG_DIR / f"{new_id}.yml").as_posix(), title=str(settings["title"]),
+                           features=("monetary",), transactions=Transactions(**block),
+                           missing=str(settings.get("missing", "fail")))
+    monetary = load_customers(root, config).table.features["monetary"]
+    negative = int((monetary < 0).sum())
+    if negative:
+        reasons.append(f"scale: standard, as {negative:,} customer(s) returned more than they bought (monetary below "
+                       "0), which scale: log refuses; with transactions.returns: exclude, log would do")
+        return "standard"
+    reasons.append("scale: log, as spend and purchase counts are skewed (a few big customers)")
+    return "log"
 
 
 def _role(name: str, values: np.ndarray, not_numbers: int, rows: int) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from generator import cache
 from generator.build import generate, validate
@@ -310,11 +311,13 @@ def test_a_personal_customer_column_is_withheld(make_project: MakeProject) -> No
 
 def test_init_proposes_transactions_for_the_cdnow_log() -> None:
     proposal = propose(ROOT, Path("content/data/cdnow_sample_transactions.csv"))
-    assert "transactions: {source: content/data/cdnow_sample_transactions.csv, customer: customer_id" in proposal.yaml
-    assert "date: date, amount: dollar_value, date_format: '%Y%m%d'}" in proposal.yaml
-    assert "features: [recency, frequency, monetary]" in proposal.yaml
-    assert proposal.reasons[0] == ("customer_id: the customer: 6,919 rows but 2,357 distinct values, so this is a "
-                                   "purchase log (several rows per customer), proposed as transactions:")
+    settings = yaml.safe_load(proposal.yaml)
+    assert settings["transactions"] == {"source": "content/data/cdnow_sample_transactions.csv",
+                                        "customer": "customer_id", "date": "date", "date_format": "%Y%m%d",
+                                        "amount": "dollar_value"}
+    assert settings["features"] == ["recency", "frequency", "monetary"]
+    assert proposal.reasons[0] == ("customer_id: the customer: 6,919 rows but 2,357 distinct values, some on several "
+                                   "dates, so this is a purchase log, proposed as transactions:")
 
 
 def test_init_never_proposes_a_date_as_a_feature(make_project: MakeProject) -> None:
