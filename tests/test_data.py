@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -9,14 +10,18 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
 
 from generator import data
-from generator.config import CONFIG_DIR, load_dataset
+from generator.config import CONFIG_DIR, DatasetConfig, load_dataset
 from generator.data import Table, load_table, read_file
 from generator.errors import UserError
+from generator.model import segment
 from tests.conftest import MakeProject
 
 MESSY = Path(__file__).parent / "data" / "messy"
@@ -731,3 +736,167 @@ def test_read_file_gives_text_cells_and_their_places(tmp_path: Path) -> None:
                                          "amount": ["5.50", "-1"]}
     assert [raw.places[0], raw.places[1]] == ["line 2", "line 4"]
     assert (raw.digest, raw.origin) == (hashlib.sha256(payload).hexdigest(), "p.csv")
+
+
+# --- tables as European spreadsheets save them ------------------------------------------------------------
+
+EURO_FEATURES = ["Umsatz (€)", "Punkte", "Rabatt"]
+
+
+def german(value: float, decimals: int) -> str:
+    """A number as a German spreadsheet writes it: 2.135,97."""
+    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def euro_records(seed: int = 26) -> list[tuple[str, float, int, float]]:
+    """Three groups of customers, far apart: 60 rows of an id, spend, points and a discount."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for index in range(60):
+        spend, points, discount = ((800.0, 900, 2.5), (4_500.0, 4_000, 7.5), (15_000.0, 12_000, 1.0))[index % 3]
+        records.append((f"Kö-{index:03d}", round(float(rng.normal(spend, spend / 20)), 2),
+                        int(rng.normal(points, points / 20)), round(float(rng.normal(discount, 0.3)), 1)))
+    return records
+
+
+def euro_rows() -> list[list[object]]:
+    return [["Kunde", *EURO_FEATURES], *map(list, euro_records())]
+
+
+def euro_csv() -> bytes:
+    """The rows as Excel saves "CSV" in Germany: ';'-separated, decimal commas, thousands dots, Windows-1252."""
+    lines = [";".join(["Kunde", *EURO_FEATURES])]
+    lines += [f"{name};{german(spend, 2)};{german(points, 0)};{german(discount, 1)}"
+              for name, spend, points, discount in euro_records()]
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def loaded(make_project: MakeProject, files: Files, *lines: str,
+           source: str = "content/data/t.csv") -> tuple[DatasetConfig, Table]:
+    root = make_project({"t": config_text(source, *lines)}, files)
+    config = load_dataset(root, root / CONFIG_DIR / "t.yml")
+    return config, load_table(root, config)
+
+
+def check_segments_of(config: DatasetConfig, table: Table, expected: pd.DataFrame) -> None:
+    """The segments are K-Means' on pandas' reading of the file, their centres its segments' means."""
+    result = segment(table, config)
+    fit = KMeans(n_clusters=3, n_init=10, random_state=42).fit(StandardScaler().fit_transform(expected))
+    assert len(set(zip(result.labels, fit.labels_, strict=True))) == 3  # the same partition, numbered apart
+    means = expected.groupby(result.labels).mean()
+    for found in result.segments:
+        assert found.center == pytest.approx(means.loc[found.number].to_dict(), rel=1e-12)
+
+
+EURO_LINES = ("features: ['Umsatz (€)', Punkte, Rabatt]", "id_column: Kunde", "n_clusters: 3")
+
+
+def test_european_csv_builds_without_read(make_project: MakeProject, tmp_path: Path) -> None:
+    payload = euro_csv()
+    assert b"Umsatz (\x80);Punkte;Rabatt\r\nK\xf6-000;" in payload  # the euro sign and o-umlaut in Windows-1252
+    assert b";4.0" in payload  # thousands dots; decimal commas below
+    config, table = loaded(make_project, csv(text=payload), *EURO_LINES)
+    (tmp_path / "t.csv").write_bytes(payload)
+    expected = pd.read_csv(tmp_path / "t.csv", sep=";", decimal=",", thousands=".", encoding="cp1252")
+    assert table.features.to_dict("list") == expected[EURO_FEATURES].astype(float).to_dict("list")
+    assert table.ids == tuple(expected["Kunde"])
+    # Punkte (whole numbers such as 4.012) reads two ways alone; the other columns' decimal commas settle it.
+    assert table.reading == ("';'-separated", "decimal comma", "'.' between thousands", "Windows-1252")
+    check_segments_of(config, table, expected[EURO_FEATURES].astype(float))
+
+
+def euro_workbook() -> bytes:
+    """The same rows as the middle sheet of three: notes before, a pivot of the same columns after."""
+    records = euro_records()
+    pivot: list[list[object]] = [["Kunde", *EURO_FEATURES]]
+    pivot += [[f"Gruppe {g}", sum(r[1] for r in records[g::3]), sum(r[2] for r in records[g::3]),
+               sum(r[3] for r in records[g::3])] for g in range(3)]
+    return workbook_of({"Notizen": [["Export vom 5.12."], ["Beträge in €"]], "Kunden": euro_rows(), "Pivot": pivot})
+
+
+def test_european_workbook_builds_from_its_sheet(make_project: MakeProject, tmp_path: Path) -> None:
+    files = csv("t.xlsx", euro_workbook())
+    problem = failure(make_project, files, *EURO_LINES, source="content/data/t.xlsx")
+    assert problem == ("content/data/t.xlsx: has 3 sheets ('Notizen', 'Kunden', 'Pivot') and 2 hold the columns "
+                       "'Umsatz (€)', 'Punkte', 'Rabatt', 'Kunde'; name the table's with read: {sheet: 'Kunden'}")
+    config, table = loaded(make_project, files, *EURO_LINES, "read: {sheet: Kunden}", source="content/data/t.xlsx")
+    (tmp_path / "t.xlsx").write_bytes(euro_workbook())
+    expected = pd.read_excel(tmp_path / "t.xlsx", sheet_name="Kunden")
+    assert table.features.to_dict("list") == expected[EURO_FEATURES].astype(float).to_dict("list")
+    assert table.reading == ("sheet 'Kunden'",)
+    check_segments_of(config, table, expected[EURO_FEATURES].astype(float))
+
+
+def test_workbook_with_one_sheet_holding_the_columns_needs_no_read(make_project: MakeProject) -> None:
+    files = csv("t.xlsx", workbook_of({"Notizen": [["Beträge in €"]], "Kunden": euro_rows()}))
+    table = load(make_project, files, *EURO_LINES, source="content/data/t.xlsx")
+    assert table.rows_read == 60
+    assert table.reading == ("sheet 'Kunden'",)
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b"x;y\n1.234;1\n5.678;2\n", "column 'x' reads two ways: '1.234' is 1.234 (decimal point) or 1,234 "
+                                   "(decimal comma); say which with read: {decimal: '.'} or read: {decimal: ','}"),
+        (b"x\ty\n1,500\t1\n2,250\t2\n", "column 'x' reads two ways: '1,500' is 1,500 (decimal point) or 1.5 "
+                                      "(decimal comma); say which with read: {decimal: '.'} or read: {decimal: ','}"),
+    ],
+    ids=["dots", "commas"],
+)
+def test_numbers_that_read_two_ways(make_project: MakeProject, payload: bytes, expected: str) -> None:
+    assert failure(make_project, csv(text=payload)) == f"content/data/t.csv: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("payload", "lines", "x"),
+    [
+        (b"x;y\n1.234;1\n5.678;2\n", ("read: {decimal: ','}",), [1234.0, 5678.0]),
+        (b"x;y\n1.234;1\n5.678;2\n", ("read: {decimal: '.'}",), [1.234, 5.678]),
+        (b"x;y\n1.234;1\n5.678;2\n", ("read: {thousands: none}",), [1.234, 5.678]),
+        (b"x;y\n1.234;1\n5.678;2\n", ("read: {thousands: '.'}",), [1234.0, 5678.0]),
+        (b"x;y\n1.234;1,5\n5.678;2\n", (), [1234.0, 5678.0]),  # y's decimal comma settles x
+        (b"x;y\n1.234;1.5\n5.678;2\n", (), [1.234, 5.678]),  # y's decimal point settles x
+        (b"x,y\n1.234,1\n5.678,2\n", (), [1.234, 5.678]),  # a comma-separated file writes decimal points
+        (b'x,y\n"1.234,5",1\n"5.678",2\n', (), [1234.5, 5678.0]),  # every cell of x fits a decimal comma only
+        (b"x;y\n1 234,5;1\n-5\xc2\xa0678;2\n", (), [1234.5, -5678.0]),  # spaces, no-break too, between thousands
+    ],
+    ids=["comma", "point", "no-thousands", "thousands-dot", "settled-by-comma", "settled-by-point", "comma-file",
+         "quoted", "spaces"],
+)
+def test_decimal_mark_is_settled(make_project: MakeProject, payload: bytes, lines: tuple[str, ...],
+                                 x: list[float]) -> None:
+    assert numbers(load(make_project, csv(text=payload), *lines), "x") == x
+
+
+def test_a_column_of_mixed_marks_names_the_cells_that_do_not_fit(make_project: MakeProject) -> None:
+    problem = failure(make_project, csv(text=b"x;y\n1,5;1\n2,5;2\n3.5;3\n"))
+    assert problem.startswith("content/data/t.csv: 1 row(s) with missing or non-numeric features; first: "
+                              "column 'x', line 4: '3.5' is not a number")
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "reading"),
+    [
+        # Excel's "Unicode text": UTF-16 with a BOM, tab-separated, saved as .txt.
+        ("t.txt", "\ufeffx\ty\r\n1,5\t2\r\n3,5\t4\r\n".encode("utf-16-le"), ("tab-separated", "decimal comma",
+                                                                            "UTF-16")),
+        ("t.csv", "\ufeffx;y\r\n1,5;2\r\n3,5;4\r\n".encode("utf-16-be"), ("';'-separated", "decimal comma", "UTF-16")),
+        ("t.csv", codecs.BOM_UTF8 + b"x;y\r\n1,5;2\r\n3,5;4\r\n", ("';'-separated", "decimal comma")),
+    ],
+    ids=["unicode-text", "utf-16-be", "utf-8-bom"],
+)
+def test_encodings_are_detected(make_project: MakeProject, name: str, payload: bytes,
+                                reading: tuple[str, ...]) -> None:
+    table = load(make_project, csv(name, payload), source=f"content/data/{name}")
+    assert numbers(table, "x") == [1.5, 3.5]
+    assert table.reading == reading
+
+
+def test_encoding_given_by_read(make_project: MakeProject) -> None:
+    payload = "Größe;y\n1;2\n3;4\n".encode("cp850")
+    table = load(make_project, csv(text=payload), "features: [Größe, y]", "read: {encoding: cp850}")
+    assert numbers(table, "Größe") == [1.0, 3.0]
+    assert table.reading == ("';'-separated", "DOS (cp850)")
+    problem = failure(make_project, csv(text=b"x;y\n1;2\n\x81;4\n"), "read: {encoding: cp1252}")
+    assert problem == "content/data/t.csv: line 3: byte 0x81 cannot be read as cp1252; check read: encoding"
