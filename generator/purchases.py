@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from generator.config import DatasetConfig, Transactions
-from generator.data import Places, Table, as_text, parse_numbers, personal_data, read_file
+from generator.config import DatasetConfig, Read, Transactions
+from generator.data import PLAIN, Marks, Places, Table, as_text, number_marks, parse_numbers, personal_data, read_file
 from generator.errors import UserError, did_you_mean, shorten
 
 EPOCH = datetime.date(1970, 1, 1)
@@ -92,7 +92,7 @@ class Customers:
 def load_customers(root: Path, config: DatasetConfig) -> Customers:
     """The customers of a dataset configured with `transactions`, at as_of and at every snapshot."""
     assert config.transactions is not None
-    log = read_log(root, config.transactions)
+    log = read_log(root, config.transactions, config.read)
     first, last = _date(int(log.day.min())), _date(int(log.day.max()))
     as_of = config.as_of or last
     column = config.transactions.date
@@ -155,19 +155,21 @@ def derive(log: Log, as_of: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
 # --- reading and parsing the log ----------------------------------------------------------
 
 
-def read_log(root: Path, log: Transactions) -> Log:
+def read_log(root: Path, log: Transactions, read: Read | None = None) -> Log:
     """The log's customer, date, amount (and order) columns, parsed; a problem names file, column and line."""
-    raw = read_file(root, log.source)
     wanted = [name for name in (log.customer, log.date, log.amount, log.order) if name is not None]
+    raw = read_file(root, log.source, read, wanted)
     columns = [str(name) for name in raw.frame.columns]
     for name in wanted:
         if name not in columns:
             raise UserError(f"{raw.origin}: no column {name!r}{did_you_mean(name, columns)}; the columns are: "
                             f"{shorten(', '.join(columns), 100)} (transactions names it)")
-    return _parse(raw.frame, raw.places, log, raw.origin, raw.digest)
+    marks, _ = number_marks(raw, [log.amount], read or Read())
+    return _parse(raw.frame, raw.places, log, raw.origin, raw.digest, marks[log.amount])
 
 
-def _parse(frame: pd.DataFrame, places: Places, log: Transactions, origin: str, digest: str) -> Log:
+def _parse(frame: pd.DataFrame, places: Places, log: Transactions, origin: str, digest: str,
+           marks: Marks = PLAIN) -> Log:
     """The parsed log; a bad cell is a `UserError` naming its line."""
     if frame.empty:
         raise UserError(f"{origin}: has a header but no rows")
@@ -186,7 +188,7 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, origin: str, 
     if bad.any():
         expected = f"the form {log.date_format!r}" if log.date_format else "an ISO date such as 1998-06-30"
         fail(log.date, bad, f"is not a date in {expected} (set transactions.date_format for other forms)")
-    amount, missing, wrong = parse_numbers(frame[log.amount])
+    amount, missing, wrong = parse_numbers(frame[log.amount], marks)
     if (missing | wrong).any():
         fail(log.amount, missing | wrong, "is not an amount (a plain number such as 12.50)")
     if log.order is not None:

@@ -22,6 +22,7 @@ from generator.config import CONFIG_DIR, DatasetConfig, load_dataset
 from generator.data import Table, load_table, read_file
 from generator.errors import UserError
 from generator.model import segment
+from generator.purchases import load_customers
 from tests.conftest import MakeProject
 
 MESSY = Path(__file__).parent / "data" / "messy"
@@ -900,3 +901,18 @@ def test_encoding_given_by_read(make_project: MakeProject) -> None:
     assert table.reading == ("';'-separated", "DOS (cp850)")
     problem = failure(make_project, csv(text=b"x;y\n1;2\n\x81;4\n"), "read: {encoding: cp1252}")
     assert problem == "content/data/t.csv: line 3: byte 0x81 cannot be read as cp1252; check read: encoding"
+
+
+def test_a_purchase_log_is_read_as_a_customer_table_is(make_project: MakeProject) -> None:
+    """`read:` and detection apply to a log's transactions.source too (purchases read through this reader)."""
+    log = "Kunde;Datum;Betrag €\n007;2024-01-02;1.234,50\n007;2024-01-05;2,50\n008;2024-01-03;10\n"
+    config = ("title: T\ntransactions: {source: content/data/o.csv, customer: Kunde, date: Datum, "
+              "amount: Betrag €}\nfeatures: [frequency, monetary]\n")
+    root = make_project({"o": config}, {"content/data/o.csv": log.encode("cp1252")})
+    table = load_customers(root, load_dataset(root, root / CONFIG_DIR / "o.yml")).table
+    assert table.features.to_dict("list") == {"frequency": [2.0, 1.0], "monetary": [1237.0, 10.0]}
+    root = make_project({"o": config + "read: {decimal: '.'}\n"}, {"content/data/o.csv": log.encode("cp1252")})
+    with pytest.raises(UserError) as caught:
+        load_customers(root, load_dataset(root, root / CONFIG_DIR / "o.yml"))
+    assert caught.value.problems == ["content/data/o.csv: column 'Betrag €', line 2: '1.234,50' is not an amount "
+                                     "(a plain number such as 12.50) (2 such row(s))"]
