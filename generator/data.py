@@ -644,16 +644,27 @@ def number_marks(raw: RawTable, columns: Sequence[str], read: Read) -> tuple[dic
     decided: dict[str, Marks] = {}
     unsure: list[str] = []
     evidence: set[Marks] = set()  # the marks of the columns only one of them fits
+    texts: dict[str, pa.Array | pa.ChunkedArray] = {}
     for name in columns:
         text = _number_text(raw.frame[name])
         if text is None:
             decided[name] = PLAIN
             continue
-        fitting = [marks for marks in candidates if _fits(text, marks)]
-        if len(fitting) == 1 or (fitting and not pc.any(pc.match_substring_regex(text, "[.,]")).as_py()):
-            decided[name] = fitting[0]
-            evidence |= {fitting[0]} if len(fitting) == 1 and len(candidates) > 1 else set()
-        elif fitting:
+        texts[name] = text
+        # One cell that a reading does not fit rules it out: the first cells rule out most, quickly.
+        head = _numbers_only(text.slice(0, 1000))
+        alive = [marks for marks in candidates if _fits(head, marks)]
+        if len(alive) > 1:
+            plain = _plain(text)
+            if plain and alive[0].decimal == "." and not pc.any(pc.match_substring(text, ".")).as_py():
+                decided[name] = PLAIN  # whole numbers: every reading gives the same
+                continue
+            cells = _numbers_only(text)
+            alive = [marks for marks in alive if (plain and marks.decimal == ".") or _fits(cells, marks)]
+        if len(alive) == 1 or (alive and not any(pc.any(pc.match_substring(text, mark)).as_py() for mark in ".,")):
+            decided[name] = alive[0]
+            evidence |= {alive[0]} if len(alive) == 1 and len(candidates) > 1 else set()
+        elif alive:
             unsure.append(name)
         else:  # not all numbers: the marks most of them fit, so that the others are named as not numbers
             counts = [pc.sum(pc.match_substring_regex(text, marks.pattern)).as_py() or 0 for marks in candidates]
@@ -665,7 +676,7 @@ def number_marks(raw: RawTable, columns: Sequence[str], read: Read) -> tuple[dic
             decided[name] = candidates[0]
         else:
             raise UserError(_two_readings(raw, name, candidates))
-    return decided, _number_facts(raw, decided)
+    return decided, _number_facts(decided, texts)
 
 
 def _candidates(read: Read) -> list[Marks]:
@@ -678,25 +689,32 @@ def _candidates(read: Read) -> list[Marks]:
 
 
 def _number_text(column: pd.Series) -> pa.Array | pa.ChunkedArray | None:
-    """The trimmed text cells of a column that are not blank or missing; None if it holds no text."""
+    """The trimmed text cells of a column (None where missing); None if it holds no text."""
     if pd.api.types.is_bool_dtype(column.dtype) or pd.api.types.is_numeric_dtype(column.dtype):
         return None
     if pd.api.types.is_object_dtype(column.dtype):
         column = column[column.map(lambda cell: isinstance(cell, str)).to_numpy(dtype=bool)]
-    text = pc.utf8_trim_whitespace(_arrow_text(column))
-    text = pc.filter(text, pc.invert(pc.is_in(pc.utf8_lower(text), pa.array(MISSING_TOKENS, text.type))))
-    return pc.drop_null(text)
+    return pc.utf8_trim_whitespace(_arrow_text(column))
 
 
-def _fits(text: pa.Array | pa.ChunkedArray, marks: Marks) -> bool:
-    """Whether every cell is a number written with `marks` (the first cells first: most columns end there)."""
-    if marks.decimal == ".":
-        try:
-            pc.cast(text, pa.float64())
-            return True
-        except pa.ArrowInvalid:
-            pass
-    return all(pc.all(pc.match_substring_regex(cells, marks.pattern)).as_py() for cells in (text.slice(0, 1000), text))
+def _numbers_only(text: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """The cells that are not blank or missing."""
+    return pc.drop_null(pc.filter(text, pc.invert(pc.is_in(pc.utf8_lower(text), pa.array(MISSING_TOKENS,
+                                                                                        text.type)))))
+
+
+def _plain(text: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether every cell is a plain number (pyarrow reads it, as most columns of most files)."""
+    try:
+        pc.cast(text, pa.float64())
+        return True
+    except pa.ArrowInvalid:
+        return False
+
+
+def _fits(cells: pa.Array | pa.ChunkedArray, marks: Marks) -> bool:
+    """Whether every cell (none of them missing) is a number written with `marks`."""
+    return bool(pc.all(pc.match_substring_regex(cells, marks.pattern)).as_py())
 
 
 def _two_readings(raw: RawTable, name: str, candidates: list[Marks]) -> str:
@@ -710,17 +728,17 @@ def _two_readings(raw: RawTable, name: str, candidates: list[Marks]) -> str:
     return f"{raw.origin}: column {name!r} reads two ways: {cell!r} is {readings}; say which with {keys}"
 
 
-def _number_facts(raw: RawTable, decided: dict[str, Marks]) -> tuple[str, ...]:
+def _number_facts(decided: dict[str, Marks], texts: dict[str, pa.Array | pa.ChunkedArray]) -> tuple[str, ...]:
     """"decimal comma" and the thousands separators the numbers use, for the report."""
     facts = ["decimal comma"] if any(marks.decimal == "," for marks in decided.values()) else []
-    grouping: list[str] = []
+    found: list[str] = []
     for name, marks in decided.items():
-        text = _number_text(raw.frame[name])
-        if text is not None and marks.thousands:
-            grouping += [mark for mark in marks.thousands
-                         if mark not in grouping and pc.any(pc.match_substring(text, mark)).as_py()]
+        text = texts.get(name)
+        if text is not None and marks.thousands and not _plain(text):
+            found += [mark for mark in marks.thousands if mark not in found
+                      and pc.any(pc.match_substring(text, mark)).as_py()]
     words = {" ": "spaces", "\u00a0": "spaces", "\u202f": "spaces"}
-    shown = list(dict.fromkeys(words.get(mark, repr(mark)) for mark in grouping))
+    shown = list(dict.fromkeys(words.get(mark, repr(mark)) for mark in found))
     return (*facts, *([f"{' and '.join(shown)} between thousands"] if shown else []))
 
 
