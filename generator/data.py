@@ -65,6 +65,14 @@ def _windows_1252(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("windows-1252", _windows_1252)
 
 
+class Unsettled(UserError):
+    """A file that reads two ways (or more): the `read:` key that settles it, and its values, likeliest first."""
+
+    def __init__(self, message: str, key: str, options: Sequence[str]) -> None:
+        super().__init__(message)
+        self.key, self.options = key, tuple(options)
+
+
 @dataclass(frozen=True)
 class Marks:
     """How a column writes its numbers: its decimal mark and the characters that may group its thousands."""
@@ -305,9 +313,9 @@ def _detect_delimiter(text: Text, shown: str, suffix: str) -> str:
     fitting = [(candidate, width) for candidate in order if (width := _splits_alike(text.head, candidate)) > 1]
     if len(fitting) > 1:
         (first, one), (second, other) = fitting[:2]
-        raise UserError(f"{shown}: every line splits alike at {_char(first)} ({one} columns) and at {_char(second)} "
+        raise Unsettled(f"{shown}: every line splits alike at {_char(first)} ({one} columns) and at {_char(second)} "
                         f"({other} columns); say which with read: {{delimiter: {_char(first)}}} or "
-                        f"read: {{delimiter: {_char(second)}}}")
+                        f"read: {{delimiter: {_char(second)}}}", "delimiter", [first, second])
     return fitting[0][0] if fitting else default
 
 
@@ -540,12 +548,9 @@ def _sheet(sheets: dict[str, pd.DataFrame], shown: str, sheet: str | None, wante
     columns = columns if len(columns) <= 60 else columns[:57] + "..."
     which = ("" if not wanted else f" and none holds the columns {columns}" if not holding
              else f" and {len(holding)} hold the columns {columns}")
-    return _fail(f"{shown}: has {len(names)} sheets ({listed}){which}; name the table's with "
-                 f"read: {{sheet: {(holding or names)[0]!r}}}")
-
-
-def _fail(message: str) -> str:
-    raise UserError(message)
+    likeliest = holding or sorted(names, key=lambda name: -sheets[name].size)  # the biggest: the table, not notes
+    raise Unsettled(f"{shown}: has {len(names)} sheets ({listed}){which}; name the table's with "
+                    f"read: {{sheet: {likeliest[0]!r}}}", "sheet", likeliest)
 
 
 def _check_formulas(payload: bytes, shown: str, sheet: str) -> None:
@@ -675,7 +680,8 @@ def number_marks(raw: RawTable, columns: Sequence[str], read: Read) -> tuple[dic
         elif raw.delimiter == ",":
             decided[name] = candidates[0]
         else:
-            raise UserError(_two_readings(raw, name, candidates))
+            likeliest = sorted(candidates, key=lambda marks: (marks.decimal == ",") != (raw.delimiter == ";"))
+            raise Unsettled(_two_readings(raw, name, candidates), "decimal", [marks.decimal for marks in likeliest])
     return decided, _number_facts(decided, texts)
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from generator.config import DEFAULT_N_CLUSTERS, SLUG, SOURCE_SUFFIXES
-from generator.data import parse_numbers, read_file
+from generator.config import DEFAULT_N_CLUSTERS, READ_KEYS, SLUG, SOURCE_SUFFIXES, Read
+from generator.data import PLAIN, Marks, RawTable, Unsettled, number_marks, parse_numbers, read_file
 from generator.errors import UserError
 from generator.logs import date_form
 
@@ -47,15 +47,16 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     new_id = dataset_id or re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
     if not SLUG.match(new_id):
         raise UserError(f"{new_id!r}: an id must be a slug (lower-case letters, digits and '-'); use --id")
-    frame = read_file(root, source).frame
-    log = _purchase_log(frame)
+    raw, marks, settled = _read_settled(root, source)
+    frame = raw.frame
+    log = _purchase_log(frame, marks)
     if log is not None:
-        return _log_proposal(path, source, new_id, log)
+        return _log_proposal(path, source, new_id, log, _settle(raw, [log.amount], marks, settled))
     features: list[str] = []
     id_column: str | None = None
     reasons: list[str] = []
     for name in map(str, frame.columns):
-        numbers, blank, wrong = parse_numbers(frame[name])
+        numbers, blank, wrong = parse_numbers(frame[name], marks[name])
         values = numbers[~blank & ~wrong]
         role, why = _role(name, values, wrong.sum(), len(frame))
         if role == "id" and id_column is None:
@@ -68,6 +69,10 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
                         "a segmentation needs at least two")
     settings: dict[str, object] = {"title": path.stem.replace("_", " ").replace("-", " ").capitalize(),
                                    "source": source}
+    read = _settle(raw, features, marks, settled)
+    if read:
+        settings["read"] = {key: value for key, (value, _) in read.items()}
+        reasons += _read_reasons(read)
     if id_column:
         settings["id_column"] = id_column
     settings["features"] = features
@@ -75,6 +80,39 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     header = f"# Proposed by `python -m generator init {source}`; see the configuration reference.\n"
     text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None)
     return Proposal(new_id, text, tuple(reasons))
+
+
+Settled = dict[str, tuple[str, str]]  # read: key -> (value, why)
+
+
+def _read_settled(root: Path, source: str) -> tuple[RawTable, dict[str, Marks], Settled]:
+    """The table read as the build reads it, every column's number marks, and the `read:` options
+    detection could not settle (the likeliest value of each, and why it was needed)."""
+    settled: Settled = {}
+    for _ in READ_KEYS:
+        read = Read(**{key: value for key, (value, _) in settled.items()})
+        try:
+            raw = read_file(root, source, read)
+            return raw, number_marks(raw, [str(name) for name in raw.frame.columns], read)[0], settled
+        except Unsettled as error:
+            settled[error.key] = (error.options[0], error.problems[0])
+    raise AssertionError("every read: key settled, and still unsettled")
+
+
+def _read_reasons(read: Settled) -> list[str]:
+    return [f"read: {key}: {value!r} proposed, as detection cannot settle it: {why}; check it"
+            for key, (value, why) in read.items()]
+
+
+def _settle(raw: RawTable, columns: list[str], marks: dict[str, Marks], settled: Settled) -> Settled:
+    """`settled`, with the decimal mark too where the proposed columns alone would not settle it."""
+    read = Read(**{key: value for key, (value, _) in settled.items()})
+    try:
+        number_marks(raw, columns, read)
+    except Unsettled as error:
+        decimals = [marks[name].decimal for name in columns]
+        return settled | {"decimal": (max(decimals, key=decimals.count), error.problems[0])}
+    return settled
 
 
 @dataclass(frozen=True)
@@ -88,7 +126,7 @@ class _Log:
     reasons: tuple[str, ...]
 
 
-def _purchase_log(frame: pd.DataFrame) -> _Log | None:
+def _purchase_log(frame: pd.DataFrame, marks: dict[str, Marks]) -> _Log | None:
     """The customer, date and amount columns of a table that is a purchase log, or None.
 
     A log has a date column (ISO text or YYYYMMDD whole numbers), a customer column whose values
@@ -109,7 +147,7 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
     for name in names:
         if name in (date, customer):
             continue
-        numbers, blank, wrong = parse_numbers(frame[name])
+        numbers, blank, wrong = parse_numbers(frame[name], marks.get(name, PLAIN))
         values = numbers[~blank & ~wrong]
         if (blank | wrong).sum() <= rows / 2 and not np.all(values == np.round(values)):
             amounts.append(name)  # numbers with fractions: money
@@ -128,7 +166,7 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
         if name not in (customer, date, amount)))
 
 
-def _log_proposal(path: Path, source: str, new_id: str, log: _Log) -> Proposal:
+def _log_proposal(path: Path, source: str, new_id: str, log: _Log, read: Settled) -> Proposal:
     transactions: dict[str, str] = {"source": source, "customer": log.customer, "date": log.date,
                                     "amount": log.amount}
     if log.date_format is not None:
@@ -136,10 +174,12 @@ def _log_proposal(path: Path, source: str, new_id: str, log: _Log) -> Proposal:
     settings: dict[str, object] = {"title": path.stem.replace("_", " ").replace("-", " ").capitalize(),
                                    "transactions": transactions, "features": ["recency", "frequency", "monetary"],
                                    "n_clusters": list(DEFAULT_N_CLUSTERS)}
+    if read:
+        settings["read"] = {key: value for key, (value, _) in read.items()}
     header = (f"# Proposed by `python -m generator init {source}`: a purchase log; see the configuration "
               "reference (transactions, as_of, snapshots).\n")
     text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    return Proposal(new_id, text, log.reasons)
+    return Proposal(new_id, text, log.reasons + tuple(_read_reasons(read)))
 
 
 def _role(name: str, values: np.ndarray, not_numbers: int, rows: int) -> tuple[str, str]:
