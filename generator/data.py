@@ -4,6 +4,13 @@ Every cell is untrusted text until it parses as a finite number. Problems name t
 the column and the line (CSV, TSV, whitespace-separated text) or row (other formats) of the
 first offending cells. pyarrow reads every delimited file; the csv module only words what
 pyarrow refuses, and finds the line of a row when a message needs it.
+
+Files are read as people's tools save them (`read:` in the configuration, each option
+detected when absent): a file that is not UTF-8 is decoded to UTF-8 first (UTF-16 by its BOM;
+Windows-1252 where UTF-8 fails); the delimiter is the one that splits every line alike; each
+column's decimal mark and thousands separator are the ones all its numbers fit; a workbook is
+read from its one sheet with the configured columns. What reads two ways is an `Unsettled`
+error naming the `read:` key that settles it.
 """
 
 from __future__ import annotations
