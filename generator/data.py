@@ -264,6 +264,7 @@ class Text:
     digest: str  # of the file as it is
     quotes: int
     head: str  # the first lines, for detecting the delimiter
+    whole: bool  # whether the head is the whole file (else its last record may be cut short)
     payload: bytes | None = None  # the text as UTF-8 where the file is not; None: the file is
     encoding: str | None = None  # the file's encoding for people, where not UTF-8
     strict: bool = False  # UTF-8 as `read:` says: no byte read as Windows-1252
@@ -285,7 +286,7 @@ def _decode(path: Path, shown: str, encoding: str | None) -> Text:
         digest, quotes = _scan(path)
         whole = len(head) < SAMPLE
         sample = head.decode("utf-8", errors="windows-1252").removeprefix("\ufeff")
-        return Text(path, digest, quotes, sample if whole else sample[: sample.rfind("\n") + 1],
+        return Text(path, digest, quotes, sample if whole else sample[: sample.rfind("\n") + 1], whole,
                     strict=encoding == "utf-8")
     payload = path.read_bytes()
     try:
@@ -295,8 +296,8 @@ def _decode(path: Path, shown: str, encoding: str | None) -> Text:
         raise UserError(f"{shown}: line {line}: byte 0x{payload[error.start]:02x} cannot be read as {encoding}; "
                         "check read: encoding") from None
     utf8 = decoded.encode()
-    return Text(path, hashlib.sha256(payload).hexdigest(), utf8.count(b'"'), decoded[:SAMPLE], utf8,
-                ENCODINGS.get(encoding, encoding), strict=True)
+    return Text(path, hashlib.sha256(payload).hexdigest(), utf8.count(b'"'), decoded[:SAMPLE], len(decoded) <= SAMPLE,
+                utf8, ENCODINGS.get(encoding, encoding), strict=True)
 
 
 def _windows_1252_where_not_utf8(text: Text) -> Text | None:
@@ -317,7 +318,8 @@ def _detect_delimiter(text: Text, shown: str, suffix: str) -> str:
     """The delimiter that splits every line of the file's first lines alike; the file type's own if none does."""
     default = DELIMITERS[suffix]
     order = sorted(CANDIDATES, key=lambda candidate: candidate != default)
-    fitting = [(candidate, width) for candidate in order if (width := _splits_alike(text.head, candidate)) > 1]
+    fitting = [(candidate, width) for candidate in order
+               if (width := _splits_alike(text.head, candidate, text.whole)) > 1]
     if len(fitting) > 1:
         (first, one), (second, other) = fitting[:2]
         raise Unsettled(f"{shown}: every line splits alike at {_char(first)} ({one} columns) and at {_char(second)} "
@@ -326,7 +328,7 @@ def _detect_delimiter(text: Text, shown: str, suffix: str) -> str:
     return fitting[0][0] if fitting else default
 
 
-def _splits_alike(head: str, delimiter: str) -> int:
+def _splits_alike(head: str, delimiter: str, whole: bool) -> int:
     """The number of named columns if every record of `head` splits into them at `delimiter`, else 0.
 
     Cells past the header's last name (notes, pivots beside the table) are allowed; past the
@@ -337,6 +339,7 @@ def _splits_alike(head: str, delimiter: str) -> int:
         records = [record for record in reader if any(cell.strip() for cell in record)]
     except csv.Error:
         return 0
+    records = records if whole else records[:-1]  # the last may end inside a quoted cell
     if len(records) < 2:
         return 0
     header = [name.strip() for name in records[0]]

@@ -916,3 +916,23 @@ def test_a_purchase_log_is_read_as_a_customer_table_is(make_project: MakeProject
         load_customers(root, load_dataset(root, root / CONFIG_DIR / "o.yml"))
     assert caught.value.problems == ["content/data/o.csv: column 'Betrag €', line 2: '1.234,50' is not an amount "
                                      "(a plain number such as 12.50) (2 such row(s))"]
+
+
+def test_the_decimal_mark_is_decided_from_every_value_not_the_first(make_project: MakeProject) -> None:
+    """1,400 cells that read either way, then one that reads only with a decimal comma: all of x is read so."""
+    rows = [f"{1 + i % 9}.{i % 1000:03d};{i}" for i in range(1500)]
+    rows[1400] = "2,5;1400"
+    table = load(make_project, csv(text="x;y\n" + "\n".join(rows) + "\n"))
+    assert numbers(table, "x")[:2] == [1000.0, 2001.0]
+    assert numbers(table, "x")[1400] == 2.5
+    assert table.reading == ("';'-separated", "decimal comma", "'.' between thousands")
+
+
+def test_delimiter_detected_when_quoted_line_breaks_cross_the_first_lines(make_project: MakeProject) -> None:
+    ids = [f"Kunde\n{i}" for i in range(4000)]
+    payload = "id;x;y\n" + "".join(f'"{cell}";{i},5;{i % 7}\n' for i, cell in enumerate(ids))
+    assert len(payload) > data.SAMPLE
+    table = load(make_project, csv(text=payload), "id_column: id")
+    assert table.ids == tuple(ids)
+    assert numbers(table, "x")[:2] == [0.5, 1.5]
+    assert table.reading == ("';'-separated", "decimal comma")
