@@ -282,12 +282,12 @@ def _decode(path: Path, shown: str, encoding: str | None) -> Text:
         head = file.read(SAMPLE)
     if encoding is None and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
-    if encoding in (None, "utf-8"):
+    if encoding in (None, "utf-8", "utf-8-sig"):
         digest, quotes = _scan(path)
         whole = len(head) < SAMPLE
         sample = head.decode("utf-8", errors="windows-1252").removeprefix("\ufeff")
         return Text(path, digest, quotes, sample if whole else sample[: sample.rfind("\n") + 1], whole,
-                    strict=encoding == "utf-8")
+                    strict=encoding is not None)
     payload = path.read_bytes()
     try:
         decoded = payload.decode(encoding).removeprefix("\ufeff")
