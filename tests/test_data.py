@@ -413,7 +413,7 @@ def test_xlsx_with_two_sheets_reads_the_one_with_the_columns(make_project: MakeP
     ("sheets", "lines", "expected"),
     [
         ({"A": [["notes"]], "B": [["x", "z"], [1, 2]]}, (),
-         "has 2 sheets ('A', 'B') and none holds the columns 'x', 'y'; name the table's with read: {sheet: 'A'}"),
+         "has 2 sheets ('A', 'B') and none holds the columns 'x', 'y'; name the table's with read: {sheet: 'B'}"),
         ({"A": [["x", "y"], [1, 2]], "B": [["x", "y"], [3, 4]]}, (),
          "has 2 sheets ('A', 'B') and 2 hold the columns 'x', 'y'; name the table's with read: {sheet: 'A'}"),
         ({"Kunden": [["x", "y"], [1, 2]], "B": [["x", "y"], [3, 4]]}, ("read: {sheet: kunden}",),
