@@ -290,7 +290,7 @@ def _read(value: object) -> Read:
 
 
 def _read_option(key: str, value: object) -> str:
-    if not isinstance(value, str) or (key != "delimiter" and key != "thousands" and not value.strip()):
+    if not isinstance(value, str):
         raise Invalid(f"must be text, got {_kind(value)} {shorten(value)} (put it in quotes)")
     if key == "delimiter":
         if len(value) != 1 or value.isalnum() or value in "\"\r\n.":
