@@ -10,7 +10,7 @@ The result is the same `Table` a customer file gives, so the later stages need n
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ class Log:
     purchase: np.ndarray  # per row: a number shared by the rows of one purchase of its customer
     origin: str
     digest: str
+    reading: tuple[str, ...] = ()  # how the file was read, where not as by default (data.Table.reading)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def customer_table(log: Log, config: DatasetConfig, as_of: datetime.date) -> tup
     ids = tuple(log.customers[present].tolist())
     assert config.transactions is not None
     table = Table(features=features, ids=ids, rows_read=len(ids), dropped={}, sha256=log.digest, origin=log.origin,
-                  personal=personal_data(config.transactions.customer, ids))
+                  personal=personal_data(config.transactions.customer, ids), reading=log.reading)
     return table, present
 
 
@@ -164,8 +165,9 @@ def read_log(root: Path, log: Transactions, read: Read | None = None) -> Log:
         if name not in columns:
             raise UserError(f"{raw.origin}: no column {name!r}{did_you_mean(name, columns)}; the columns are: "
                             f"{shorten(', '.join(columns), 100)} (transactions names it)")
-    marks, _ = number_marks(raw, [log.amount], read or Read())
-    return _parse(raw.frame, raw.places, log, raw.origin, raw.digest, marks[log.amount])
+    marks, facts = number_marks(raw, [log.amount], read or Read())
+    parsed = _parse(raw.frame, raw.places, log, raw.origin, raw.digest, marks[log.amount])
+    return replace(parsed, reading=(*raw.separated, *facts, *raw.facts))
 
 
 def _parse(frame: pd.DataFrame, places: Places, log: Transactions, origin: str, digest: str,

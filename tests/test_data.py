@@ -911,6 +911,7 @@ def test_a_purchase_log_is_read_as_a_customer_table_is(make_project: MakeProject
     root = make_project({"o": config}, {"content/data/o.csv": log.encode("cp1252")})
     table = load_customers(root, load_dataset(root, root / CONFIG_DIR / "o.yml")).table
     assert table.features.to_dict("list") == {"frequency": [2.0, 1.0], "monetary": [1237.0, 10.0]}
+    assert table.reading == ("';'-separated", "decimal comma", "'.' between thousands", "Windows-1252")
     root = make_project({"o": config + "read: {decimal: '.'}\n"}, {"content/data/o.csv": log.encode("cp1252")})
     with pytest.raises(UserError) as caught:
         load_customers(root, load_dataset(root, root / CONFIG_DIR / "o.yml"))
