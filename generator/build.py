@@ -131,6 +131,6 @@ def _slim(report: Report) -> Report:
     moves = migration_csv(report) if report.config.publish_rows and report.migration is not None else None
     slim = Table(features=pd.DataFrame(index=pd.RangeIndex(table.rows_used)), ids=None, rows_read=table.rows_read,
                  dropped=table.dropped, sha256=table.sha256, origin=table.origin, notes=table.notes,
-                 personal=table.personal)
+                 personal=table.personal, reading=table.reading)
     return replace(report, table=slim, result=report.result.slim(), rows=rows, migration_rows=moves,
                    migration=report.migration.slim() if report.migration is not None else None)

@@ -8,6 +8,7 @@ configuration reference page comes from the same place, so the two cannot drift 
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import hashlib
 import itertools
@@ -40,6 +41,11 @@ DERIVED = ("recency", "frequency", "monetary", "tenure", "average_order")
 TRANSACTION_KEYS = ("source", "customer", "date", "amount", "quantity", "price", "date_format", "order", "returns")
 TRANSACTION_REQUIRED = ("source", "customer", "date")
 RETURNS = ("net", "exclude")
+READ_KEYS = ("delimiter", "decimal", "thousands", "encoding", "sheet")
+DELIMITED = (".csv", ".tsv", ".txt", ".dat")  # the files `delimiter`, `decimal`, `thousands` and `encoding` read
+DECIMAL_MARKS = (".", ",")
+# Thousands separators: "none", or a character people group digits with ("\u00a0" and "\u202f": no-break spaces).
+THOUSANDS = ("none", ",", ".", " ", "'", "\u00a0", "\u202f")
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,17 @@ class Transactions:
         assert self.quantity is not None
         assert self.price is not None
         return (self.quantity, self.price)
+
+
+@dataclass(frozen=True)
+class Read:
+    """How to read a table file (`read:`); each option left None is detected from the file."""
+
+    delimiter: str | None = None  # one character; " " is runs of spaces and tabs
+    decimal: str | None = None
+    thousands: str | None = None  # "none": digits are not grouped
+    encoding: str | None = None  # a Python codec name, as pandas takes it
+    sheet: str | None = None  # a workbook's sheet, by name
 
 
 class Invalid(Exception):
@@ -275,6 +292,51 @@ def _transactions(value: object) -> Transactions:
     return Transactions(**found)
 
 
+def _read(value: object) -> Read:
+    if not isinstance(value, dict):
+        raise Invalid(f"must map {', '.join(READ_KEYS)} to values, got {_kind(value)} {shorten(value)}")
+    found: dict[str, str] = {}
+    problems: list[str] = []
+    for key, item in value.items():
+        name = str(key)
+        if name not in READ_KEYS:
+            problems.append(f"{shorten(name)}: unknown key{did_you_mean(name, READ_KEYS)}")
+            continue
+        try:
+            found[name] = _read_option(name, item)
+        except Invalid as error:
+            problems.append(f"{name}: {error}")
+    if "decimal" in found and found["decimal"] == found.get("thousands"):
+        problems.append(f"decimal and thousands are both {found['decimal']!r}; a number needs two different marks")
+    if problems:
+        raise Invalid(*problems)
+    return Read(**found)
+
+
+def _read_option(key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"must be text, got {_kind(value)} {shorten(value)} (put it in quotes)")
+    if key == "delimiter":
+        if len(value) != 1 or value.isalnum() or value in "\"\r\n.":
+            raise Invalid(f"must be one character such as ',', ';', '|' or \"\\t\" (a tab), got {shorten(value)}")
+        return value
+    if key == "decimal":
+        if value not in DECIMAL_MARKS:
+            raise Invalid(f"must be '.' or ',', got {shorten(value)}")
+        return value
+    if key == "thousands":
+        if value not in THOUSANDS:
+            raise Invalid(f"must be one of {', '.join(map(repr, THOUSANDS))}, got {shorten(value)}")
+        return value
+    if key == "encoding":
+        try:
+            return codecs.lookup(value.strip()).name
+        except LookupError:
+            raise Invalid(f"{shorten(value)} is not an encoding Python knows (e.g. utf-8, cp1252, utf-16, "
+                          "latin-1)") from None
+    return _text(value)
+
+
 @dataclass(frozen=True)
 class Option:
     """One configuration key as the reference page shows it: its checker, its default as shown to
@@ -309,10 +371,22 @@ class DatasetConfig:
     source: str | None = field(default=None, metadata=schema(_source, "one of `source` / `data` required",
         "The table file, relative to the project root: `.csv`, `.tsv`, `.parquet`, "
         "`.xlsx` or `.json` (a list of records), or `.txt` or `.dat` for a text table whose "
-        "columns are separated by runs of spaces or tabs (as older systems write them; a cell "
-        "cannot then hold a space). It must stay inside the project. With "
+        "columns are separated by tabs, or by runs of spaces (as older systems write them; a cell "
+        "cannot then hold a space). See `read` for how the file is read. It must stay inside the project. With "
         "`engine: spark` it may also be any URI Spark reads (`s3a://...`, `hdfs://...`), "
         "`.csv`, `.tsv` or `.parquet`."))
+    read: Read = field(default_factory=Read, metadata=schema(_read, "detected",
+        "How to read the file of `source` (or of `transactions.source`), with pandas' names: "
+        "`delimiter` (one character; `\"\\t\"` is a tab, `\" \"` runs of spaces and tabs), `decimal` "
+        "(`.` or `,`), `thousands` (`,`, `.`, `' '`, `\"'\"` or `none`), `encoding` (`utf-8`, "
+        "`cp1252`, `utf-16`, ...) and `sheet` (a workbook's sheet, by name). Each is detected when "
+        "absent: the delimiter that splits every line alike, the decimal mark and thousands "
+        "separator that every number of a column agrees on, UTF-8 (with or without BOM), UTF-16 "
+        "with a BOM (Excel's \"Unicode text\"), else Windows-1252; a workbook is read from its one "
+        "sheet that holds the configured columns. Columns without a name to the right of the "
+        "table (notes, pivots) are left out. Where the file reads two ways (a column of `1.234` "
+        "only), the build stops and names the key that settles it; the report says how the file "
+        "was read."))
     data: Mapping[str, tuple[object, ...]] | None = field(default=None, metadata=schema(_data, "",
         "An inline table instead of `source`: a mapping of column name to a list of values."))
     id_column: str | None = field(default=None, metadata=schema(_column, "none",
@@ -550,6 +624,7 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
     if spark and "source" in values and Path(values["source"]).suffix.lower() not in SPARK_SUFFIXES:
         found.append(("source", f"engine: spark reads {', '.join(SPARK_SUFFIXES)} files; use engine: local for "
                                 f"{Path(values['source']).suffix}"))
+    found += _read_checks(raw, values)
     if spark and values.get("scale") == "log":
         found.append(("scale", "engine: spark does not take scale: log yet; use engine: local or another scale"))
     features: tuple[str, ...] = values.get("features", ())
@@ -569,6 +644,30 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
         for name in (*features, *([id_column] if id_column else [])):
             if name not in columns:
                 found.append(("data", f"has no column {shorten(name)}{did_you_mean(name, columns)}"))
+    return found
+
+
+def _read_checks(raw: dict[Any, Any], values: dict[str, Any]) -> list[tuple[str, str]]:
+    """`read:` against the file it reads: text options for delimited text, `sheet` for workbooks."""
+    options: Read | None = values.get("read")
+    if options is None:
+        return []
+    if "data" in raw:
+        return [("read", "inline data is not read from a file; read: is for source")]
+    if values.get("engine") == "spark":
+        return [("read", "engine: spark reads files with Spark's own options; use engine: local")]
+    log: Transactions | None = values.get("transactions")
+    source = log.source if log is not None else values.get("source")
+    if source is None:
+        return []
+    suffix = Path(source).suffix.lower()
+    given = [key for key in READ_KEYS if getattr(options, key) is not None]
+    found = [("read", f"{key}: is for workbooks (.xlsx); {shorten(source)} is not one") for key in given
+             if key == "sheet" and suffix != ".xlsx"]
+    found += [("read", f"{key}: is for delimited text ({', '.join(DELIMITED)}); {shorten(source)} is not")
+              for key in given if key in ("delimiter", "encoding") and suffix not in DELIMITED]
+    found += [("read", f"{key}: is for numbers written as text; {shorten(source)} holds numbers as numbers")
+              for key in given if key in ("decimal", "thousands") and suffix == ".parquet"]
     return found
 
 

@@ -18,6 +18,7 @@ from generator.errors import UserError, shorten
 
 ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?\s*")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+WRITTEN_NUMBER = re.compile(r"[+-]?\d{1,3}(?:[.,' \u00a0\u202f]\d{3})*,\d*|[+-]?\d{1,3}(?:[,' \u00a0\u202f.]\d{3})+")
 PEEK = 1000  # cells looked at before a whole column is
 
 
@@ -66,8 +67,10 @@ def date_form(column: pd.Series) -> tuple[str | None, str]:
 
 
 def _not_a_date(cell: str) -> bool:
-    """Whether a cell rules out both forms: a plain number that is not a whole YYYYMMDD (so the cell is
+    """Whether a cell rules out both forms: a number that is not a whole YYYYMMDD (so the cell is
     neither an ISO date, nor a number that a column of YYYYMMDD dates holds)."""
+    if WRITTEN_NUMBER.fullmatch(cell.strip()):
+        return True  # a decimal comma or thousands separators (2.135,97): no date is written so
     if not PLAIN_NUMBER.fullmatch(cell.strip()):
         return False  # other text: the full check decides
     value = float(cell)

@@ -322,6 +322,7 @@ def _data_section(report: Report) -> dict[str, Any]:
     table, config = report.table, report.config
     return {
         "origin": text(table.origin),
+        "reading": text(", ".join(table.reading)),
         "read": f"{table.rows_read:,}",
         "used": f"{table.rows_used:,}",
         "dropped": [(text(reason), f"{count:,}") for reason, count in table.dropped.items()],

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from generator.config import DatasetConfig, Transactions
-from generator.data import Places, Table, as_text, parse_numbers, personal_data, read_file
+from generator.config import DatasetConfig, Read, Transactions
+from generator.data import PLAIN, Marks, Places, Table, as_text, number_marks, parse_numbers, personal_data, read_file
 from generator.errors import UserError, did_you_mean, shorten
 from generator.formats import exact, plural
 
@@ -56,6 +57,7 @@ class Log:
     origin: str
     digest: str
     left_out: LeftOut
+    reading: tuple[str, ...] = ()  # how the file was read, where not as by default (data.Table.reading)
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class Derived:
 def load_customers(root: Path, config: DatasetConfig) -> Customers:
     """The customers of a dataset configured with `transactions`, at as_of and at every snapshot."""
     assert config.transactions is not None
-    log = read_log(root, config.transactions, config.missing)
+    log = read_log(root, config.transactions, config.missing, config.read)
     first, last = _date(int(log.day.min())), _date(int(log.day.max()))
     as_of = config.as_of or last
     column = config.transactions.date
@@ -173,7 +175,7 @@ def customer_table(log: Log, config: DatasetConfig, as_of: datetime.date,
     if config.scale == "log":
         _check_not_negative(features, ids, log.origin, config, as_of)
     table = Table(features=features, ids=ids, rows_read=len(ids), dropped={}, sha256=log.digest, origin=log.origin,
-                  personal=personal_data(config.transactions.customer, ids))
+                  personal=personal_data(config.transactions.customer, ids), reading=log.reading)
     return table, derived
 
 
@@ -233,19 +235,22 @@ def derive(log: Log, as_of: int) -> Derived:
 # --- reading and parsing the log ----------------------------------------------------------
 
 
-def read_log(root: Path, log: Transactions, missing: str = "fail") -> Log:
+def read_log(root: Path, log: Transactions, missing: str = "fail", read: Read | None = None) -> Log:
     """The log's customer, date, amount (and order) columns, parsed; a problem names file, column and line."""
-    raw = read_file(root, log.source)
     wanted = [name for name in (log.customer, log.date, *log.money, log.order) if name is not None]
+    raw = read_file(root, log.source, read, wanted)
     columns = [str(name) for name in raw.frame.columns]
     for name in wanted:
         if name not in columns:
             raise UserError(f"{raw.origin}: no column {name!r}{did_you_mean(name, columns)}; the columns are: "
                             f"{shorten(', '.join(columns), 100)} (transactions names it)")
-    return _parse(raw.frame, raw.places, log, missing, raw.origin, raw.digest)
+    marks, facts = number_marks(raw, list(log.money), read or Read())
+    parsed = _parse(raw.frame, raw.places, log, missing, raw.origin, raw.digest, marks)
+    return replace(parsed, reading=(*raw.separated, *facts, *raw.facts))
 
 
-def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str, origin: str, digest: str) -> Log:
+def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str, origin: str, digest: str,
+           marks: Mapping[str, Marks]) -> Log:
     """The parsed log, blank rows left out under `missing: drop`; a bad cell is a `UserError` naming its line."""
     if frame.empty:
         raise UserError(f"{origin}: has a header but no rows")
@@ -258,7 +263,7 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
 
     customer, ids = _ids(frame[log.customer])
     day, bad_day, blank_day = _parse_days(frame[log.date], log.date_format)
-    units, decimals, bad_money, blank_money = _money(frame, log)
+    units, decimals, bad_money, blank_money = _money(frame, log, marks)
     blanks = {"customer": (ids == "")[customer], "date": blank_day, "amount": blank_money}
     left = np.zeros(len(frame), dtype=bool)
     counts = []
@@ -298,13 +303,13 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
                digest=digest, left_out=LeftOut(tuple(counts), returns))
 
 
-def _money(frame: pd.DataFrame, log: Transactions
+def _money(frame: pd.DataFrame, log: Transactions, marks: Mapping[str, Marks]
            ) -> tuple[np.ndarray, int, list[tuple[str, np.ndarray, np.ndarray]], np.ndarray]:
     """Each row's amount in whole units of 10**-places, the places, (column, not-a-number mask, blank mask)
     per money column, and a mask of rows whose amount is blank."""
     parsed = []
     for name in log.money:
-        numbers, blank, wrong = parse_numbers(frame[name])
+        numbers, blank, wrong = parse_numbers(frame[name], marks.get(name, PLAIN))
         ok = ~blank & ~wrong
         values = numbers[ok]
         places = _places(values[:SAMPLE])

@@ -15,8 +15,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from generator.config import CONFIG_DIR, DEFAULT_N_CLUSTERS, SLUG, SOURCE_SUFFIXES, DatasetConfig, Transactions
-from generator.data import parse_numbers, read_file
+from generator.config import (
+    CONFIG_DIR,
+    DEFAULT_N_CLUSTERS,
+    READ_KEYS,
+    SLUG,
+    SOURCE_SUFFIXES,
+    DatasetConfig,
+    Read,
+    Transactions,
+)
+from generator.data import PLAIN, Marks, RawTable, Unsettled, number_marks, parse_numbers, read_file
 from generator.errors import UserError
 from generator.logs import date_form, written_date_format
 from generator.purchases import load_customers
@@ -49,15 +58,17 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     new_id = dataset_id or re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
     if not SLUG.match(new_id):
         raise UserError(f"{new_id!r}: an id must be a slug (lower-case letters, digits and '-'); use --id")
-    frame = read_file(root, source).frame
-    log = _purchase_log(frame)
+    raw, marks, settled = _read_settled(root, source)
+    frame = raw.frame
+    log = _purchase_log(frame, marks)
     if log is not None:
-        return _log_proposal(root, path, source, new_id, log)
+        money = [log.transactions[key] for key in ("amount", "quantity", "price") if key in log.transactions]
+        return _log_proposal(root, path, source, new_id, log, _settle(raw, money, marks, settled))
     features: list[str] = []
     id_column: str | None = None
     reasons: list[str] = []
     for name in map(str, frame.columns):
-        numbers, blank, wrong = parse_numbers(frame[name])
+        numbers, blank, wrong = parse_numbers(frame[name], marks[name])
         values = numbers[~blank & ~wrong]
         role, why = _role(name, values, wrong.sum(), len(frame))
         if role == "id" and id_column is None:
@@ -70,6 +81,10 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
                         "a segmentation needs at least two")
     settings: dict[str, object] = {"title": path.stem.replace("_", " ").replace("-", " ").capitalize(),
                                    "source": source}
+    read = _settle(raw, features, marks, settled)
+    if read:
+        settings["read"] = {key: value for key, (value, _) in read.items()}
+        reasons += _read_reasons(read)
     if id_column:
         settings["id_column"] = id_column
     settings["features"] = features
@@ -77,6 +92,39 @@ def propose(root: Path, table: Path, dataset_id: str | None = None) -> Proposal:
     header = f"# Proposed by `python -m generator init {source}`; see the configuration reference.\n"
     text = header + yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, default_flow_style=None)
     return Proposal(new_id, text, tuple(reasons))
+
+
+Settled = dict[str, tuple[str, str]]  # read: key -> (value, why)
+
+
+def _read_settled(root: Path, source: str) -> tuple[RawTable, dict[str, Marks], Settled]:
+    """The table read as the build reads it, every column's number marks, and the `read:` options
+    detection could not settle (the likeliest value of each, and why it was needed)."""
+    settled: Settled = {}
+    for _ in READ_KEYS:
+        read = Read(**{key: value for key, (value, _) in settled.items()})
+        try:
+            raw = read_file(root, source, read)
+            return raw, number_marks(raw, [str(name) for name in raw.frame.columns], read)[0], settled
+        except Unsettled as error:
+            settled[error.key] = (error.options[0], error.problems[0])
+    raise AssertionError("every read: key settled, and still unsettled")
+
+
+def _read_reasons(read: Settled) -> list[str]:
+    return [f"read: {key}: {value!r} proposed, as detection cannot settle it: {why}; check it"
+            for key, (value, why) in read.items()]
+
+
+def _settle(raw: RawTable, columns: list[str], marks: dict[str, Marks], settled: Settled) -> Settled:
+    """`settled`, with the decimal mark too where the proposed columns alone would not settle it."""
+    read = Read(**{key: value for key, (value, _) in settled.items()})
+    try:
+        number_marks(raw, columns, read)
+    except Unsettled as error:
+        decimals = [marks[name].decimal for name in columns]
+        return settled | {"decimal": (max(decimals, key=decimals.count), error.problems[0])}
+    return settled
 
 
 @dataclass(frozen=True)
@@ -88,7 +136,7 @@ class _Log:
     reasons: tuple[str, ...]
 
 
-def _purchase_log(frame: pd.DataFrame) -> _Log | None:
+def _purchase_log(frame: pd.DataFrame, marks: dict[str, Marks]) -> _Log | None:
     """The `transactions:` block of a table that is a purchase log, read by its structure, or None.
 
     A log has a date column, a column whose values repeat over rows (the customer: several rows
@@ -103,7 +151,7 @@ def _purchase_log(frame: pd.DataFrame) -> _Log | None:
         return None
     keys = {name: _keys(frame[name]) for name in names}
     distinct = {name: int(np.count_nonzero(np.bincount(keys[name][keys[name] >= 0]))) for name in names}
-    numbers = {name: parse_numbers(frame[name]) for name in names if name != date}
+    numbers = {name: parse_numbers(frame[name], marks.get(name, PLAIN)) for name in names if name != date}
     numeric = [name for name, (_, blank, wrong) in numbers.items() if not wrong.any() and not blank.all()]
     whole = {name for name in numeric if np.all(_values(numbers[name]) == np.round(_values(numbers[name])))}
     money = [name for name in numeric if name not in whole]
@@ -244,11 +292,13 @@ def _price(money: list[str], quantities: list[str],
     return (quantities[0], "") if not ranks > 0.5 else None
 
 
-def _log_proposal(root: Path, path: Path, source: str, new_id: str, log: _Log) -> Proposal:
+def _log_proposal(root: Path, path: Path, source: str, new_id: str, log: _Log, read: Settled) -> Proposal:
     transactions = {"source": source} | log.transactions
-    reasons = list(log.reasons)
+    reasons = list(log.reasons) + _read_reasons(read)
     settings: dict[str, object] = {"title": path.stem.replace("_", " ").replace("-", " ").capitalize(),
                                    "transactions": transactions}
+    if read:
+        settings["read"] = {key: value for key, (value, _) in read.items()}
     if log.blank:
         settings["missing"] = "drop"
     settings["features"] = ["recency", "frequency", "monetary"]
@@ -265,11 +315,12 @@ def _log_scale(root: Path, new_id: str, settings: dict[str, object], reasons: li
 
     The customers are derived as the build will derive them, so the proposal builds as written.
     """
-    block = settings["transactions"]
+    block, read = settings["transactions"], settings.get("read", {})
     assert isinstance(block, dict)
+    assert isinstance(read, dict)
     config = DatasetConfig(id=new_id, path=(CONFIG_DIR / f"{new_id}.yml").as_posix(), title=str(settings["title"]),
                            features=("monetary",), transactions=Transactions(**block),
-                           missing=str(settings.get("missing", "fail")))
+                           missing=str(settings.get("missing", "fail")), read=Read(**read))
     monetary = load_customers(root, config).table.features["monetary"]
     negative = int((monetary < 0).sum())
     if negative:

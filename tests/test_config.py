@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import config as config_module
 from generator.config import CONFIG_DIR, OPTIONS, DatasetConfig, load_all, load_dataset
 from generator.errors import UserError
 from tests.conftest import MakeProject
@@ -396,3 +397,70 @@ def test_every_config_field_is_a_documented_option() -> None:
     fields = {field.name for field in dataclasses.fields(DatasetConfig)} - {"id", "path"}
     assert fields == {option.key for option in OPTIONS}
     assert all(option.doc.strip() for option in OPTIONS)
+
+
+# --- read: how to read the file ------------------------------------------------------------
+
+FILES: dict[str, bytes | str] = {"content/data/t.csv": "x,y\n1,2\n", "content/data/t.xlsx": b"",
+                                 "content/data/t.parquet": b""}
+
+
+def read_config(*lines: str) -> str:
+    """A dataset reading content/data/t.csv, unless a line gives another source."""
+    source = () if any(line.startswith("source:") for line in lines) else ("source: content/data/t.csv",)
+    return config_text(*source, *lines, drop=("data",))
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (("read: {delimiter: ';', decimal: ',', thousands: '.', encoding: CP1252}",),
+         config_module.Read(delimiter=";", decimal=",", thousands=".", encoding="cp1252")),
+        (('read: {delimiter: "\\t", thousands: none, encoding: utf_8}',),
+         config_module.Read(delimiter="\t", thousands="none", encoding="utf-8")),
+        (("read: {sheet: Kunden}", "source: content/data/t.xlsx"), config_module.Read(sheet="Kunden")),
+        ((), config_module.Read()),
+    ],
+    ids=["european", "tab", "sheet", "none"],
+)
+def test_read_options_are_kept(make_project: MakeProject, lines: tuple[str, ...],
+                               expected: config_module.Read) -> None:
+    assert load(make_project, read_config(*lines), FILES).read == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (("read: ';'",), "read: must map delimiter, decimal, thousands, encoding, sheet to values, got text ';'"),
+        (("read: {delimeter: ';'}",), "read: 'delimeter': unknown key (did you mean 'delimiter'?)"),
+        (("read: {delimiter: ';;'}",),
+         "read: delimiter: must be one character such as ',', ';', '|' or \"\\t\" (a tab), got ';;'"),
+        (("read: {delimiter: a}",),
+         "read: delimiter: must be one character such as ',', ';', '|' or \"\\t\" (a tab), got 'a'"),
+        (("read: {delimiter: 1}",), "read: delimiter: must be text, got a number 1 (put it in quotes)"),
+        (("read: {decimal: ';'}",), "read: decimal: must be '.' or ',', got ';'"),
+        (("read: {thousands: '_'}",),
+         "read: thousands: must be one of 'none', ',', '.', ' ', \"'\", '\\xa0', '\\u202f', got '_'"),
+        (("read: {decimal: ',', thousands: ','}",),
+         "read: decimal and thousands are both ','; a number needs two different marks"),
+        (("read: {encoding: klingon}",),
+         "read: encoding: 'klingon' is not an encoding Python knows (e.g. utf-8, cp1252, utf-16, latin-1)"),
+        (("read: {sheet: Kunden}",), "read: sheet: is for workbooks (.xlsx); 'content/data/t.csv' is not one"),
+        (("read: {sheet: ''}", "source: content/data/t.xlsx"), "read: sheet: must not be empty"),
+        (("read: {encoding: ''}",),
+         "read: encoding: '' is not an encoding Python knows (e.g. utf-8, cp1252, utf-16, latin-1)"),
+        (("read: {delimiter: ';'}", "source: content/data/t.xlsx"),
+         "read: delimiter: is for delimited text (.csv, .tsv, .txt, .dat); 'content/data/t.xlsx' is not"),
+        (("read: {decimal: ','}", "source: content/data/t.parquet"),
+         "read: decimal: is for numbers written as text; 'content/data/t.parquet' holds numbers as numbers"),
+        (("read: {decimal: ','}", "engine: spark"),
+         "read: engine: spark reads files with Spark's own options; use engine: local"),
+    ],
+)
+def test_read_problems(make_project: MakeProject, lines: tuple[str, ...], expected: str) -> None:
+    assert only(problems(make_project, read_config(*lines), FILES)) == f"{SHOWN}: {expected}"
+
+
+def test_read_with_inline_data(make_project: MakeProject) -> None:
+    assert only(problems(make_project, config_text("read: {decimal: ','}"))) == \
+        f"{SHOWN}: read: inline data is not read from a file; read: is for source"

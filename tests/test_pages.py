@@ -28,6 +28,7 @@ from generator.build import generate
 from generator.cache import FOLDER, FolderCache
 from generator.config import OPTIONS
 from tests.conftest import ROOT, TINY, MakeProject
+from tests.test_data import EURO_LINES, euro_csv
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # The project's templates, copied into every temporary project (the environment reads them
@@ -525,6 +526,16 @@ def test_labelled_feature_is_named_verbatim(make_project: MakeProject) -> None:
     assert "Total spend" in rendered.text
     assert "Spend_Total" in rendered.text
     assert "Spend\\_Total" not in rendered.text
+
+
+def test_a_european_table_is_shown_as_written(make_project: MakeProject) -> None:
+    """A ';'-separated Windows-1252 table: its header as written, and how it was read, in "The data"."""
+    dataset = "title: Kunden\nsource: content/data/kunden.csv\n" + "\n".join(EURO_LINES) + "\n"
+    root = make_project({"kunden": dataset}, {**TEMPLATES, "content/data/kunden.csv": euro_csv()}, cached=True)
+    files = {generated.path: generated.content for generated in generate(root, FolderCache(root / FOLDER))}
+    rendered = Parsed(to_html(files["reports/kunden/index.md"].decode()))
+    assert "Clustered on: Umsatz (€), Punkte, Rabatt" in rendered.text
+    assert "Read as: ';'-separated, decimal comma, '.' between thousands, Windows-1252" in rendered.text
 
 
 @pytest.mark.parametrize(

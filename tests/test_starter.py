@@ -17,6 +17,7 @@ from generator.config import CONFIG_DIR, load_dataset
 from generator.errors import UserError
 from generator.starter import propose
 from tests.conftest import ROOT, MakeProject
+from tests.test_data import euro_csv, euro_workbook
 
 TABLE = "content/data/customers.csv"
 ROWS = 30
@@ -173,3 +174,46 @@ def test_init_names_the_real_delimiter_of_a_whitespace_csv(make_project: MakePro
     (problem,) = caught.value.problems
     assert problem.startswith(f"{TABLE}: the header is one column 'Spend Visits'; the file seems separated by spaces")
     assert "numeric feature column" not in problem
+
+
+# --- tables as European spreadsheets save them: read: only where detection needs help ----------------------
+
+
+def builds_as_proposed(root: Path, table: str) -> tuple[dict[str, object], int]:
+    """The proposal's settings, and the rows its table gives when validated as written."""
+    proposal = propose(root, Path(table))
+    path = root / CONFIG_DIR / f"{proposal.id}.yml"
+    path.write_text(proposal.yaml, encoding="utf-8")
+    ((_, loaded),) = validate(root)
+    assert loaded is not None
+    return yaml.safe_load(proposal.yaml), loaded.rows_used
+
+
+def test_init_proposes_no_read_where_detection_settles_it(make_project: MakeProject) -> None:
+    root = make_project({}, {"content/data/kunden.csv": euro_csv()})
+    settings, rows = builds_as_proposed(root, "content/data/kunden.csv")
+    assert "read" not in settings
+    assert settings["features"] == ["Umsatz (€)", "Punkte", "Rabatt"]
+    assert rows == 60
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "read"),
+    [
+        # Points written 1.234 and nothing else: ';' is a European file, so a decimal comma is likelier.
+        ("kunden.csv", "".join(f"{i};{i % 7 + 1}.{(i * 37) % 1000:03d};{i % 9 + 1}.{i * 11 % 1000:03d}\n"
+                               for i in range(1, 31)), {"decimal": ","}),
+        ("kunden.xlsx", euro_workbook(), {"sheet": "Kunden"}),
+    ],
+    ids=["points", "workbook"],
+)
+def test_init_proposes_read_where_detection_needs_help(make_project: MakeProject, name: str, payload: str | bytes,
+                                                       read: dict[str, str]) -> None:
+    payload = "id;Punkte;Besuche\n" + payload if isinstance(payload, str) else payload
+    root = make_project({}, {f"content/data/{name}": payload})
+    settings, rows = builds_as_proposed(root, f"content/data/{name}")
+    assert settings["read"] == read
+    assert rows == 30 if name.endswith(".csv") else rows == 60
+    reasons = [line for line in propose(root, Path(f"content/data/{name}")).reasons if line.startswith("read: ")]
+    assert len(reasons) == 1
+    assert "as detection cannot settle it: content/data/kunden." in reasons[0]
