@@ -98,13 +98,6 @@ def stacked(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> tuple[np.ndarra
 def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
     """A scatterplot coloured by segment, each centre marked with its number. Customers sharing a
     point are one marker whose area grows with their number (up to MAX_MARKER_AREA times)."""
-    return scatters((chart,), size)[0]
-
-
-def scatters(charts: Sequence[Scatter], size: tuple[float, float] = SIZE) -> list[Pair]:
-    """Scatterplots of the same axes (the same points, other segments), one after another on one
-    figure: its axes, ticks and labels are made once, each chart's points, centres and legend drawn
-    on them and taken off again, and the layout follows each legend."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     colours = THEMES["light"]
@@ -113,49 +106,146 @@ def scatters(charts: Sequence[Scatter], size: tuple[float, float] = SIZE) -> lis
         figure = Figure(figsize=size, dpi=DPI, layout="constrained")
         try:
             ax = figure.add_subplot()
-            ax.set_xlabel(plain(charts[0].xlabel))
-            ax.set_ylabel(plain(charts[0].ylabel))
+            ax.set_xlabel(plain(chart.xlabel))
+            ax.set_ylabel(plain(chart.ylabel))
             _tidy(ax)
-            drawn = []
-            for chart in charts:
-                # A short map keeps its points in view: more than four entries go in two columns.
-                columns = 2 if size[1] < SIZE[1] and len(chart.names) > 4 else 1
-                marks = _segments(figure, ax, chart, font, columns)
-                drawn.append(themed(figure))
-                for mark in marks:
-                    mark.remove()
-            return drawn
+            stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
+            labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
+            figure.legend(handles=_handles(range(len(chart.names)), labels), title=_legend_title(stacks),
+                          fontsize=font, title_fontsize=font, frameon=False, loc="outside lower center", ncols=1)
+            return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
-def _segments(figure: Figure, ax: Any, chart: Scatter, font: float, columns: int) -> list[Any]:
-    """One chart's points, centres and legend, drawn on `ax`; returns what it added."""
+PANEL_HEIGHT = 2.3  # inches of one map of `panels`, in a figure SIZE[0] wide, two maps to a row
+TICKS = 4  # at most this many tick intervals on a small axis: its tick labels are known before layout
+
+
+def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
+    """Small multiples: one small segment map per chart (the same points and axes, other segments),
+    two to a row, titled; the axes' labels once, and one legend of the segments' colours and markers.
+
+    One figure, laid out once without a layout engine: the ticks are fixed before drawing, so the
+    margins come from the widest tick label, measured once (`_Measure`)."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+    colours = THEMES["light"]
+    columns = min(2, len(charts))
+    rows = -(-len(charts) // columns)
+    width = SIZE[0]
+    font = type_size(width)
+    most = max(len(chart.names) for chart in charts)
+    legend_rows = -(-most // 8)
+    with rc_context(colours.rc() | {"font.size": font}):
+        measure = _Measure(font)
+        x_limits, x_ticks = _limits(np.concatenate([c.x for c in charts] + [c.centers[:, 0] for c in charts]))
+        y_limits, y_ticks = _limits(np.concatenate([c.y for c in charts] + [c.centers[:, 1] for c in charts]))
+        line = measure.height
+        left = 0.08 + line + 0.08 + measure.widest(y_ticks) + 0.1
+        right = 0.1 + measure.widest(x_ticks[-1:]) / 2
+        legend = (1 + legend_rows) * line * 1.6 + 0.15
+        bottom = legend + line + 0.1 + line + 0.1
+        top = 0.1 + line + 0.08
+        between = line + 0.2
+        height = top + rows * PANEL_HEIGHT + (rows - 1) * between + bottom
+        figure = Figure(figsize=(width, height), dpi=DPI)
+        try:
+            panel_width = (width - left - right - 0.2 * (columns - 1)) / columns
+            axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False, gridspec_kw={
+                "left": left / width, "right": 1 - right / width, "bottom": bottom / height,
+                "top": 1 - top / height, "wspace": 0.2 / panel_width, "hspace": between / PANEL_HEIGHT}).ravel()
+            axes[0].set_xlim(*x_limits)
+            axes[0].set_ylim(*y_limits)
+            axes[0].xaxis.set_major_locator(MaxNLocator(TICKS))
+            axes[0].yaxis.set_major_locator(MaxNLocator(TICKS))
+            stacks = False
+            for ax, chart, title in zip(axes, charts, titles, strict=False):
+                stacks |= _marks(ax, chart, font, point_size=(16 if len(chart.x) <= 500 else 6))
+                ax.text(0.5, 1.0 + 0.08 / PANEL_HEIGHT, plain(title), transform=ax.transAxes, ha="center",
+                        va="bottom", fontsize=font)
+                _tidy(ax)
+                ax.label_outer()
+            for ax in axes[len(charts):]:
+                ax.set_visible(False)
+            if len(charts) % columns:  # the map above the empty place keeps its x tick labels
+                axes[len(charts) - columns].xaxis.set_tick_params(labelbottom=True)
+            figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
+            figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
+            figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
+                          title=_legend_title(stacks), fontsize=font, title_fontsize=font, frameon=False,
+                          loc="lower center", bbox_to_anchor=(0.5, 0.02 / height), ncols=min(most, 8),
+                          columnspacing=1.0, handletextpad=0.2)
+            return themed(figure)
+        finally:
+            _close(figure)
+
+
+def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[str]]:
+    """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its tick labels."""
+    from matplotlib.ticker import MaxNLocator
+    low, high = float(values.min()), float(values.max())
+    if high == low:
+        low, high = low - 0.5, high + 0.5
+    margin = 0.05 * (high - low)
+    low, high = low - margin, high + margin
+    ticks = [v for v in MaxNLocator(TICKS).tick_values(low, high) if low <= v <= high]
+    return (low, high), [tick(v) for v in ticks]
+
+
+class _Measure:
+    """Text sizes in inches at one font size, measured with the Agg renderer (which draws it)."""
+
+    def __init__(self, size: float) -> None:
+        from matplotlib.backends.backend_agg import RendererAgg
+        from matplotlib.font_manager import FontProperties
+        self.renderer = RendererAgg(1, 1, DPI)  # type: ignore[no-untyped-call]
+        self.font = FontProperties(size=size)
+        self.height = self.size("0,9Ag")[1]
+
+    def size(self, text: str) -> tuple[float, float]:
+        width, height, _ = self.renderer.get_text_width_height_descent(  # type: ignore[no-untyped-call]
+            text, self.font, ismath=False)
+        return width / DPI, height / DPI
+
+    def widest(self, texts: Sequence[str]) -> float:
+        return max((self.size(text)[0] for text in texts), default=0.0)
+
+
+def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
+    """A chart's points, coloured and shaped by segment, and its circled, numbered centres, drawn on
+    `ax`; whether some markers stand for several customers at one point. The points are one
+    collection (each its segment's marker), drawn segment after segment; the centres another."""
+    from matplotlib.markers import MarkerStyle
+    colours = THEMES["light"]
+    xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)  # ordered by segment
+    alpha = 0.85 if len(chart.x) <= 500 else 0.45
+    areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
+    shapes = [MarkerStyle(style(number)[1]) for number in range(len(chart.names))]
+    paths = [shape.get_path().transformed(shape.get_transform()) for shape in shapes]
+    points = ax.scatter(xs, ys, s=areas, c=[style(int(number))[0] for number in labels], alpha=alpha,
+                        edgecolors=colours.halo, linewidths=0.4)
+    points.set_paths([paths[number] for number in labels])
+    numbers = range(len(chart.centers))
+    ax.scatter(chart.centers[:, 0], chart.centers[:, 1], s=22 * font ** 2 / 10, c=colours.halo, marker="o",
+               edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
+    for number, (cx, cy) in zip(numbers, chart.centers, strict=True):
+        ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
+                    fontweight="bold", color=colours.ink, zorder=4)
+    return bool(len(counts) and counts.max() > 1)
+
+
+def _handles(numbers: Sequence[int] | range, labels: Sequence[str]) -> list[Any]:
+    """Legend entries: each segment's marker in its colour."""
     from matplotlib.lines import Line2D
     colours = THEMES["light"]
-    xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)
-    alpha = 0.85 if len(chart.x) <= 500 else 0.45
-    point_size = 40 if len(chart.x) <= 500 else 14
-    areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
-    marks, handles = [], []
-    for number, name in enumerate(chart.names):
-        colour, marker = style(number)
-        mask = labels == number
-        marks.append(ax.scatter(xs[mask], ys[mask], s=areas[mask], marker=marker, c=colour, alpha=alpha,
-                                edgecolors=colours.halo, linewidths=0.4))
-        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7, color=colour,
-                              markeredgecolor=colours.halo, label=plain(f"{number}: {name}")))
-    for number, (cx, cy) in enumerate(chart.centers):
-        colour, _ = style(number)
-        marks.append(ax.scatter([cx], [cy], s=22 * font ** 2 / 10, c=colours.halo, marker="o", edgecolors=colour,
-                                linewidths=2.5, zorder=3))
-        marks.append(ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
-                                 fontweight="bold", color=colours.ink, zorder=4))
-    title = "Segment (circled: centre" + ("; larger marker: more customers at one point)"
-                                          if len(counts) and counts.max() > 1 else ")")
-    marks.append(figure.legend(handles=handles, title=title, fontsize=font, title_fontsize=font, frameon=False,
-                               loc="outside lower center", ncols=columns))
-    return marks
+    return [Line2D([], [], linestyle="none", marker=style(number)[1], markersize=7, color=style(number)[0],
+                   markeredgecolor=colours.halo, label=label) for number, label in zip(numbers, labels, strict=True)]
+
+
+def _legend_title(stacks: bool) -> str:
+    return "Segment (circled: centre" + ("; larger marker: more customers at one point)" if stacks else ")")
 
 
 @dataclass(frozen=True)
@@ -213,7 +303,7 @@ def diagnostics(chart: Diagnostics) -> Pair:
                 ax.legend(fontsize=font, frameon=False, loc="best")
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
 @dataclass(frozen=True)
@@ -257,7 +347,7 @@ def distributions(chart: Distributions) -> Pair:
                 ax.set_visible(False)
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
 @dataclass(frozen=True)
@@ -294,7 +384,7 @@ def profiles(chart: Profiles) -> Pair:
                           loc="outside lower center", ncols=1)
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
 def _tidy(ax: Any, named_x: bool = False) -> None:
@@ -308,6 +398,13 @@ def _tidy(ax: Any, named_x: bool = False) -> None:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _close(figure: Figure) -> None:
+    """Let go of a drawn figure's pixels (its Agg canvas) at once; the figure itself is garbage when
+    its function returns, as no pyplot keeps it. (`Figure.clear` would first rebuild every axes.)"""
+    from matplotlib.backend_bases import FigureCanvasBase
+    FigureCanvasBase(figure)
 
 
 def preload() -> None:
@@ -503,7 +600,7 @@ def flows(chart: Flows) -> Pair:
                           loc="outside lower center", ncols=1)
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
 def pixels(content: bytes) -> tuple[int, int] | None:
