@@ -130,7 +130,6 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
     margins come from the widest tick label, measured once (`_Measure`)."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
     colours = THEMES["light"]
     columns = min(2, len(charts))
     rows = -(-len(charts) // columns)
@@ -158,8 +157,8 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
                 "top": 1 - top / height, "wspace": 0.2 / panel_width, "hspace": between / PANEL_HEIGHT}).ravel()
             axes[0].set_xlim(*x_limits)
             axes[0].set_ylim(*y_limits)
-            axes[0].xaxis.set_major_locator(MaxNLocator(TICKS))
-            axes[0].yaxis.set_major_locator(MaxNLocator(TICKS))
+            axes[0].xaxis.set_major_locator(_locator())
+            axes[0].yaxis.set_major_locator(_locator())
             stacks = False
             for ax, chart, title in zip(axes, charts, titles, strict=False):
                 stacks |= _marks(ax, chart, font, point_size=(16 if len(chart.x) <= 500 else 6))
@@ -182,15 +181,21 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
             _close(figure)
 
 
+def _locator() -> Any:
+    """The tick locator of a small axis: at most TICKS intervals, whatever the axis's length, so
+    its tick labels are known before the layout."""
+    from matplotlib.ticker import MaxNLocator
+    return MaxNLocator(TICKS)
+
+
 def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[str]]:
     """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its tick labels."""
-    from matplotlib.ticker import MaxNLocator
     low, high = float(values.min()), float(values.max())
     if high == low:
         low, high = low - 0.5, high + 0.5
     margin = 0.05 * (high - low)
     low, high = low - margin, high + margin
-    ticks = [v for v in MaxNLocator(TICKS).tick_values(low, high) if low <= v <= high]
+    ticks = [v for v in _locator().tick_values(low, high) if low <= v <= high]
     return (low, high), [tick(v) for v in ticks]
 
 
@@ -315,39 +320,74 @@ class Distributions:
     k: int
 
 
+BOX_HEIGHT = 1.9  # inches of one feature's box plot
+
+
 def distributions(chart: Distributions) -> Pair:
-    """One box plot per feature, a box per segment: the middle half, whiskers at 5% and 95%."""
+    """One box plot per feature, a box per segment: the middle half, whiskers at 5% and 95%.
+
+    The boxes come from the percentiles already computed: each plot's boxes are one collection, its
+    whiskers, caps and medians two more. Laid out once without a layout engine: the ticks are fixed
+    before drawing, so the margins come from the widest tick label, measured once (`_Measure`)."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator
     colours = THEMES["light"]
     columns = min(2, len(chart.features))
     rows = -(-len(chart.features) // columns)
     width = 6.4
     font = type_size(width)
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=(width, 2.9 * rows), dpi=DPI, layout="constrained")
+        measure = _Measure(font)
+        scales = [_limits(np.asarray(cuts, dtype=float)) for cuts in chart.quantiles]
+        line = measure.height
+        tick_room = measure.widest([label for _, labels in scales for label in labels]) + 0.1
+        left, right, gap = 0.08 + tick_room, 0.1, 0.25 + tick_room
+        title = line + 0.1
+        under = 7 / 72 + line + 0.05 + line + 0.1  # tick labels, then "segment"
+        height = rows * (title + BOX_HEIGHT + under) + 0.05
+        figure = Figure(figsize=(width, height), dpi=DPI)
         try:
-            axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
-            for ax, cuts, label in zip(axes, chart.quantiles, chart.features, strict=False):
-                stats = [{"whislo": low, "q1": q1, "med": med, "q3": q3, "whishi": high}
-                         for low, q1, med, q3, high in cuts]
-                boxes = ax.bxp(stats, showfliers=False, patch_artist=True, widths=0.6,
-                                   medianprops={"color": colours.ink, "linewidth": 1.4},
-                                   whiskerprops={"color": colours.ink}, capprops={"color": colours.ink},
-                                   boxprops={"edgecolor": colours.ink})
-                for number, box in enumerate(boxes["boxes"]):
-                    box.set_facecolor(style(number)[0])
-                    box.set_alpha(0.85)
+            panel_width = (width - left - right - gap * (columns - 1)) / columns
+            axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw={
+                "left": left / width, "right": 1 - right / width, "bottom": under / height,
+                "top": 1 - (title + 0.05) / height, "wspace": gap / panel_width,
+                "hspace": (title + under) / BOX_HEIGHT}).ravel()
+            for ax, cuts, label, (limits, _) in zip(axes, chart.quantiles, chart.features, scales, strict=False):
+                _boxes(ax, np.asarray(cuts, dtype=float), colours)
+                ax.set_xlim(0.5, chart.k + 0.5)
+                ax.set_ylim(*limits)
+                ax.xaxis.set_major_locator(FixedLocator(range(1, chart.k + 1)))
                 ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
-                ax.set_xlabel("segment", fontsize=font)
-                ax.set_title(plain(label), fontsize=font)
-                ax.tick_params(labelsize=font)
+                ax.yaxis.set_major_locator(_locator())
+                ax.text(0.5, 1.0 + 0.08 / BOX_HEIGHT, plain(label), transform=ax.transAxes, ha="center",
+                        va="bottom", fontsize=font)
+                ax.annotate("segment", (0.5, 0.0), xycoords="axes fraction", xytext=(0, -(7 + line * 72 + 3)),
+                            textcoords="offset points", ha="center", va="top", fontsize=font)
                 _tidy(ax, named_x=True)
             for ax in axes[len(chart.features):]:
                 ax.set_visible(False)
             return themed(figure)
         finally:
             _close(figure)
+
+
+def _boxes(ax: Any, cuts: np.ndarray, colours: Theme) -> None:
+    """Boxes from (5th, 25th, 50th, 75th, 95th) percentiles, one row per segment, at 1, 2, ...: the
+    boxes one collection in the segments' colours, whiskers and caps one, the medians one."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    at = np.arange(1, len(cuts) + 1, dtype=float)
+    half, cap = 0.3, 0.15
+    low, q1, med, q3, high = cuts.T
+    boxes = [((x - half, a), (x + half, a), (x + half, b), (x - half, b)) for x, a, b in zip(at, q1, q3, strict=True)]
+    ax.add_collection(PolyCollection(boxes, facecolors=[style(n)[0] for n in range(len(cuts))], alpha=0.85,
+                                     edgecolors=colours.ink, linewidths=1.0), autolim=False)
+    whiskers = [((x, a), (x, b)) for x, a, b in zip(at, q1, low, strict=True)]
+    whiskers += [((x, a), (x, b)) for x, a, b in zip(at, q3, high, strict=True)]
+    whiskers += [((x - cap, y), (x + cap, y)) for x, y in (*zip(at, low, strict=True), *zip(at, high, strict=True))]
+    ax.add_collection(LineCollection(whiskers, colors=colours.ink, linewidths=1.0), autolim=False)
+    medians = [((x - half, y), (x + half, y)) for x, y in zip(at, med, strict=True)]
+    ax.add_collection(LineCollection(medians, colors=colours.ink, linewidths=1.4, zorder=2.5), autolim=False)
 
 
 @dataclass(frozen=True)
