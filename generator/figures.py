@@ -18,6 +18,7 @@ from generator.formats import tick
 
 if TYPE_CHECKING:  # matplotlib and Pillow load when a chart is drawn, not for cached reports
     import PIL.Image
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
 # Okabe & Ito's colour-blind-safe palette, darkest first; marker shapes are a second channel.
@@ -103,7 +104,7 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
     colours = THEMES["light"]
     font = type_size(size[0])
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
+        figure = Figure(figsize=size, dpi=DPI)
         try:
             ax = figure.add_subplot()
             ax.set_xlabel(plain(chart.xlabel))
@@ -111,11 +112,66 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
             _tidy(ax)
             stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
-            figure.legend(handles=_handles(range(len(chart.names)), labels), title=_legend_title(stacks),
-                          fontsize=font, title_fontsize=font, frameon=False, loc="outside lower center", ncols=1)
+            legend = figure.legend(handles=_handles(range(len(chart.names)), labels), title=_legend_title(stacks),
+                                   fontsize=font, title_fontsize=font, frameon=False, loc="lower center",
+                                   bbox_to_anchor=(0.5, 0.0), ncols=1)
+            _place(figure, [ax], font, below=_height(figure, legend))
             return themed(figure)
         finally:
             _close(figure)
+
+
+def _height(figure: Figure, artist: Any) -> float:
+    """An artist's height in inches, measured with the renderer that will draw the figure (matplotlib
+    keeps the text sizes it measured there, so its texts are laid out once)."""
+    renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
+    height: float = artist.get_window_extent(renderer).height / figure.dpi
+    return height
+
+
+def _title(ax: Any, text: str, font: float) -> None:
+    """A title above an axes, placed by offset (`Axes.set_title` would measure every tick label to
+    find its place)."""
+    ax.annotate(plain(text), (0.5, 1.0), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
+                ha="center", va="bottom", fontsize=font)
+
+
+def _place(figure: Figure, axes: Sequence[Any], font: float, below: float = 0.0, titled: bool = False) -> None:
+    """Axes stacked one above the other, sharing x, placed without a layout engine: room on the left
+    for the widest y tick label and the y label, below for the x tick labels, the x label and `below`
+    inches (a legend), above each for its title. Tick labels are measured once, with the renderer
+    that draws them."""
+    renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
+    width, height = figure.get_size_inches()
+    line = font / 72 * 1.25
+    bottom_axis = axes[-1]
+    ticks_x = max((t.get_window_extent(renderer).height for t in bottom_axis.get_xticklabels() if t.get_text()),
+                  default=0.0) / figure.dpi
+    under = below + 0.08 + (line + 0.05 if bottom_axis.get_xlabel() else 0.0) + ticks_x + 0.1
+    above = 0.15 + (line + 0.1 if titled else 0.0)
+    gap = line + 0.15 if titled else 0.15
+    plot = (height - under - above - gap * (len(axes) - 1)) / len(axes)
+    for n, ax in enumerate(axes):  # provisional width: the y ticks depend on the height alone
+        ax.set_position([0.2, (under + (len(axes) - 1 - n) * (plot + gap)) / height, 0.7, plot / height])
+    widest = max((t.get_window_extent(renderer).width for ax in axes for t in ax.get_yticklabels() if t.get_text()),
+                 default=0.0) / figure.dpi
+    left = 0.08 + (line + 0.05 if any(ax.get_ylabel() for ax in axes) else 0.0) + widest + 0.1
+    right = 0.25
+    for n, ax in enumerate(axes):
+        ax.set_position([left / width, (under + (len(axes) - 1 - n) * (plot + gap)) / height,
+                         (width - left - right) / width, plot / height])
+        ax.yaxis.set_label_coords(-(widest + 0.1 + 0.05) / (width - left - right) * 1.0, 0.5)
+    bottom_axis.xaxis.set_label_coords(0.5, -(ticks_x + 0.1 + 0.05) / plot)
+    for ax in axes:
+        ax.yaxis.label.set_verticalalignment("bottom")
+        ax.xaxis.label.set_verticalalignment("top")
+
+
+def _canvas(figure: Figure) -> FigureCanvasAgg:
+    """The figure's Agg canvas (made once, so its renderer and the text sizes it measured are reused)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = figure.canvas
+    return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
 
 
 PANEL_HEIGHT = 2.3  # inches of one map of `panels`, in a figure SIZE[0] wide, two maps to a row
@@ -275,7 +331,7 @@ def diagnostics(chart: Diagnostics) -> Pair:
     width = 6.4
     font = type_size(width)
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=(width, 8.4), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(width, 8.4), dpi=DPI)
         try:
             panels = figure.subplots(3, 1, sharex=True)
             series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
@@ -289,7 +345,7 @@ def diagnostics(chart: Diagnostics) -> Pair:
                         if k == chart.chosen:
                             ax.scatter([k], [y], s=160, facecolors="none", edgecolors=colours.palette[3],
                                        linewidths=2.2, zorder=3, label=f"chosen k = {k}")
-                ax.set_title(title, fontsize=font)
+                _title(ax, title, font)
                 ax.set_xticks(list(chart.ks))
                 _tidy(ax)
             panels[-1].set_xlabel("k (number of segments)")
@@ -304,6 +360,7 @@ def diagnostics(chart: Diagnostics) -> Pair:
             panels[2].axhline(chart.stable_line, color=colours.guide, linestyle="--", linewidth=1.2,
                               label="stable from here")
             panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
+            _place(figure, panels, font, titled=True)
             for ax in panels:
                 ax.legend(fontsize=font, frameon=False, loc="best")
             return themed(figure)
@@ -407,7 +464,7 @@ def profiles(chart: Profiles) -> Pair:
     width = 6.4
     font = type_size(width)
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=(width, 6.0 + 0.3 * len(chart.names)), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(width, 6.0 + 0.3 * len(chart.names)), dpi=DPI)
         try:
             ax = figure.add_subplot()
             positions = np.arange(len(chart.features))
@@ -420,8 +477,9 @@ def profiles(chart: Profiles) -> Pair:
                           ha="right", fontsize=font)
             ax.set_ylabel("centre vs average (standard deviations)")
             _tidy(ax, named_x=True)
-            figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
-                          loc="outside lower center", ncols=1)
+            legend = figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
+                                   loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
+            _place(figure, [ax], font, below=_height(figure, legend))
             return themed(figure)
         finally:
             _close(figure)
@@ -466,9 +524,8 @@ def _quantized(figure: Figure) -> PIL.Image.Image:
     The fast octree quantiser: a tenth of the time of median cut, and files no larger (measured on
     the report charts; bench/README.md)."""
     import PIL.Image
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    canvas = FigureCanvasAgg(figure)
+    canvas = _canvas(figure)
     canvas.draw()  # type: ignore[no-untyped-call]
     pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
     picture = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), pixels).convert("RGB")
