@@ -195,8 +195,9 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
     legend_rows = -(-most // 8)
     with rc_context(colours.rc() | {"font.size": font}):
         measure = _Measure(font)
-        x_limits, x_ticks = _limits(np.concatenate([c.x for c in charts] + [c.centers[:, 0] for c in charts]))
-        y_limits, y_ticks = _limits(np.concatenate([c.y for c in charts] + [c.centers[:, 1] for c in charts]))
+        x_limits, x_values = _limits(np.concatenate([c.x for c in charts] + [c.centers[:, 0] for c in charts]))
+        y_limits, y_values = _limits(np.concatenate([c.y for c in charts] + [c.centers[:, 1] for c in charts]))
+        x_ticks, y_ticks = [tick(v) for v in x_values], [tick(v) for v in y_values]
         line = measure.height
         left = 0.08 + line + 0.08 + measure.widest(y_ticks) + 0.1
         right = 0.1 + measure.widest(x_ticks[-1:]) / 2
@@ -208,24 +209,20 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
         figure = Figure(figsize=(width, height), dpi=DPI)
         try:
             panel_width = (width - left - right - 0.2 * (columns - 1)) / columns
-            axes = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False, gridspec_kw={
+            axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw={
                 "left": left / width, "right": 1 - right / width, "bottom": bottom / height,
                 "top": 1 - top / height, "wspace": 0.2 / panel_width, "hspace": between / PANEL_HEIGHT}).ravel()
-            axes[0].set_xlim(*x_limits)
-            axes[0].set_ylim(*y_limits)
-            axes[0].xaxis.set_major_locator(_locator())
-            axes[0].yaxis.set_major_locator(_locator())
             stacks = False
-            for ax, chart, title in zip(axes, charts, titles, strict=False):
+            for n, (ax, chart, title) in enumerate(zip(axes, charts, titles, strict=False)):
                 stacks |= _marks(ax, chart, font, point_size=(16 if len(chart.x) <= 500 else 6))
                 ax.text(0.5, 1.0 + 0.08 / PANEL_HEIGHT, plain(title), transform=ax.transAxes, ha="center",
                         va="bottom", fontsize=font)
-                _tidy(ax)
-                ax.label_outer()
+                ax.set_xlim(*x_limits)
+                ax.set_ylim(*y_limits)
+                # Tick labels on the outer maps only (the lowest in each column, the first column).
+                _grid(ax, x_values, y_values, labelled=(n + columns >= len(charts), n % columns == 0))
             for ax in axes[len(charts):]:
                 ax.set_visible(False)
-            if len(charts) % columns:  # the map above the empty place keeps its x tick labels
-                axes[len(charts) - columns].xaxis.set_tick_params(labelbottom=True)
             figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
             figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
             figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
@@ -244,15 +241,29 @@ def _locator() -> Any:
     return MaxNLocator(TICKS)
 
 
-def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[str]]:
-    """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its tick labels."""
+def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[float]]:
+    """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its ticks."""
     low, high = float(values.min()), float(values.max())
     if high == low:
         low, high = low - 0.5, high + 0.5
     margin = 0.05 * (high - low)
     low, high = low - margin, high + margin
-    ticks = [v for v in _locator().tick_values(low, high) if low <= v <= high]
-    return (low, high), [tick(v) for v in ticks]
+    return (low, high), [float(v) for v in _locator().tick_values(low, high) if low <= v <= high]
+
+
+def _grid(ax: Any, x_values: Sequence[float], y_values: Sequence[float], labelled: tuple[bool, bool]) -> None:
+    """Fixed ticks, labelled through formats on the axes `labelled` says (x, y), none on the others,
+    and the grid behind as one collection: a small map without the ticks it does not label."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    lines = [((x, y0), (x, y1)) for x in x_values] + [((x0, y), (x1, y)) for y in y_values]
+    ax.add_collection(LineCollection(lines, colors=THEMES["light"].grid, linewidths=0.6, zorder=0.5), autolim=False)
+    for axis, values, shown in ((ax.xaxis, x_values, labelled[0]), (ax.yaxis, y_values, labelled[1])):
+        axis.set_major_locator(FixedLocator(values) if shown else NullLocator())
+        axis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
 
 
 class _Measure:
@@ -398,7 +409,7 @@ def distributions(chart: Distributions) -> Pair:
         measure = _Measure(font)
         scales = [_limits(np.asarray(cuts, dtype=float)) for cuts in chart.quantiles]
         line = measure.height
-        tick_room = measure.widest([label for _, labels in scales for label in labels]) + 0.1
+        tick_room = measure.widest([tick(v) for _, values in scales for v in values]) + 0.1
         left, right, gap = 0.08 + tick_room, 0.1, 0.25 + tick_room
         title = line + 0.1
         under = 7 / 72 + line + 0.05 + line + 0.1  # tick labels, then "segment"
