@@ -298,16 +298,16 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
     parts = [f"Segment maps for k = {ks[0]} to {ks[-1]}, side by side: {y_label} against {x_label}; "
              f"the chosen k = {result.k}."]
     rows = []
-    for (k, summary), chart in zip(result.summaries.items(), planned, strict=True):
+    for (k, summary), chart, title in zip(result.summaries.items(), planned, titles, strict=True):
         texts = [(shown[x_name](cx), shown[y_name](cy)) for cx, cy in chart.centers]
         parts.append(f"Segment map for k = {k}:")
         parts += [f"Segment {s}: {chart.names[s]}, centre at {x_label} {cx}, {y_label} {cy}."
                   for s, (cx, cy) in enumerate(texts)]
-        rows += [(str(k), str(s), f"{summary.sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts)]
+        rows += [(title, str(s), f"{summary.sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts)]
     return Image("candidates.png", " ".join(parts),
                  f"The solutions for k = {ks[0]} to {ks[-1]}, each on a small map of the same customers: "
                  f"colours and numbers are each solution's own segments.{_sample_note(result)}",
-                 *drawn, data=(("k", "Segment", "Customers", x_label, y_label), *rows))
+                 *drawn, data=(("Map", "Segment", "Customers", x_label, y_label), *rows))
 
 
 def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> Image:

@@ -164,7 +164,7 @@ def test_every_candidate_map_names_its_k_and_each_segments_size(case: str, reque
     sections = dict(re.findall(r"Segment map for k = (\d+): (.*?)(?= Segment map for k = |$)", image.alt))
     assert sorted(int(k) for k in sections) == ks, image.alt
     header, *rows = image.data
-    assert header[:3] == ("k", "Segment", "Customers")
+    assert header[:3] == ("Map", "Segment", "Customers")  # a map's title: "k = 3", "k = 5 (chosen)"
     for k in ks:
         shown = [(int(s), int(n.replace(",", ""))) for s, n in re.findall(r"Segment (\d+): ([\d,]+) customers?",
                                                                          sections[str(k)])]
@@ -172,13 +172,15 @@ def test_every_candidate_map_names_its_k_and_each_segments_size(case: str, reque
         assert shown == list(enumerate(np.bincount(labels).tolist())), (k, image.alt)
         assert [n for _, n in shown] == sorted((n for _, n in shown), reverse=True)  # largest first
         assert sum(n for _, n in shown) == rep.table.rows_used
-        assert [(int(s), int(n.replace(",", ""))) for kk, s, n, *_ in rows if kk == str(k)] == shown
+        assert [(int(s), int(n.replace(",", ""))) for title, s, n, *_ in rows
+                if title.split(" (")[0] == f"k = {k}"] == shown
 
 
 def test_candidate_map_of_the_chosen_k_agrees_with_the_segments(chosen: tuple[Report, np.ndarray]) -> None:
     rep = chosen[0]
     alt = rep.illustrations.candidates.alt
     section = alt.split(f"Segment map for k = {rep.result.k}:")[1].split("Segment map for k =")[0]
+    assert f"k = {rep.result.k} (chosen)" in {row[0] for row in rep.illustrations.candidates.data[1:]}
     for s, size in enumerate(SIZES):
         assert f"Segment {s}: {size} customers," in section, alt
 
