@@ -251,7 +251,7 @@ def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[float]]:
     return (low, high), [float(v) for v in _locator().tick_values(low, high) if low <= v <= high]
 
 
-def _grid(ax: Any, x_values: Sequence[float], y_values: Sequence[float], labelled: tuple[bool, bool]) -> None:
+def _grid(ax: Any, x_values: Sequence[float] | range, y_values: Sequence[float], labelled: tuple[bool, bool]) -> None:
     """Fixed ticks, labelled through formats on the axes `labelled` says (x, y), none on the others,
     and the grid behind as one collection: a small map without the ticks it does not label."""
     from matplotlib.collections import LineCollection
@@ -399,7 +399,6 @@ def distributions(chart: Distributions) -> Pair:
     before drawing, so the margins come from the widest tick label, measured once (`_Measure`)."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FixedLocator
     colours = THEMES["light"]
     columns = min(2, len(chart.features))
     rows = -(-len(chart.features) // columns)
@@ -421,18 +420,18 @@ def distributions(chart: Distributions) -> Pair:
                 "left": left / width, "right": 1 - right / width, "bottom": under / height,
                 "top": 1 - (title + 0.05) / height, "wspace": gap / panel_width,
                 "hspace": (title + under) / BOX_HEIGHT}).ravel()
-            for ax, cuts, label, (limits, _) in zip(axes, chart.quantiles, chart.features, scales, strict=False):
+            for ax, cuts, label, (limits, values) in zip(axes, chart.quantiles, chart.features, scales, strict=False):
                 _boxes(ax, np.asarray(cuts, dtype=float), colours)
                 ax.set_xlim(0.5, chart.k + 0.5)
                 ax.set_ylim(*limits)
-                ax.xaxis.set_major_locator(FixedLocator(range(1, chart.k + 1)))
-                ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
-                ax.yaxis.set_major_locator(_locator())
+                _grid(ax, range(1, chart.k + 1), values, labelled=(False, True))
+                for number in range(chart.k):  # the segments under their boxes: labels without ticks
+                    ax.annotate(str(number), (number + 1, 0.0), xycoords=("data", "axes fraction"), xytext=(0, -5),
+                                textcoords="offset points", ha="center", va="top", fontsize=font)
                 ax.text(0.5, 1.0 + 0.08 / BOX_HEIGHT, plain(label), transform=ax.transAxes, ha="center",
                         va="bottom", fontsize=font)
                 ax.annotate("segment", (0.5, 0.0), xycoords="axes fraction", xytext=(0, -(7 + line * 72 + 3)),
                             textcoords="offset points", ha="center", va="top", fontsize=font)
-                _tidy(ax, named_x=True)
             for ax in axes[len(chart.features):]:
                 ax.set_visible(False)
             return themed(figure)
