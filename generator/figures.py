@@ -192,7 +192,8 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
     width = SIZE[0]
     font = type_size(width)
     most = max(len(chart.names) for chart in charts)
-    legend_rows = -(-most // 8)
+    legend_columns = most if most <= 10 else -(-most // 2)  # one row, or two filled column by column
+    legend_rows = -(-most // legend_columns)
     with rc_context(colours.rc() | {"font.size": font}):
         measure = _Measure(font)
         x_limits, x_values = _limits(np.concatenate([c.x for c in charts] + [c.centers[:, 0] for c in charts]))
@@ -227,8 +228,8 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
             figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
             figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
                           title=_legend_title(stacks), fontsize=font, title_fontsize=font, frameon=False,
-                          loc="lower center", bbox_to_anchor=(0.5, 0.02 / height), ncols=min(most, 8),
-                          columnspacing=1.0, handletextpad=0.2)
+                          loc="lower center", bbox_to_anchor=(0.5, 0.02 / height), ncols=legend_columns,
+                          columnspacing=1.0, handletextpad=0.2, handlelength=1.0)
             return themed(figure)
         finally:
             _close(figure)
