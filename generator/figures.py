@@ -160,7 +160,7 @@ def _place(figure: Figure, axes: Sequence[Any], font: float, below: float = 0.0,
     for n, ax in enumerate(axes):
         ax.set_position([left / width, (under + (len(axes) - 1 - n) * (plot + gap)) / height,
                          (width - left - right) / width, plot / height])
-        ax.yaxis.set_label_coords(-(widest + 0.1 + 0.05) / (width - left - right) * 1.0, 0.5)
+        ax.yaxis.set_label_coords(-(widest + 0.1 + 0.05) / (width - left - right), 0.5)
     bottom_axis.xaxis.set_label_coords(0.5, -(ticks_x + 0.1 + 0.05) / plot)
     for ax in axes:
         ax.yaxis.label.set_verticalalignment("bottom")
