@@ -18,6 +18,7 @@ from generator.formats import tick
 
 if TYPE_CHECKING:  # matplotlib and Pillow load when a chart is drawn, not for cached reports
     import PIL.Image
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
 # Okabe & Ito's colour-blind-safe palette, darkest first; marker shapes are a second channel.
@@ -98,64 +99,226 @@ def stacked(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> tuple[np.ndarra
 def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
     """A scatterplot coloured by segment, each centre marked with its number. Customers sharing a
     point are one marker whose area grows with their number (up to MAX_MARKER_AREA times)."""
-    return scatters((chart,), size)[0]
-
-
-def scatters(charts: Sequence[Scatter], size: tuple[float, float] = SIZE) -> list[Pair]:
-    """Scatterplots of the same axes (the same points, other segments), one after another on one
-    figure: its axes, ticks and labels are made once, each chart's points, centres and legend drawn
-    on them and taken off again, and the layout follows each legend."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     colours = THEMES["light"]
     font = type_size(size[0])
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=size, dpi=DPI, layout="constrained")
+        figure = Figure(figsize=size, dpi=DPI)
         try:
             ax = figure.add_subplot()
-            ax.set_xlabel(plain(charts[0].xlabel))
-            ax.set_ylabel(plain(charts[0].ylabel))
+            ax.set_xlabel(plain(chart.xlabel))
+            ax.set_ylabel(plain(chart.ylabel))
             _tidy(ax)
-            drawn = []
-            for chart in charts:
-                # A short map keeps its points in view: more than four entries go in two columns.
-                columns = 2 if size[1] < SIZE[1] and len(chart.names) > 4 else 1
-                marks = _segments(figure, ax, chart, font, columns)
-                drawn.append(themed(figure))
-                for mark in marks:
-                    mark.remove()
-            return drawn
+            stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
+            labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
+            legend = figure.legend(handles=_handles(range(len(chart.names)), labels), title=_legend_title(stacks),
+                                   fontsize=font, title_fontsize=font, frameon=False, loc="lower center",
+                                   bbox_to_anchor=(0.5, 0.0), ncols=1)
+            _place(figure, [ax], font, below=_height(figure, legend))
+            return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
-def _segments(figure: Figure, ax: Any, chart: Scatter, font: float, columns: int) -> list[Any]:
-    """One chart's points, centres and legend, drawn on `ax`; returns what it added."""
+def _height(figure: Figure, artist: Any) -> float:
+    """An artist's height in inches, measured with the renderer that will draw the figure (matplotlib
+    keeps the text sizes it measured there, so its texts are laid out once)."""
+    renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
+    height: float = artist.get_window_extent(renderer).height / figure.dpi
+    return height
+
+
+def _title(ax: Any, text: str, font: float) -> None:
+    """A title above an axes, placed by offset (`Axes.set_title` would measure every tick label to
+    find its place)."""
+    ax.annotate(plain(text), (0.5, 1.0), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
+                ha="center", va="bottom", fontsize=font)
+
+
+def _place(figure: Figure, axes: Sequence[Any], font: float, below: float = 0.0, titled: bool = False) -> None:
+    """Axes stacked one above the other, sharing x, placed without a layout engine: room on the left
+    for the widest y tick label and the y label, below for the x tick labels, the x label and `below`
+    inches (a legend), above each for its title. Tick labels are measured once, with the renderer
+    that draws them."""
+    renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
+    width, height = figure.get_size_inches()
+    line = font / 72 * 1.25
+    bottom_axis = axes[-1]
+    ticks_x = max((t.get_window_extent(renderer).height for t in bottom_axis.get_xticklabels() if t.get_text()),
+                  default=0.0) / figure.dpi
+    under = below + 0.08 + (line + 0.05 if bottom_axis.get_xlabel() else 0.0) + ticks_x + 0.1
+    above = 0.15 + (line + 0.1 if titled else 0.0)
+    gap = line + 0.15 if titled else 0.15
+    plot = (height - under - above - gap * (len(axes) - 1)) / len(axes)
+    for n, ax in enumerate(axes):  # provisional width: the y ticks depend on the height alone
+        ax.set_position([0.2, (under + (len(axes) - 1 - n) * (plot + gap)) / height, 0.7, plot / height])
+    widest = max((t.get_window_extent(renderer).width for ax in axes for t in ax.get_yticklabels() if t.get_text()),
+                 default=0.0) / figure.dpi
+    left = 0.08 + (line + 0.05 if any(ax.get_ylabel() for ax in axes) else 0.0) + widest + 0.1
+    right = 0.25
+    for n, ax in enumerate(axes):
+        ax.set_position([left / width, (under + (len(axes) - 1 - n) * (plot + gap)) / height,
+                         (width - left - right) / width, plot / height])
+        ax.yaxis.set_label_coords(-(widest + 0.1 + 0.05) / (width - left - right), 0.5)
+    bottom_axis.xaxis.set_label_coords(0.5, -(ticks_x + 0.1 + 0.05) / plot)
+    for ax in axes:
+        ax.yaxis.label.set_verticalalignment("bottom")
+        ax.xaxis.label.set_verticalalignment("top")
+
+
+def _canvas(figure: Figure) -> FigureCanvasAgg:
+    """The figure's Agg canvas (made once, so its renderer and the text sizes it measured are reused)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    canvas = figure.canvas
+    return canvas if isinstance(canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+
+
+PANEL_HEIGHT = 2.3  # inches of one map of `panels`, in a figure SIZE[0] wide, two maps to a row
+TICKS = 4  # at most this many tick intervals on a small axis: its tick labels are known before layout
+
+
+def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
+    """Small multiples: one small segment map per chart (the same points and axes, other segments),
+    two to a row, titled; the axes' labels once, and one legend of the segments' colours and markers.
+
+    One figure, laid out once without a layout engine: the ticks are fixed before drawing, so the
+    margins come from the widest tick label, measured once (`_Measure`)."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    colours = THEMES["light"]
+    columns = min(2, len(charts))
+    rows = -(-len(charts) // columns)
+    width = SIZE[0]
+    font = type_size(width)
+    most = max(len(chart.names) for chart in charts)
+    legend_columns = most if most <= 10 else -(-most // 2)  # one row, or two filled column by column
+    legend_rows = -(-most // legend_columns)
+    with rc_context(colours.rc() | {"font.size": font}):
+        measure = _Measure(font)
+        x_limits, x_values = _limits(np.concatenate([c.x for c in charts] + [c.centers[:, 0] for c in charts]))
+        y_limits, y_values = _limits(np.concatenate([c.y for c in charts] + [c.centers[:, 1] for c in charts]))
+        x_ticks, y_ticks = [tick(v) for v in x_values], [tick(v) for v in y_values]
+        line = measure.height
+        left = 0.08 + line + 0.08 + measure.widest(y_ticks) + 0.1
+        right = 0.1 + measure.widest(x_ticks[-1:]) / 2
+        legend = (1 + legend_rows) * line * 1.6 + 0.15
+        bottom = legend + line + 0.1 + line + 0.1
+        top = 0.1 + line + 0.08
+        between = line + 0.2
+        height = top + rows * PANEL_HEIGHT + (rows - 1) * between + bottom
+        figure = Figure(figsize=(width, height), dpi=DPI)
+        try:
+            panel_width = (width - left - right - 0.2 * (columns - 1)) / columns
+            axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw={
+                "left": left / width, "right": 1 - right / width, "bottom": bottom / height,
+                "top": 1 - top / height, "wspace": 0.2 / panel_width, "hspace": between / PANEL_HEIGHT}).ravel()
+            stacks = False
+            for n, (ax, chart, title) in enumerate(zip(axes, charts, titles, strict=False)):
+                stacks |= _marks(ax, chart, font, point_size=(16 if len(chart.x) <= 500 else 6))
+                ax.text(0.5, 1.0 + 0.08 / PANEL_HEIGHT, plain(title), transform=ax.transAxes, ha="center",
+                        va="bottom", fontsize=font)
+                ax.set_xlim(*x_limits)
+                ax.set_ylim(*y_limits)
+                # Tick labels on the outer maps only (the lowest in each column, the first column).
+                _grid(ax, x_values, y_values, labelled=(n + columns >= len(charts), n % columns == 0))
+            for ax in axes[len(charts):]:
+                ax.set_visible(False)
+            figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
+            figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
+            figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
+                          title=_legend_title(stacks), fontsize=font, title_fontsize=font, frameon=False,
+                          loc="lower center", bbox_to_anchor=(0.5, 0.02 / height), ncols=legend_columns,
+                          columnspacing=1.0, handletextpad=0.2, handlelength=1.0)
+            return themed(figure)
+        finally:
+            _close(figure)
+
+
+def _locator() -> Any:
+    """The tick locator of a small axis: at most TICKS intervals, whatever the axis's length, so
+    its tick labels are known before the layout."""
+    from matplotlib.ticker import MaxNLocator
+    return MaxNLocator(TICKS)
+
+
+def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[float]]:
+    """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its ticks."""
+    low, high = float(values.min()), float(values.max())
+    if high == low:
+        low, high = low - 0.5, high + 0.5
+    margin = 0.05 * (high - low)
+    low, high = low - margin, high + margin
+    return (low, high), [float(v) for v in _locator().tick_values(low, high) if low <= v <= high]
+
+
+def _grid(ax: Any, x_values: Sequence[float] | range, y_values: Sequence[float], labelled: tuple[bool, bool]) -> None:
+    """Fixed ticks, labelled through formats on the axes `labelled` says (x, y), none on the others,
+    and the grid behind as one collection: a small map without the ticks it does not label."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    lines = [((x, y0), (x, y1)) for x in x_values] + [((x0, y), (x1, y)) for y in y_values]
+    ax.add_collection(LineCollection(lines, colors=THEMES["light"].grid, linewidths=0.6, zorder=0.5), autolim=False)
+    for axis, values, shown in ((ax.xaxis, x_values, labelled[0]), (ax.yaxis, y_values, labelled[1])):
+        axis.set_major_locator(FixedLocator(values) if shown else NullLocator())
+        axis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+class _Measure:
+    """Text sizes in inches at one font size, measured with the Agg renderer (which draws it)."""
+
+    def __init__(self, size: float) -> None:
+        from matplotlib.backends.backend_agg import RendererAgg
+        from matplotlib.font_manager import FontProperties
+        self.renderer = RendererAgg(1, 1, DPI)  # type: ignore[no-untyped-call]
+        self.font = FontProperties(size=size)
+        self.height = self.size("0,9Ag")[1]
+
+    def size(self, text: str) -> tuple[float, float]:
+        width, height, _ = self.renderer.get_text_width_height_descent(  # type: ignore[no-untyped-call]
+            text, self.font, ismath=False)
+        return width / DPI, height / DPI
+
+    def widest(self, texts: Sequence[str]) -> float:
+        return max((self.size(text)[0] for text in texts), default=0.0)
+
+
+def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
+    """A chart's points, coloured and shaped by segment, and its circled, numbered centres, drawn on
+    `ax`; whether some markers stand for several customers at one point. The points are one
+    collection (each its segment's marker), drawn segment after segment; the centres another."""
+    from matplotlib.markers import MarkerStyle
+    colours = THEMES["light"]
+    xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)  # ordered by segment
+    alpha = 0.85 if len(chart.x) <= 500 else 0.45
+    areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
+    shapes = [MarkerStyle(style(number)[1]) for number in range(len(chart.names))]
+    paths = [shape.get_path().transformed(shape.get_transform()) for shape in shapes]
+    points = ax.scatter(xs, ys, s=areas, c=[style(int(number))[0] for number in labels], alpha=alpha,
+                        edgecolors=colours.halo, linewidths=0.4)
+    points.set_paths([paths[number] for number in labels])
+    numbers = range(len(chart.centers))
+    ax.scatter(chart.centers[:, 0], chart.centers[:, 1], s=22 * font ** 2 / 10, c=colours.halo, marker="o",
+               edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
+    for number, (cx, cy) in zip(numbers, chart.centers, strict=True):
+        ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
+                    fontweight="bold", color=colours.ink, zorder=4)
+    return bool(len(counts) and counts.max() > 1)
+
+
+def _handles(numbers: Sequence[int] | range, labels: Sequence[str]) -> list[Any]:
+    """Legend entries: each segment's marker in its colour."""
     from matplotlib.lines import Line2D
     colours = THEMES["light"]
-    xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)
-    alpha = 0.85 if len(chart.x) <= 500 else 0.45
-    point_size = 40 if len(chart.x) <= 500 else 14
-    areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
-    marks, handles = [], []
-    for number, name in enumerate(chart.names):
-        colour, marker = style(number)
-        mask = labels == number
-        marks.append(ax.scatter(xs[mask], ys[mask], s=areas[mask], marker=marker, c=colour, alpha=alpha,
-                                edgecolors=colours.halo, linewidths=0.4))
-        handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7, color=colour,
-                              markeredgecolor=colours.halo, label=plain(f"{number}: {name}")))
-    for number, (cx, cy) in enumerate(chart.centers):
-        colour, _ = style(number)
-        marks.append(ax.scatter([cx], [cy], s=22 * font ** 2 / 10, c=colours.halo, marker="o", edgecolors=colour,
-                                linewidths=2.5, zorder=3))
-        marks.append(ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
-                                 fontweight="bold", color=colours.ink, zorder=4))
-    title = "Segment (circled: centre" + ("; larger marker: more customers at one point)"
-                                          if len(counts) and counts.max() > 1 else ")")
-    marks.append(figure.legend(handles=handles, title=title, fontsize=font, title_fontsize=font, frameon=False,
-                               loc="outside lower center", ncols=columns))
-    return marks
+    return [Line2D([], [], linestyle="none", marker=style(number)[1], markersize=7, color=style(number)[0],
+                   markeredgecolor=colours.halo, label=label) for number, label in zip(numbers, labels, strict=True)]
+
+
+def _legend_title(stacks: bool) -> str:
+    return "Segment (circled: centre" + ("; larger marker: more customers at one point)" if stacks else ")")
 
 
 @dataclass(frozen=True)
@@ -180,7 +343,7 @@ def diagnostics(chart: Diagnostics) -> Pair:
     width = 6.4
     font = type_size(width)
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=(width, 8.4), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(width, 8.4), dpi=DPI)
         try:
             panels = figure.subplots(3, 1, sharex=True)
             series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
@@ -194,7 +357,7 @@ def diagnostics(chart: Diagnostics) -> Pair:
                         if k == chart.chosen:
                             ax.scatter([k], [y], s=160, facecolors="none", edgecolors=colours.palette[3],
                                        linewidths=2.2, zorder=3, label=f"chosen k = {k}")
-                ax.set_title(title, fontsize=font)
+                _title(ax, title, font)
                 ax.set_xticks(list(chart.ks))
                 _tidy(ax)
             panels[-1].set_xlabel("k (number of segments)")
@@ -209,11 +372,12 @@ def diagnostics(chart: Diagnostics) -> Pair:
             panels[2].axhline(chart.stable_line, color=colours.guide, linestyle="--", linewidth=1.2,
                               label="stable from here")
             panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
+            _place(figure, panels, font, titled=True)
             for ax in panels:
                 ax.legend(fontsize=font, frameon=False, loc="best")
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
 @dataclass(frozen=True)
@@ -225,8 +389,15 @@ class Distributions:
     k: int
 
 
+BOX_HEIGHT = 1.9  # inches of one feature's box plot
+
+
 def distributions(chart: Distributions) -> Pair:
-    """One box plot per feature, a box per segment: the middle half, whiskers at 5% and 95%."""
+    """One box plot per feature, a box per segment: the middle half, whiskers at 5% and 95%.
+
+    The boxes come from the percentiles already computed: each plot's boxes are one collection, its
+    whiskers, caps and medians two more. Laid out once without a layout engine: the ticks are fixed
+    before drawing, so the margins come from the widest tick label, measured once (`_Measure`)."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     colours = THEMES["light"]
@@ -235,29 +406,56 @@ def distributions(chart: Distributions) -> Pair:
     width = 6.4
     font = type_size(width)
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=(width, 2.9 * rows), dpi=DPI, layout="constrained")
+        measure = _Measure(font)
+        scales = [_limits(np.asarray(cuts, dtype=float)) for cuts in chart.quantiles]
+        line = measure.height
+        tick_room = measure.widest([tick(v) for _, values in scales for v in values]) + 0.1
+        left, right, gap = 0.08 + tick_room, 0.1, 0.25 + tick_room
+        title = line + 0.1
+        under = 7 / 72 + line + 0.05 + line + 0.1  # tick labels, then "segment"
+        height = rows * (title + BOX_HEIGHT + under) + 0.05
+        figure = Figure(figsize=(width, height), dpi=DPI)
         try:
-            axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
-            for ax, cuts, label in zip(axes, chart.quantiles, chart.features, strict=False):
-                stats = [{"whislo": low, "q1": q1, "med": med, "q3": q3, "whishi": high}
-                         for low, q1, med, q3, high in cuts]
-                boxes = ax.bxp(stats, showfliers=False, patch_artist=True, widths=0.6,
-                                   medianprops={"color": colours.ink, "linewidth": 1.4},
-                                   whiskerprops={"color": colours.ink}, capprops={"color": colours.ink},
-                                   boxprops={"edgecolor": colours.ink})
-                for number, box in enumerate(boxes["boxes"]):
-                    box.set_facecolor(style(number)[0])
-                    box.set_alpha(0.85)
-                ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
-                ax.set_xlabel("segment", fontsize=font)
-                ax.set_title(plain(label), fontsize=font)
-                ax.tick_params(labelsize=font)
-                _tidy(ax, named_x=True)
+            panel_width = (width - left - right - gap * (columns - 1)) / columns
+            axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw={
+                "left": left / width, "right": 1 - right / width, "bottom": under / height,
+                "top": 1 - (title + 0.05) / height, "wspace": gap / panel_width,
+                "hspace": (title + under) / BOX_HEIGHT}).ravel()
+            for ax, cuts, label, (limits, values) in zip(axes, chart.quantiles, chart.features, scales, strict=False):
+                _boxes(ax, np.asarray(cuts, dtype=float), colours)
+                ax.set_xlim(0.5, chart.k + 0.5)
+                ax.set_ylim(*limits)
+                _grid(ax, range(1, chart.k + 1), values, labelled=(False, True))
+                for number in range(chart.k):  # the segments under their boxes: labels without ticks
+                    ax.annotate(str(number), (number + 1, 0.0), xycoords=("data", "axes fraction"), xytext=(0, -5),
+                                textcoords="offset points", ha="center", va="top", fontsize=font)
+                ax.text(0.5, 1.0 + 0.08 / BOX_HEIGHT, plain(label), transform=ax.transAxes, ha="center",
+                        va="bottom", fontsize=font)
+                ax.annotate("segment", (0.5, 0.0), xycoords="axes fraction", xytext=(0, -(7 + line * 72 + 3)),
+                            textcoords="offset points", ha="center", va="top", fontsize=font)
             for ax in axes[len(chart.features):]:
                 ax.set_visible(False)
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
+
+
+def _boxes(ax: Any, cuts: np.ndarray, colours: Theme) -> None:
+    """Boxes from (5th, 25th, 50th, 75th, 95th) percentiles, one row per segment, at 1, 2, ...: the
+    boxes one collection in the segments' colours, whiskers and caps one, the medians one."""
+    from matplotlib.collections import LineCollection, PolyCollection
+    at = np.arange(1, len(cuts) + 1, dtype=float)
+    half, cap = 0.3, 0.15
+    low, q1, med, q3, high = cuts.T
+    boxes = [((x - half, a), (x + half, a), (x + half, b), (x - half, b)) for x, a, b in zip(at, q1, q3, strict=True)]
+    ax.add_collection(PolyCollection(boxes, facecolors=[style(n)[0] for n in range(len(cuts))], alpha=0.85,
+                                     edgecolors=colours.ink, linewidths=1.0), autolim=False)
+    whiskers = [((x, a), (x, b)) for x, a, b in zip(at, q1, low, strict=True)]
+    whiskers += [((x, a), (x, b)) for x, a, b in zip(at, q3, high, strict=True)]
+    whiskers += [((x - cap, y), (x + cap, y)) for x, y in (*zip(at, low, strict=True), *zip(at, high, strict=True))]
+    ax.add_collection(LineCollection(whiskers, colors=colours.ink, linewidths=1.0), autolim=False)
+    medians = [((x - half, y), (x + half, y)) for x, y in zip(at, med, strict=True)]
+    ax.add_collection(LineCollection(medians, colors=colours.ink, linewidths=1.4, zorder=2.5), autolim=False)
 
 
 @dataclass(frozen=True)
@@ -277,7 +475,7 @@ def profiles(chart: Profiles) -> Pair:
     width = 6.4
     font = type_size(width)
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=(width, 6.0 + 0.3 * len(chart.names)), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(width, 6.0 + 0.3 * len(chart.names)), dpi=DPI)
         try:
             ax = figure.add_subplot()
             positions = np.arange(len(chart.features))
@@ -290,11 +488,12 @@ def profiles(chart: Profiles) -> Pair:
                           ha="right", fontsize=font)
             ax.set_ylabel("centre vs average (standard deviations)")
             _tidy(ax, named_x=True)
-            figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
-                          loc="outside lower center", ncols=1)
+            legend = figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
+                                   loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
+            _place(figure, [ax], font, below=_height(figure, legend))
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
 def _tidy(ax: Any, named_x: bool = False) -> None:
@@ -308,6 +507,13 @@ def _tidy(ax: Any, named_x: bool = False) -> None:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _close(figure: Figure) -> None:
+    """Let go of a drawn figure's pixels (its Agg canvas) at once; the figure itself is garbage when
+    its function returns, as no pyplot keeps it. (`Figure.clear` would first rebuild every axes.)"""
+    from matplotlib.backend_bases import FigureCanvasBase
+    FigureCanvasBase(figure)
 
 
 def preload() -> None:
@@ -329,9 +535,8 @@ def _quantized(figure: Figure) -> PIL.Image.Image:
     The fast octree quantiser: a tenth of the time of median cut, and files no larger (measured on
     the report charts; bench/README.md)."""
     import PIL.Image
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    canvas = FigureCanvasAgg(figure)
+    canvas = _canvas(figure)
     canvas.draw()  # type: ignore[no-untyped-call]
     pixels = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
     picture = PIL.Image.frombuffer("RGBA", canvas.get_width_height(), pixels).convert("RGB")
@@ -503,7 +708,7 @@ def flows(chart: Flows) -> Pair:
                           loc="outside lower center", ncols=1)
             return themed(figure)
         finally:
-            figure.clear()
+            _close(figure)
 
 
 def pixels(content: bytes) -> tuple[int, int] | None:

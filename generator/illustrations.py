@@ -24,18 +24,15 @@ from generator.figures import (
     diagnostics,
     distributions,
     flows,
+    panels,
     profiles,
     scatter,
-    scatters,
 )
 from generator.formats import column, formatter, number, percent, plural, signed, silhouette, stability
 from generator.migration import Migration, largest_moves
 from generator.model import MAP_SAMPLE, Segmentation
 from generator.profiles import Profile
 from generator.recommendation import STABLE_ARI
-
-SMALL_MAP = (5.0, 3.4)
-MAPS_PER_FIGURE = 3  # candidate maps drawn on one figure, one after another
 
 
 @dataclass(frozen=True)
@@ -103,13 +100,13 @@ class Illustrations:
 
     maps: tuple[Image, ...]  # the segment map, and a PCA map for more than two features
     diagnostics: Image  # inertia, silhouette and stability over k
-    candidates: tuple[tuple[int, Image], ...]  # a segment map for every evaluated k
+    candidates: Image  # a small segment map for every evaluated k, side by side
     distributions: Image  # box plots of every feature by segment
     profiles: Image  # standardised centres across the features
     flows: Image | None = None  # customers moving between segments across snapshot dates
 
     def images(self) -> tuple[Image, ...]:
-        return (*self.maps, self.diagnostics, *(image for _, image in self.candidates),
+        return (*self.maps, self.diagnostics, self.candidates,
                 self.distributions, self.profiles, *((self.flows,) if self.flows is not None else ()))
 
 
@@ -133,7 +130,7 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
     return Illustrations(
         maps=tuple(filled(image) for image in planned.maps),
         diagnostics=filled(planned.diagnostics),
-        candidates=tuple((k, filled(image)) for k, image in planned.candidates),
+        candidates=filled(planned.candidates),
         distributions=filled(planned.distributions),
         profiles=filled(planned.profiles),
         flows=filled(planned.flows) if planned.flows is not None else None,
@@ -281,32 +278,36 @@ def inertia_texts(result: Segmentation) -> list[str]:
     return column([c.inertia for c in result.candidates])
 
 
-def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> tuple[tuple[int, Image], ...]:
-    """A segment map for every evaluated k, drawn a few at a time on one figure (`figures.scatters`)."""
+def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> Image:
+    """The segment maps of every evaluated k side by side: one figure of small maps (`figures.panels`)."""
     x_name, y_name = plot_axes(config, result)
     shown = centre_formats(config, result)
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
     at = (config.features.index(x_name), config.features.index(y_name))
     x_label, y_label = config.label(x_name), config.label(y_name)
-    planned = []
+    passed = {p.k for p in result.choice.passed_over}
+    planned, titles = [], []
     for k, summary in result.summaries.items():
         centres = [(float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
         names = [plural(int(n), "customer") for n in summary.sizes]
         planned.append(Scatter(x=x, y=y, labels=summary.drawn, centers=np.array(centres), names=names,
                                xlabel=x_label, ylabel=y_label))
-    drawn = [pair for start in range(0, len(planned), MAPS_PER_FIGURE)  # a few to a figure: the pool shares them
-             for pair in charts.several(scatters, planned[start:start + MAPS_PER_FIGURE], size=SMALL_MAP)]
-    maps = []
-    for (k, summary), chart, pair in zip(result.summaries.items(), planned, drawn, strict=True):
+        titles.append(f"k = {k}" + (" (chosen)" if k == result.k else " (passed over)" if k in passed else ""))
+    drawn = charts.both(panels, planned, titles=titles)
+    ks = list(result.summaries)
+    parts = [f"Segment maps for k = {ks[0]} to {ks[-1]}, side by side: {y_label} against {x_label}; "
+             f"the chosen k = {result.k}."]
+    rows = []
+    for (k, summary), chart, title in zip(result.summaries.items(), planned, titles, strict=True):
         texts = [(shown[x_name](cx), shown[y_name](cy)) for cx, cy in chart.centers]
-        parts = [f"Segment map for k = {k}: {y_label} against {x_label}."]
+        parts.append(f"Segment map for k = {k}:")
         parts += [f"Segment {s}: {chart.names[s]}, centre at {x_label} {cx}, {y_label} {cy}."
                   for s, (cx, cy) in enumerate(texts)]
-        header = ("Segment", "Customers", x_label, y_label)
-        table_rows = tuple((str(s), f"{summary.sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts))
-        maps.append((k, Image(f"k{k}.png", " ".join(parts), f"The {k}-segment solution.{_sample_note(result)}",
-                              *pair, data=(header, *table_rows))))
-    return tuple(maps)
+        rows += [(title, str(s), f"{summary.sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts)]
+    return Image("candidates.png", " ".join(parts),
+                 f"The solutions for k = {ks[0]} to {ks[-1]}, each on a small map of the same customers: "
+                 f"colours and numbers are each solution's own segments.{_sample_note(result)}",
+                 *drawn, data=(("Map", "Segment", "Customers", x_label, y_label), *rows))
 
 
 def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> Image:

@@ -205,14 +205,12 @@ def _choosing(report: Report) -> dict[str, Any]:
                [silhouette(c.davies_bouldin) for c in cands], [percent(c.min_share) for c in cands],
                [stability(c.stability) for c in cands]]
     header = ["k", "Inertia", "Silhouette", "Calinski-Harabasz", "Davies-Bouldin", "Smallest segment", "Stability"]
-    tabs = [{"k": k, "image": _image(image), "chosen": k == result.k, "passed": k in passed}
-            for k, image in report.illustrations.candidates]
     return {
         "reason": text(result.reason),
         "fixed": result.fixed,
         "chart": _image(report.illustrations.diagnostics),
         "table": _table(header, ["---:"] * len(header), columns),
-        "tabs": tabs,
+        "candidates": _image(report.illustrations.candidates),
         "knee": result.knee,
         "reference": silhouette(result.reference_silhouette),
         "min_share": percent(result.choice.min_share),

@@ -289,8 +289,7 @@ def test_no_accessibility_violations(browser: Browser, site: Path, base: str, sc
 # --- what a reader does ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("path", "tabs"), [("tutorial/", ".tabbed-set"),
-                                            (f"reports/{REPORT}/", "#choosing-k ~ .tabbed-set")])
+@pytest.mark.parametrize(("path", "tabs"), [("tutorial/", ".tabbed-set")])
 def test_content_tabs_switch(browser: Browser, base: str, path: str, tabs: str) -> None:
     with visit(browser, base + path) as seen:
         tab_set = seen.page.locator(tabs).first

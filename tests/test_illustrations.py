@@ -159,24 +159,30 @@ def test_diagnostics_alt_text_gives_inertia_and_elbow(chosen: tuple[Report, np.n
 def test_every_candidate_map_names_its_k_and_each_segments_size(case: str, request: pytest.FixtureRequest) -> None:
     rep, _ = request.getfixturevalue(case)
     ks = [c.k for c in rep.result.candidates]
-    maps = dict(rep.illustrations.candidates)
-    assert sorted(maps) == ks
-    for k, image in maps.items():
-        assert image.src == f"k{k}.png"
-        assert f"Segment map for k = {k}:" in image.alt, image.alt
+    image = rep.illustrations.candidates  # every k's map on one figure, side by side
+    assert image.src == "candidates.png"
+    sections = dict(re.findall(r"Segment map for k = (\d+): (.*?)(?= Segment map for k = |$)", image.alt))
+    assert sorted(int(k) for k in sections) == ks, image.alt
+    header, *rows = image.data
+    assert header[:3] == ("Map", "Segment", "Customers")  # a map's title: "k = 3", "k = 5 (chosen)"
+    for k in ks:
         shown = [(int(s), int(n.replace(",", ""))) for s, n in re.findall(r"Segment (\d+): ([\d,]+) customers?",
-                                                                         image.alt)]
+                                                                         sections[str(k)])]
         labels = rep.result.alternatives[k]
         assert shown == list(enumerate(np.bincount(labels).tolist())), (k, image.alt)
         assert [n for _, n in shown] == sorted((n for _, n in shown), reverse=True)  # largest first
         assert sum(n for _, n in shown) == rep.table.rows_used
+        assert [(int(s), int(n.replace(",", ""))) for title, s, n, *_ in rows
+                if title.split(" (")[0] == f"k = {k}"] == shown
 
 
 def test_candidate_map_of_the_chosen_k_agrees_with_the_segments(chosen: tuple[Report, np.ndarray]) -> None:
     rep = chosen[0]
-    alt = dict(rep.illustrations.candidates)[rep.result.k].alt
+    alt = rep.illustrations.candidates.alt
+    section = alt.split(f"Segment map for k = {rep.result.k}:")[1].split("Segment map for k =")[0]
+    assert f"k = {rep.result.k} (chosen)" in {row[0] for row in rep.illustrations.candidates.data[1:]}
     for s, size in enumerate(SIZES):
-        assert f"Segment {s}: {size} customers," in alt, alt
+        assert f"Segment {s}: {size} customers," in section, alt
 
 
 # --- the images themselves --------------------------------------------------------------------------
