@@ -18,8 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,17 +29,6 @@ from generator.config import DatasetConfig, load_all
 from generator.data import load_table
 from generator.model import Segmentation, segment
 from generator.profiles import Profile, profile
-
-Plan = Callable[[DatasetConfig, Segmentation, tuple[Profile, ...], "illustrations._Drawings"], object]
-
-# Each chart kind as `illustrate` plans it (the same functions, one kind at a time).
-KINDS: dict[str, Plan] = {
-    "candidate maps": lambda c, r, n, d: illustrations._candidate_maps(c, r, d),
-    "box plots": lambda c, r, n, d: illustrations._distributions(c, r, d),
-    "k charts": lambda c, r, n, d: illustrations._diagnostics(r, d),
-    "two maps": lambda c, r, n, d: illustrations._maps(c, r, n, d),
-    "profiles": lambda c, r, n, d: illustrations._profiles(c, r, n, d),
-}
 
 
 def report_inputs(rows: int, folder: Path) -> tuple[DatasetConfig, Segmentation, tuple[Profile, ...]]:
@@ -57,20 +45,19 @@ def report_inputs(rows: int, folder: Path) -> tuple[DatasetConfig, Segmentation,
     return config, result, profile(result, config)
 
 
-def cpu_seconds(plan: Callable[[illustrations._Drawings], object], repeat: int) -> tuple[float, float, int]:
+def cpu_seconds(kind: str, config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...],
+                repeat: int) -> tuple[float, float, int]:
     """The median and the least CPU seconds of planning and drawing one chart kind over `repeat` runs
     (after one to warm up), and how many PNG pairs it drew. On a busy machine the least is nearer
     the chart's own cost: other processes slow this one's CPU seconds too (shared caches)."""
     times = []
-    drawn: dict[bytes, bytes] = {}
+    pngs = 0
     for run in range(repeat + 1):
         began = time.process_time()
-        drawings = illustrations._Drawings()
-        plan(drawings)
-        drawn = drawings.draw(None)
+        pngs = illustrations.draw_kind(kind, config, result, named)
         if run:
             times.append(time.process_time() - began)
-    return statistics.median(times), min(times), len(drawn) // 2
+    return statistics.median(times), min(times), pngs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,8 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{arguments.rows} rows, {len(FEATURES)} features, k {SMALL_K_RANGE[0]}..{SMALL_K_RANGE[1]}; "
           f"CPU seconds (process_time) of {arguments.repeat} drawings: median, least")
     totals = [0.0, 0.0]
-    for kind, plan in KINDS.items():
-        median, least, pngs = cpu_seconds(partial(plan, config, result, named), arguments.repeat)
+    for kind in illustrations.CHART_KINDS:
+        median, least, pngs = cpu_seconds(kind, config, result, named, arguments.repeat)
         totals = [totals[0] + median, totals[1] + least]
         print(f"  {kind:16} {median:6.3f} {least:6.3f}  ({pngs} PNG{'s' if pngs != 1 else ''}, "
               "both palettes from one drawing)")

@@ -137,6 +137,24 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
     )
 
 
+CHART_KINDS = ("candidate maps", "box plots", "k charts", "two maps", "profiles")
+
+
+def draw_kind(kind: str, config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...]) -> int:
+    """Plan and draw one kind of `CHART_KINDS` alone, as `illustrate` does (bench/charts.py times each);
+    the number of charts drawn (each in both palettes)."""
+    charts = _Drawings()
+    plans: dict[str, Callable[[], object]] = {
+        "candidate maps": lambda: _candidate_maps(config, result, charts),
+        "box plots": lambda: _distributions(config, result, charts),
+        "k charts": lambda: _diagnostics(result, charts),
+        "two maps": lambda: _maps(config, result, named, charts),
+        "profiles": lambda: _profiles(config, result, named, charts),
+    }
+    plans[kind]()
+    return len(charts.draw(None)) // 2
+
+
 Format = Callable[[float], str]
 
 
