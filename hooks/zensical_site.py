@@ -7,11 +7,16 @@ every rendered report in the navigation as the MkDocs hook puts them there, and 
 `BUILD/zensical/` (Zensical wants the site inside the configuration's folder). `make zensical` runs it;
 the README ("Other engines") says what differs.
 
+Zensical keeps the site's promises with two additions: the theme's classic variant (Material's look, for
+which assets/site.css is written), and GLightbox from the mkdocs-glightbox package, served with the site and
+loaded in the page's head, where Zensical's script finds it instead of fetching it from unpkg.com.
+
     python hooks/zensical_site.py BUILD
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -26,6 +31,11 @@ REPORTS_INDEX = "reports/index.md"  # as in hooks/segments.py
 # Material 9.8.2's own templates.
 DROPPED = ("hooks", "watch", "strict")
 KEPT_PLUGINS = ("glightbox",)
+VARIANT = "classic"  # Zensical's own default is "modern"
+# GLightbox as the lightbox plugin of the MkDocs site ships it; Zensical loads it from unpkg.com when absent.
+GLIGHTBOX = "assets/glightbox"
+GLIGHTBOX_CSS = f"{GLIGHTBOX}/glightbox.min.css"
+GLIGHTBOX_JS = f"{GLIGHTBOX}/glightbox.min.js"
 
 
 class _Loader(yaml.SafeLoader):
@@ -79,10 +89,23 @@ def configuration(docs: Path) -> dict[str, Any]:
     config["plugins"] = [plugin for plugin in config.get("plugins", [])
                          if isinstance(plugin, dict) and set(plugin) <= set(KEPT_PLUGINS)]
     config["theme"].pop("custom_dir", None)
+    config["theme"]["variant"] = VARIANT
+    config["extra_css"] = [GLIGHTBOX_CSS, *config.get("extra_css", [])]
+    extra = config.setdefault("extra", {})
+    extra["polyfills"] = [*extra.get("polyfills", []), GLIGHTBOX_JS]  # scripts in the head, before Zensical's
     config["docs_dir"] = DOCS
     config["site_dir"] = SITE
     config["nav"] = reports_nav(config["nav"], docs)
     return config
+
+
+def glightbox() -> Path:
+    """The folder of GLightbox's script and styles inside the installed mkdocs-glightbox (not imported: it
+    imports MkDocs)."""
+    spec = importlib.util.find_spec("mkdocs_glightbox")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("mkdocs-glightbox is not installed: make .venv/.installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "glightbox"
 
 
 def write_project(build: Path) -> None:
@@ -92,6 +115,7 @@ def write_project(build: Path) -> None:
         sys.exit(f"{docs} is missing: run python -m generator render {docs} first")
     shutil.copytree(ROOT / "content", docs, dirs_exist_ok=True,
                     ignore=lambda folder, names: ["data"] if Path(folder) == ROOT / "content" else [])
+    shutil.copytree(glightbox(), docs / GLIGHTBOX, dirs_exist_ok=True)
     text = yaml.dump(configuration(docs), Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True)
     (build / CONFIG).write_text(text, encoding="utf-8")
 
