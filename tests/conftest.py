@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def make_project(tmp_path: Path, shared_cache: Path) -> MakeProject:
 
     return make
 
+
+# `make site ENGINE=zensical`, run in a copy of the project (with the Makefile) by this test run's Python: the
+# copy's .venv is not made (-o). The README's command for the day Material stops, so tested on every run.
+ZENSICAL_SITE = ["make", "-s", "-o", ".venv/.installed", f"BIN={Path(sys.executable).parent}", "site",
+                 "ENGINE=zensical"]
 
 # Browser tests drive Debian's Chromium through Playwright: no browser is ever downloaded.
 CHROMIUM = Path("/usr/bin/chromium")

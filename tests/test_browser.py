@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Request, Response, Route, expect
 
-from tests.conftest import AXE, ROOT, require_prerequisites
+from tests.conftest import AXE, ROOT, ZENSICAL_SITE, require_prerequisites
 from tests.static_server import serve
 from tests.test_site import copy_project
 
@@ -195,10 +195,7 @@ class Build:
 
     @classmethod
     def zensical(cls, project: Path) -> Build:
-        """`make site ENGINE=zensical`, with this test run's Python (its .venv is not remade: -o)."""
-        command = ["make", "-s", "-o", ".venv/.installed", f"BIN={Path(sys.executable).parent}", "site",
-                   "ENGINE=zensical"]
-        return cls.start(project, command, project / "site")
+        return cls.start(project, ZENSICAL_SITE, project / "site")
 
     def wait(self) -> Path:
         _, stderr = self.process.communicate(timeout=300)
