@@ -81,7 +81,8 @@ clean:
 	rm -rf site build site-offline.zip .venv .pytest_cache .mypy_cache .ruff_cache node_modules
 
 # The same pages built by Zensical (Material's successor, which runs no hooks) into build/zensical/:
-# the generator renders them, hooks/zensical_site.py adds the hand-written pages and the configuration.
+# the generator renders them, hooks/zensical_site.py adds the hand-written pages and the configuration
+# (Material's look, GLightbox served with the site). tests/test_browser.py checks it as the MkDocs site.
 zensical: $(STAMP)
 	rm -rf build/zensical build/zensical-docs
 	$(BIN)/python -m generator render build/zensical-docs

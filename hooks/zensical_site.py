@@ -36,6 +36,8 @@ VARIANT = "classic"  # Zensical's own default is "modern"
 GLIGHTBOX = "assets/glightbox"
 GLIGHTBOX_CSS = f"{GLIGHTBOX}/glightbox.min.css"
 GLIGHTBOX_JS = f"{GLIGHTBOX}/glightbox.min.js"
+GLIGHTBOX_FILES = {"glightbox.min.css": "glightbox.min.css", "glightbox.min.js": "glightbox.min.js",
+                   "LICENSE.md": "LICENSE.txt"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -115,7 +117,9 @@ def write_project(build: Path) -> None:
         sys.exit(f"{docs} is missing: run python -m generator render {docs} first")
     shutil.copytree(ROOT / "content", docs, dirs_exist_ok=True,
                     ignore=lambda folder, names: ["data"] if Path(folder) == ROOT / "content" else [])
-    shutil.copytree(glightbox(), docs / GLIGHTBOX, dirs_exist_ok=True)
+    (docs / GLIGHTBOX).mkdir(parents=True, exist_ok=True)
+    for name, target in GLIGHTBOX_FILES.items():  # its licence as a text file, not a page of the site
+        shutil.copyfile(glightbox() / name, docs / GLIGHTBOX / target)
     text = yaml.dump(configuration(docs), Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True)
     (build / CONFIG).write_text(text, encoding="utf-8")
 

@@ -284,10 +284,11 @@ def test_chromium_and_axe_are_installed() -> None:
 # --- every page ------------------------------------------------------------------------------
 
 
-def test_every_page_loads_cleanly_from_this_server_only(browser: Browser, site: Site) -> None:
+@pytest.mark.parametrize("width", [PHONE, 1280])  # with and without hover
+def test_every_page_loads_cleanly_from_this_server_only(browser: Browser, site: Site, width: int) -> None:
     problems = []
     for path, status in pages(site.folder):
-        with visit(browser, site.base + path, status=status) as seen:
+        with visit(browser, site.base + path, status=status, width=width) as seen:
             found = image_problems(seen.page)
             seen.page.wait_for_load_state("networkidle")  # the search worker and its index load after the page
             if seen.status != status:
@@ -428,6 +429,7 @@ def test_zensical_builds_every_report_page_image_and_download(project: Path, mkd
         assert (zensical_site / single).read_bytes() == (mkdocs_site / single).read_bytes(), single
     assert {"index.html", "tutorial/index.html", "reports/index.html", "404.html"} <= built
     assert sorted(expected - built) == []
+    assert pages(zensical_site) == pages(mkdocs_site)  # the same pages, and no other
 
 
 # --- from the file system, with every other request blocked ----------------------------------
