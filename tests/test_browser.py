@@ -58,9 +58,10 @@ IMAGES_JS = """async (timeout) => Promise.all(Array.from(document.images, async 
   return {src: img.getAttribute("src").slice(0, 80), alt: img.alt.trim(), width: img.naturalWidth, chart: chart};
 }))"""
 AXE_JS = "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
-# Material makes a code block that scrolls sideways reachable by keyboard (tabindex="0") from a resize
-# observer, a frame or more after the load event: axe waits for that, or it finds scrollable-region-focusable
-# on the tutorial's wide code blocks. Blocks that never become reachable make the wait, and the test, fail.
+# Material (where the device hovers) and the site's scroll-regions.js make a code block that scrolls sideways
+# reachable by keyboard (tabindex="0") from resize observers, a frame or more after the load event: axe waits
+# for that, or it finds scrollable-region-focusable on the tutorial's wide code blocks. Blocks that never
+# become reachable make the wait, and the test, fail.
 CODE_REACHABLE_JS = """() => Array.from(document.querySelectorAll("pre > code"))
   .every((code) => code.scrollWidth <= code.clientWidth || code.tabIndex === 0)"""
 ROWS_JS = "(table) => Array.from(table.tBodies[0].rows, (row) => Array.from(row.cells, (td) => td.textContent.trim()))"
@@ -393,7 +394,7 @@ def test_charts_follow_the_colour_scheme_and_open_larger(browser: Browser, site:
 def test_wide_code_blocks_are_reached_by_keyboard_without_hover(browser: Browser, site: Site, path: str) -> None:
     with visit(browser, site.base + path, width=PHONE) as seen:
         assert not seen.page.evaluate("matchMedia('(hover)').matches")
-        seen.page.wait_for_load_state("load")
+        seen.page.wait_for_function(CODE_REACHABLE_JS)
         wide = seen.page.locator("article pre > code").evaluate_all(
             "(codes) => codes.filter((code) => code.offsetParent !== null && code.scrollWidth > code.clientWidth)"
             ".map((code, i) => { code.dataset.wide = String(i); return code.tabIndex; })")
@@ -406,8 +407,7 @@ def test_wide_code_blocks_are_reached_by_keyboard_without_hover(browser: Browser
         else:
             pytest.fail("Tab never reached a wide code block")
         seen.page.keyboard.press("ArrowRight")
-        expect_scrolled = "() => document.activeElement.scrollLeft > 0"
-        seen.page.wait_for_function(expect_scrolled)
+        seen.page.wait_for_function("() => document.activeElement.scrollLeft > 0")
         assert not seen.problems
 
 
@@ -514,13 +514,14 @@ def test_typed_customers_get_their_published_segment(browser: Browser, site: Sit
         assert [url for url in seen.requests if not url.startswith(base)] == []
 
 
+@pytest.mark.parametrize("width", [PHONE, 1280])  # with and without hover
 @pytest.mark.parametrize("dataset", DATASETS)
-def test_every_calculator_answers_on_a_phone(browser: Browser, site: Site, dataset: str) -> None:
-    """Without hover, at 390 px: a published segment's centre, typed in, gets that segment."""
+def test_every_calculator_answers(browser: Browser, site: Site, dataset: str, width: int) -> None:
+    """A published segment's centre, typed in, gets that segment."""
     result = json.loads((site.folder / "reports" / dataset / "segments.json").read_text(encoding="utf-8"))
     segment = next(s for s in result["segments"] if s.get("center"))
-    with visit(browser, f"{site.base}reports/{dataset}/", width=PHONE) as seen:
-        assert not seen.page.evaluate("matchMedia('(hover)').matches")
+    with visit(browser, f"{site.base}reports/{dataset}/", width=width) as seen:
+        assert seen.page.evaluate("matchMedia('(hover)').matches") == (width > PHONE)
         form = seen.page.locator("form.segment-calculator")
         for feature in result["features"]:
             form.locator(f"input[name={json.dumps(feature)}]").fill(repr(float(segment["center"][feature])))
