@@ -6,7 +6,8 @@ warm) ProperDocs builds it again. Checked:
 - ProperDocs builds the same files, byte for byte but for the generator meta tag;
 (Lighthouse, which must not share the machine with other tests, is tests/test_lighthouse.py; Zensical's
 build, checked file by file and in the browser, is tests/test_browser.py's.)
-- the theme overrides are Material's own templates with only the listed changes.
+- the theme overrides are Material's own templates with only the listed changes;
+- `make site ENGINE=zensical` leaves the previous site as it was when a dataset is wrong.
 Every tool comes from package.json or pyproject.toml; a missing one fails the test, saying what to run.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, ZENSICAL_SITE
 from tests.test_site import copy_project
 
 NODE_MODULES = ROOT / "node_modules"
@@ -146,3 +147,22 @@ def test_properdocs_builds_the_same_site(builds: Builds) -> None:
     assert not different, different
     assert GENERATOR_META.findall(properdocs["index.html"]) != GENERATOR_META.findall(mkdocs["index.html"])
     assert b"ProperDocs" in GENERATOR_META.findall(properdocs["index.html"])[0]  # ProperDocs really built it
+
+
+# --- Zensical --------------------------------------------------------------------------------
+
+
+def test_zensical_site_keeps_the_previous_site_when_a_dataset_is_wrong(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")  # no analysis runs: the configuration stops it first
+    shutil.copy2(ROOT / "Makefile", project / "Makefile")
+    (project / "site_config" / "datasets" / "broken.yml").write_text(
+        "title: Broken\nsource: content/data/wholesale_customers.csv\nfeaturs: [Milk]\n", encoding="utf-8")
+    (project / "site").mkdir()
+    (project / "site" / "index.html").write_text("the previous site", encoding="utf-8")
+    done = subprocess.run(ZENSICAL_SITE, cwd=project, env=os.environ | BUILD_ENV, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode != 0
+    assert "site_config/datasets/broken.yml: featurs: unknown key (did you mean 'features'?)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert [path.name for path in (project / "site").iterdir()] == ["index.html"]
+    assert (project / "site" / "index.html").read_text(encoding="utf-8") == "the previous site"
