@@ -157,6 +157,7 @@ def axe_violations(page: Page) -> list[str]:
 def search(page: Page, engine: Engine, word: str) -> list[str]:
     """Open the site's search, type `word` and wait for results; their links."""
     page.locator(engine.search_opens).click()
+    expect(page.locator(engine.search_input)).to_be_focused()
     page.keyboard.type(word)
     expect(page.locator(engine.search_result).first).to_be_visible()
     return [link.get_attribute("href") or "" for link in page.locator(engine.search_result).all()]
@@ -215,11 +216,13 @@ class Engine:
 
     name: str
     search_opens: str  # clicked, then the words are typed
+    search_input: str  # where they are typed, focused once search opens
     search_result: str  # each result's link (Zensical's search lives in a shadow root; locators reach it)
 
 
-ENGINES = (Engine("mkdocs", "input.md-search__input", "a.md-search-result__link"),
-           Engine("zensical", "button.md-search__button", "[role=listbox] a[role=option]"))
+ENGINES = (Engine("mkdocs", "input.md-search__input", "input.md-search__input", "a.md-search-result__link"),
+           Engine("zensical", "button.md-search__button", "dialog input[role=combobox]",
+                  "[role=listbox] a[role=option]"))
 
 
 @dataclass(frozen=True)
