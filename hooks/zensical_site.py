@@ -7,9 +7,10 @@ every rendered report in the navigation as the MkDocs hook puts them there, and 
 `BUILD/zensical/` (Zensical wants the site inside the configuration's folder). `make zensical` runs it;
 the README ("Other engines") says what differs.
 
-Zensical keeps the site's promises with two additions: the theme's classic variant (Material's look, for
-which assets/site.css is written), and GLightbox from the mkdocs-glightbox package, served with the site and
-loaded in the page's head, where Zensical's script finds it instead of fetching it from unpkg.com.
+Zensical keeps the site's promises with three additions: the theme's classic variant (Material's look, for
+which assets/site.css is written); GLightbox from the mkdocs-glightbox package, served with the site and
+loaded in the page's head, where Zensical's script finds it instead of fetching it from unpkg.com; and
+hooks/zensical_overrides/, its template overrides (no relative canonical link without a site_url).
 
     python hooks/zensical_site.py BUILD
 """
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORTS_INDEX = "reports/index.md"  # as in hooks/segments.py
 # What Zensical does not take from mkdocs.yml: hooks (it runs none), MkDocs plugins but the lightbox, which it
 # knows (search is built in; the offline copy is MkDocs's), and the theme overrides, which are copies of
-# Material 9.8.2's own templates.
+# Material 9.8.2's own templates (Zensical gets its own, OVERRIDES).
 DROPPED = ("hooks", "watch", "strict")
 KEPT_PLUGINS = ("glightbox",)
 VARIANT = "classic"  # Zensical's own default is "modern"
@@ -36,6 +37,8 @@ VARIANT = "classic"  # Zensical's own default is "modern"
 GLIGHTBOX = "assets/glightbox"
 GLIGHTBOX_CSS = f"{GLIGHTBOX}/glightbox.min.css"
 GLIGHTBOX_JS = f"{GLIGHTBOX}/glightbox.min.js"
+# The theme's templates for Zensical (Material's, in overrides/, are not Zensical's): copied to BUILD/OVERRIDES.
+OVERRIDES = "zensical-overrides"
 GLIGHTBOX_FILES = {"glightbox.min.css": "glightbox.min.css", "glightbox.min.js": "glightbox.min.js",
                    "LICENSE.md": "LICENSE.txt"}
 
@@ -90,7 +93,7 @@ def configuration(docs: Path) -> dict[str, Any]:
         config.pop(key, None)
     config["plugins"] = [plugin for plugin in config.get("plugins", [])
                          if isinstance(plugin, dict) and set(plugin) <= set(KEPT_PLUGINS)]
-    config["theme"].pop("custom_dir", None)
+    config["theme"]["custom_dir"] = OVERRIDES
     config["theme"]["variant"] = VARIANT
     config["extra_css"] = [GLIGHTBOX_CSS, *config.get("extra_css", [])]
     extra = config.setdefault("extra", {})
@@ -117,6 +120,7 @@ def write_project(build: Path) -> None:
         sys.exit(f"{docs} is missing: run python -m generator render {docs} first")
     shutil.copytree(ROOT / "content", docs, dirs_exist_ok=True,
                     ignore=lambda folder, names: ["data"] if Path(folder) == ROOT / "content" else [])
+    shutil.copytree(Path(__file__).parent / "zensical_overrides", build / OVERRIDES, dirs_exist_ok=True)
     (docs / GLIGHTBOX).mkdir(parents=True, exist_ok=True)
     for name, target in GLIGHTBOX_FILES.items():  # its licence as a text file, not a page of the site
         shutil.copyfile(glightbox() / name, docs / GLIGHTBOX / target)

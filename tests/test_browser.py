@@ -1,13 +1,14 @@
 """In a real browser, on both engines' sites: every page loads cleanly and only from its own site, the widgets
 work, axe finds nothing, with and without hover.
 
-The shipped project is copied once and built by MkDocs (as test_site.py builds it) and by Zensical (`make site
-ENGINE=zensical`, the command of the day Material stops); each site is served on 127.0.0.1 and every check
-marked `site` runs on both. The MkDocs site's offline copy (OFFLINE=true) is built beside it and read from
-file://. One Chromium runs every check, each in a page of its own; "without hover" is a touch screen, as a
-phone is (Material makes wide code blocks keyboard-reachable only where (hover) matches: the site's own
-script does it everywhere). Debian's Chromium and the axe-core of package.json are prerequisites: without
-them the tests fail and say what to install. No browser is ever downloaded.
+The shipped project is copied once and built by MkDocs (as test_site.py builds it) and by Zensical
+(`make site ENGINE=zensical`, the command of the day Material stops); each is served on 127.0.0.1, and
+every check that takes the `site` fixture runs on both. The MkDocs site's offline copy (OFFLINE=true) is
+built beside it and read from file://. One Chromium runs every check, each in a page of its own; "without
+hover" is a touch screen, as a phone is (Material makes wide code blocks keyboard-reachable only where
+(hover) matches: the site's own script does it everywhere). Debian's Chromium and the axe-core of
+package.json are prerequisites: without them the tests fail and say what to install. No browser is ever
+downloaded.
 """
 
 from __future__ import annotations
@@ -433,6 +434,9 @@ def test_zensical_builds_every_report_page_image_and_download(project: Path, mkd
     assert {"index.html", "tutorial/index.html", "reports/index.html", "404.html"} <= built
     assert sorted(expected - built) == []
     assert pages(zensical_site) == pages(mkdocs_site)  # the same pages, and no other
+    relative = [name for name in built if name.endswith(".html")  # Lighthouse's SEO audit rejects them
+                and re.search(r'rel="canonical" href="(?!https?://)', (zensical_site / name).read_text("utf-8"))]
+    assert relative == [], "canonical links must be absolute (a site_url) or absent"
 
 
 # --- from the file system, with every other request blocked ----------------------------------
