@@ -14,10 +14,21 @@ ifneq ($(SOURCE_DATE_EPOCH),)
 export SOURCE_DATE_EPOCH
 endif
 
-.PHONY: site serve test validate offline browser clean zensical lighthouse
+.PHONY: site site-mkdocs site-zensical serve test validate offline browser clean zensical lighthouse
 
-site: $(STAMP)
+# The engine that builds site/: mkdocs (Material for MkDocs) or zensical, Material's successor. The day
+# Material stops, `make site ENGINE=zensical` (or ENGINE := zensical here) publishes the same site.
+ENGINE ?= mkdocs
+
+site: site-$(ENGINE)
+
+site-mkdocs: $(STAMP)
 	$(BIN)/mkdocs build --strict
+
+# site/ is replaced only once Zensical has built the whole site.
+site-zensical: zensical
+	rm -rf site
+	cp -R build/zensical site
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve
@@ -70,7 +81,8 @@ clean:
 	rm -rf site build site-offline.zip .venv .pytest_cache .mypy_cache .ruff_cache node_modules
 
 # The same pages built by Zensical (Material's successor, which runs no hooks) into build/zensical/:
-# the generator renders them, hooks/zensical_site.py adds the hand-written pages and the configuration.
+# the generator renders them, hooks/zensical_site.py adds the hand-written pages and the configuration
+# (Material's look, GLightbox served with the site). tests/test_browser.py checks it as the MkDocs site.
 zensical: $(STAMP)
 	rm -rf build/zensical build/zensical-docs
 	$(BIN)/python -m generator render build/zensical-docs

@@ -115,6 +115,11 @@ def make_project(tmp_path: Path, shared_cache: Path) -> MakeProject:
     return make
 
 
+# `make site ENGINE=zensical`, run in a copy of the project (with the Makefile) by this test run's Python: the
+# copy's .venv is not made (-o). The README's command for the day Material stops, so tested on every run.
+ZENSICAL_SITE = ["make", "-s", "-o", ".venv/.installed", f"BIN={Path(sys.executable).parent}", "site",
+                 "ENGINE=zensical"]
+
 # Browser tests drive Debian's Chromium through Playwright: no browser is ever downloaded.
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -1,12 +1,13 @@
 """The built site judged by tools nobody here wrote, and built by the engines that may replace MkDocs.
 
 One copy of the project is built once with `mkdocs build --strict`; on the same copy (its analysis cache
-warm) ProperDocs and Zensical build it again. Checked:
+warm) ProperDocs builds it again. Checked:
 - the Nu Html Checker (npm vnu-jar, on the system's Java) finds no error on any page;
 - ProperDocs builds the same files, byte for byte but for the generator meta tag;
-(Lighthouse, which must not share the machine with other tests, is tests/test_lighthouse.py.)
-- Zensical (`make zensical`'s steps) builds every report page, image and download, each report in its nav;
-- the theme overrides are Material's own templates with only the listed changes.
+(Lighthouse, which must not share the machine with other tests, is tests/test_lighthouse.py; Zensical's
+build, checked file by file and in the browser, is tests/test_browser.py's.)
+- the theme overrides are Material's own templates with only the listed changes;
+- `make site ENGINE=zensical` leaves the previous site as it was when a dataset is wrong.
 Every tool comes from package.json or pyproject.toml; a missing one fails the test, saying what to run.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, ZENSICAL_SITE
 from tests.test_site import copy_project
 
 NODE_MODULES = ROOT / "node_modules"
@@ -151,25 +152,17 @@ def test_properdocs_builds_the_same_site(builds: Builds) -> None:
 # --- Zensical --------------------------------------------------------------------------------
 
 
-def test_zensical_builds_every_report_page_image_and_download(builds: Builds) -> None:
-    project = builds.project
-    zensical = Path(sys.executable).parent / "zensical"
-    require(zensical, how="make test installs it (pyproject.toml, test extras)")
-    run([sys.executable, "-m", "generator", "render", "build/zensical-docs"], project)
-    rendered = {path.relative_to(project / "build" / "zensical-docs").as_posix()
-                for path in (project / "build" / "zensical-docs").rglob("*") if path.is_file()}
-    run([sys.executable, "hooks/zensical_site.py", "build"], project)
-    run([str(zensical), "build", "--clean", "--config-file", "build/zensical.yml"], project)
-    site = project / "build" / "zensical"
-    built = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file()}
-    expected = {name.removesuffix("index.md") + "index.html" if name.endswith("index.md") else
-                name.removesuffix(".md") + "/index.html" if name.endswith(".md") else name for name in rendered}
-    for dataset in DATASETS:
-        assert f"reports/{dataset}/index.md" in rendered
-        assert f"reports/{dataset}/segments.json" in rendered
-        assert any(name.startswith(f"reports/{dataset}/") and name.endswith(".png") for name in rendered)
-    assert {"index.html", "tutorial/index.html", "reports/index.html"} <= built
-    assert sorted(expected - built) == []
-    home = (site / "index.html").read_text(encoding="utf-8")
-    for dataset in DATASETS:  # every report in the navigation, as the MkDocs hook puts it there
-        assert f'href="./reports/{dataset}/"' in home, dataset
+def test_zensical_site_keeps_the_previous_site_when_a_dataset_is_wrong(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")  # no analysis runs: the configuration stops it first
+    shutil.copy2(ROOT / "Makefile", project / "Makefile")
+    (project / "site_config" / "datasets" / "broken.yml").write_text(
+        "title: Broken\nsource: content/data/wholesale_customers.csv\nfeaturs: [Milk]\n", encoding="utf-8")
+    (project / "site").mkdir()
+    (project / "site" / "index.html").write_text("the previous site", encoding="utf-8")
+    done = subprocess.run(ZENSICAL_SITE, cwd=project, env=os.environ | BUILD_ENV, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode != 0
+    assert "site_config/datasets/broken.yml: featurs: unknown key (did you mean 'features'?)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert [path.name for path in (project / "site").iterdir()] == ["index.html"]
+    assert (project / "site" / "index.html").read_text(encoding="utf-8") == "the previous site"

@@ -1,7 +1,8 @@
-"""Tables in a real browser: whole at 1,280 px, reachable by keyboard on a 390 px phone.
+"""Tables in a real browser: whole at 1,280 px, reachable by keyboard on a 390 px phone, on both sites.
 
 A copy of the shipped project plus a dataset of eight features (long labels, six-figure values)
-is built once and served on 127.0.0.1; Debian's Chromium (/usr/bin/chromium) opens every report.
+is built once by MkDocs and once by Zensical (`make site ENGINE=zensical`), and each site is served on
+127.0.0.1; Debian's Chromium (/usr/bin/chromium) opens every report.
 At 1,280 px no visible table is wider than its scroll container: the centroid table and the
 choosing-k table show every column without scrolling. At 390 px a table may scroll, but then its
 scroll container is a named region that Tab reaches and the arrow keys scroll.
@@ -9,6 +10,9 @@ scroll container is a named region that Tab reaches and the arrow keys scroll.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.conftest import ROOT, ZENSICAL_SITE
 from tests.static_server import serve
 from tests.test_site import copy_project, mkdocs_build
 
@@ -51,16 +56,30 @@ def wide_table(rows: int = 300, seed: int = 5) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Path:
+    """The shipped project with the eight-feature dataset, built by MkDocs into site-mkdocs/."""
     project = copy_project(tmp_path_factory.mktemp("layout") / "project", shared_cache)
+    shutil.copy2(ROOT / "Makefile", project / "Makefile")
     frame = wide_table()
     frame.to_csv(project / "content" / "data" / "eight.csv", index=False)
     labels = "\n".join(f"  {column}: {label}" for column, label in zip(frame.columns, EIGHT, strict=True))
     (project / "site_config" / "datasets" / f"{WIDE}.yml").write_text(
         f"title: Eight features\nsource: content/data/eight.csv\nfeatures: [{', '.join(frame.columns)}]\n"
         f"labels:\n{labels}\nn_clusters: [2, 6]\n", encoding="utf-8")
-    result = mkdocs_build(project, project / "site")
+    result = mkdocs_build(project, project / "site-mkdocs")
     assert result.returncode == 0, result.stderr
+    return project
+
+
+@pytest.fixture(scope="module", params=["mkdocs", "zensical"])
+def site(request: pytest.FixtureRequest, project: Path) -> Path:
+    """Each engine's site in turn; Zensical's is built after MkDocs's, from the analyses it cached."""
+    if request.param == "mkdocs":
+        return project / "site-mkdocs"
+    if not (project / "site").is_dir():
+        done = subprocess.run(ZENSICAL_SITE, cwd=project, env=os.environ | {"SOURCE_DATE_EPOCH": "1700000000"},
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
     return project / "site"
 
 
@@ -75,7 +94,8 @@ def reports(site: Path) -> list[str]:
 
 
 def open_page(browser: Browser, url: str, width: int, height: int) -> Page:
-    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    # A phone is a touch screen without hover, where Material leaves scrolling to the site's own script.
+    page = browser.new_context(viewport={"width": width, "height": height}, has_touch=width <= 390).new_page()
     page.goto(url)
     page.wait_for_load_state("load")
     return page
