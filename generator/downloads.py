@@ -49,6 +49,7 @@ def segments_json(report: Report) -> bytes:
             for s, p in zip(result.segments, report.profiles, strict=True)
         ],
         "overall_mean": result.overall,
+        "overall_sd": result.spread,
         "inertia": result.inertia,
         "silhouette": result.silhouette,
         "silhouette_sampled": result.silhouette_sampled,

@@ -32,6 +32,7 @@ SILHOUETTE_SAMPLE = 4_000  # above this many rows the silhouette is computed on 
 WORKING_MEMORY_MB = 64  # the distance blocks of the silhouette; scikit-learn's default is 1 GB
 STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
 STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
+NOISE_SAMPLE = 1_000  # the refits' silhouettes (the noise of a k's silhouette) over at most this many rows
 REFERENCE_RUNS = 5  # structureless reference data sets per k: their mean and spread, for the rule and the verdict
 EVIDENCE_RANGE = DEFAULT_N_CLUSTERS  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
@@ -244,7 +245,8 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
     summed = given[rows.fit_rows] if rows.exact else given
     order = rows.fit_rows if rows.exact else slice(None)
     mapped = projection(rows.fit, rows.scaled(drawn), chosen.centers) if given.shape[1] > 2 else None
-    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread)
+    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread, c.min_share,
+                     config.min_segment_share)
     return Segmentation(
         k=c.k,
         labels=chosen.labels,
@@ -602,8 +604,8 @@ def _stability(points: np.ndarray, reference: np.ndarray, k: int,
 
     Returns the mean adjusted Rand index over the refits, for each reference segment its mean
     Jaccard agreement with the refit segment matched to it (Hungarian matching), and the standard
-    deviation of the refits' silhouettes over `points`: how far this k's silhouette moves when the
-    data is resampled (its noise, for the rule).
+    deviation of the refits' silhouettes over a seeded sample of NOISE_SAMPLE of `points`: how far
+    this k's silhouette moves when the data is resampled (its noise).
     """
     from scipy.optimize import linear_sum_assignment
     from sklearn.cluster import KMeans
@@ -613,6 +615,7 @@ def _stability(points: np.ndarray, reference: np.ndarray, k: int,
     silhouettes: list[float] = []
     jaccard_sum = np.zeros(k)
     distances: np.ndarray | None = None
+    picked = np.sort(np.random.default_rng(config.random_state).permutation(len(points))[:NOISE_SAMPLE])
     for run in range(STABILITY_RUNS):
         resample = _resample(points, k, rng)
         if resample is None:
@@ -622,9 +625,10 @@ def _stability(points: np.ndarray, reference: np.ndarray, k: int,
         refit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state + 1 + run)
         predicted = refit.fit(points[resample]).predict(points)
         agreements.append(float(adjusted_rand_score(reference, predicted)))
-        if 2 <= len(np.unique(predicted)) <= len(points) - 1:
-            distances = pairwise_distances(points) if distances is None else distances
-            silhouettes.append(float(silhouette_score(distances, predicted, metric="precomputed")))
+        judged = predicted[picked]
+        if 2 <= len(np.unique(judged)) <= len(judged) - 1:
+            distances = pairwise_distances(points[picked]) if distances is None else distances
+            silhouettes.append(float(silhouette_score(distances, judged, metric="precomputed")))
         drawn = np.unique(resample)
         matrix = _jaccard(reference[drawn], predicted[drawn], k)
         rows, cols = linear_sum_assignment(-matrix)

@@ -25,7 +25,8 @@ principal-axis box): their mean, and their *reach*, the larger of `MIN_GAP` and 
 standard deviations of them. `none` when the silhouette is at most 0.25 (Kaufman & Rousseeuw:
 "no substantial structure") or within the reach of the reference; `clear` when it exceeds 0.5
 (Kaufman & Rousseeuw's "reasonable structure"), lies at least twice the reach above the
-reference, and the solution is stable; else `weak`.
+reference, the solution is stable and no segment is under `min_segment_share` (a few customers
+far out can sit apart and score well); else `weak`.
 """
 
 from __future__ import annotations
@@ -208,6 +209,7 @@ REASONS = {
                                 f"plus {REACH_SD:g} standard deviations, at least {MIN_GAP})"),
     "moderate silhouette": f"the silhouette is at most {CLEAR_SILHOUETTE}",
     "small gap": f"the silhouette is less than {CLEAR_REACHES:g} reaches above structureless data",
+    "small segments": "a segment holds fewer customers than min_segment_share",
     "unstable": f"refits agree with an adjusted Rand index under {STABLE_ARI}",
 }
 
@@ -219,10 +221,11 @@ def reach(spread: float | None) -> float:
 
 
 def verdict(silhouette_: float | None, reference: float | None, stability_: float | None,
-            spread: float | None = None) -> Verdict:
+            spread: float | None = None, smallest: float | None = None, floor: float = MIN_SHARE) -> Verdict:
     """`clear`, `weak` or `none` with the tests that decided it, each stated with its numbers.
-    `reference` and `spread` are the mean and standard deviation of the structureless silhouettes."""
-    level = structure(silhouette_, reference, stability_, spread)
+    `reference` and `spread` are the mean and standard deviation of the structureless silhouettes;
+    `smallest` the smallest segment's share of customers, `floor` the `min_segment_share`."""
+    level = structure(silhouette_, reference, stability_, spread, smallest, floor)
     if silhouette_ is None:
         return Verdict(level, ("no silhouette",), "The silhouette is undefined (a segment of one point).")
     shown, against, reaches = silhouette(silhouette_), silhouette(reference), reach(spread)
@@ -251,19 +254,24 @@ def verdict(silhouette_: float | None, reference: float | None, stability_: floa
                          f"K-Means reaches on structureless data of the same shape (clear from "
                          f"{silhouette(CLEAR_REACHES * reaches)} above: {CLEAR_REACHES:g} times the "
                          f"{silhouette(reaches)} that such data reaches by chance).")
+        if smallest is not None and smallest < floor:
+            reasons.append("small segments")
+            words.append(f"The smallest segment holds only {percent(smallest)} of customers, under the "
+                         f"{percent(floor)} floor (min_segment_share): a few customers far from the rest can make "
+                         "a segment of their own, and the silhouette rewards them for sitting apart.")
         if stability_ is not None and stability_ < STABLE_ARI:
             reasons.append("unstable")
             words.append(f"Refits on resampled data agree with an adjusted Rand index of only "
                          f"{stability(stability_)} (stable from {stability(STABLE_ARI)}): the segments do not "
                          "all come back.")
-        elif stability_ is not None and reasons:
+        elif stability_ is not None and {"moderate silhouette", "small gap"} & set(reasons):
             words.append(f"The segments do come back when the data is resampled (adjusted Rand index "
                          f"{stability(stability_)}), so overlap, not instability, is the reason.")
     return Verdict(level, tuple(reasons), " ".join(words))
 
 
 def structure(silhouette: float | None, reference: float | None, stability: float | None,
-              spread: float | None = None) -> str:
+              spread: float | None = None, smallest: float | None = None, floor: float = MIN_SHARE) -> str:
     """`clear`, `weak` or `none`: how real the chosen segments look (see the module's rule)."""
     if silhouette is None or silhouette <= NO_STRUCTURE_SILHOUETTE:
         return "none"
@@ -271,7 +279,7 @@ def structure(silhouette: float | None, reference: float | None, stability: floa
     reaches = reach(spread)
     if gap < reaches:
         return "none"
-    if (silhouette > CLEAR_SILHOUETTE and gap >= CLEAR_REACHES * reaches
+    if (silhouette > CLEAR_SILHOUETTE and gap >= CLEAR_REACHES * reaches and (smallest is None or smallest >= floor)
             and (stability is None or stability >= STABLE_ARI)):
         return "clear"
     return "weak"

@@ -147,7 +147,8 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         sha256=_digest(root, config), origin=origin, notes=(),
         personal=_personal(drawn_frame, config),
     )
-    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread)
+    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread, c.min_share,
+                     config.min_segment_share)
     result = Segmentation(
         k=c.k, labels=labels, segments=segments, inertia=c.inertia, silhouette=c.silhouette,
         silhouette_sampled=len(points) < count or len(points) > SILHOUETTE_SAMPLE, candidates=candidates,

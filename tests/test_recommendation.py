@@ -228,6 +228,16 @@ VERDICTS = [
 ]
 
 
+def test_a_segment_under_the_floor_keeps_a_verdict_from_clear_and_says_why() -> None:
+    judged = verdict(0.946, 0.379, 1.0, 0.01, smallest=0.0066, floor=0.05)
+    assert (judged.level, judged.reasons) == ("weak", ("small segments",))
+    assert judged.text == ("The smallest segment holds only 0.7% of customers, under the 5.0% floor "
+                           "(min_segment_share): a few customers far from the rest can make a segment of their own, "
+                           "and the silhouette rewards them for sitting apart.")
+    assert structure(0.946, 0.379, 1.0, 0.01, 0.0066, 0.05) == "weak"
+    assert structure(0.946, 0.379, 1.0, 0.01, 0.05, 0.05) == "clear"
+
+
 @pytest.mark.parametrize(("silhouette", "reference", "spread", "stability", "level", "reasons"), VERDICTS)
 def test_verdict_names_the_tests_that_decided_it(silhouette: float | None, reference: float | None,
                                                  spread: float | None, stability: float | None, level: str,

@@ -193,7 +193,7 @@ def test_every_recommendation_agrees_with_its_numbers(built: Path) -> None:
         passed = {p["k"]: p for p in choice["passed_over"]}
         for k, c in candidates.items():
             outranks = c["silhouette"] > chosen["silhouette"] or expected_rule == "none stable"
-            should = c["min_share"] < floor and stable(c) and k != choice["k"] and outranks
+            should = c in whole and c["min_share"] < floor and stable(c) and k != choice["k"] and outranks
             assert (k in passed) == should, (report, k)
             if should:
                 assert passed[k]["better_separated"] == (c["silhouette"] > chosen["silhouette"])
@@ -217,6 +217,9 @@ def test_every_structure_verdict_names_the_tests_its_numbers_fail(built: Path) -
             assert ("unstable" in reasons) == (ari is not None and ari < STABLE_ARI), report
             assert ("moderate silhouette" in reasons) == (silhouette <= 0.5), report
             assert ("small gap" in reasons) == (reference is not None and silhouette - reference < 2 * reach), report
+        small = min(s["share"] for s in document["segments"]) < document["recommendation"]["min_segment_share"]
+        if document["structure"] == "weak":
+            assert ("small segments" in reasons) == small, report
         if document["structure"] == "none":
             assert reasons & {"low silhouette", "like structureless data", "no silhouette"}, report
             assert ("like structureless data" in reasons) == (reference is not None and silhouette is not None
@@ -225,6 +228,7 @@ def test_every_structure_verdict_names_the_tests_its_numbers_fail(built: Path) -
             assert silhouette > 0.5, report
             assert reference is None or silhouette - reference >= 2 * reach, report
         lines = readable(built / "reports" / report / "index.html")
+        assert ("A few extreme customers" in lines) == small, report
         blames_stability = any("adjusted Rand index of only" in line for line in lines)
         assert blames_stability == ("unstable" in reasons), report
 
@@ -264,6 +268,32 @@ def test_rfm_small_stable_segment_is_recommended_when_the_floor_allows_it(built:
     assert (choice["k"], choice["rule"], choice["min_segment_share"]) == (3, "stable", 0.015)
     assert document["n_clusters"] == 3
     assert min(s["share"] for s in document["segments"]) == pytest.approx(RFM_SHARE)
+
+
+# --- segment names against segments.json ---------------------------------------------------------
+
+
+def meaning(name: str) -> frozenset[tuple[str, str]]:
+    """What a generated name says, whatever the order of its words: (direction, feature word) pairs."""
+    said = set()
+    for group in name.lower().split(", "):
+        direction, _, nouns = group.partition(" ")
+        said |= {(direction, noun) for noun in nouns.split(" and ")} if nouns else {(direction, "")}
+    return frozenset(said)
+
+
+def test_no_two_names_say_the_same_and_average_means_within_a_quarter_sd(built: Path) -> None:
+    for report in report_ids(built):
+        document = json.loads((built / "reports" / report / "segments.json").read_text(encoding="utf-8"))
+        names = [s["name"] for s in document["segments"]]
+        said = [meaning(name) for name in names]
+        assert len(set(said)) == len(said), (report, names)
+        mean, sd = document["overall_mean"], document["overall_sd"]
+        for s in document["segments"]:
+            near = all(abs(s["center"][f] - mean[f]) < 0.25 * sd[f] for f in document["features"] if sd[f] > 0)
+            assert s["name"].startswith("Average customers") == near, (report, s["name"], s["center"])
+            # Names read as words: no label with its unit ("Spend ($)"), no column header.
+            assert not any(label in s["name"] for label in document["labels"].values() if "(" in label), report
 
 
 # --- one number, one reading --------------------------------------------------------------------
@@ -345,3 +375,30 @@ def test_skewed_features_get_a_warning_that_names_them_and_suggests_log() -> Non
     logged = analyse(DatasetConfig(id="s", path="s.yml", title="S", features=("spend", "visits"), scale="log"), table)
     assert logged.result.skewed == ()
     assert "Heavily skewed features" not in report_page(logged, env)
+
+
+# --- a few extreme customers -------------------------------------------------------------------
+
+
+def test_segments_of_a_few_extreme_customers_are_named_as_such_with_their_numbers() -> None:
+    """Issue 21: on purchase logs, k = 5 with segments of 4 and 6 customers out of 3,500 was called clear."""
+    rng = np.random.default_rng(4)
+    bulk = rng.normal([50.0, 10.0], [10.0, 2.0], size=(600, 2))
+    extreme = np.vstack([rng.normal([400.0, 12.0], 5.0, size=(4, 2)), rng.normal([60.0, 90.0], 3.0, size=(6, 2))])
+    frame = pd.DataFrame(np.vstack([bulk, extreme]).round(2), columns=["spend", "orders"])
+    table = Table(features=frame, ids=None, rows_read=len(frame), dropped={}, sha256="0" * 64, origin="t.csv")
+    config = DatasetConfig(id="x", path="x.yml", title="X", features=("spend", "orders"), n_init=3)
+    report = analyse(config, table)
+    result = report.result
+    assert result.choice.rule == "all small"
+    assert result.structure != "clear"
+    assert "small segments" in result.verdict.reasons
+    page = report_page(report, environment(ROOT)).replace("\\", "")
+    assert 'warning "A few extreme customers"' in page
+    sizes = pd.Series(result.labels).value_counts()
+    small = sorted(int(s) for s in sizes.index if sizes[s] / len(frame) < config.min_segment_share)
+    assert small
+    for s in small:
+        assert f"segment {s} holds {sizes[s]} customers ({sizes[s] / len(frame):.1%})" in page, page
+    assert "`scale: log`" in page
+    assert "`min_segment_share`" in page
