@@ -32,6 +32,7 @@ from generator.model import (
     STABILITY_RUNS,
     STABILITY_SAMPLE,
 )
+from generator.profiles import NOTABLE
 from generator.purchases import meanings
 from generator.results import Report, Tutorial
 from generator.rules import AGREEMENT, DEPTH, LOW_FIDELITY
@@ -121,6 +122,7 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "verdict": text(result.verdict.text),
         "skewed": _skewed(report),
         "outliers": _outliers(report),
+        "average_band": "a quarter" if NOTABLE == 0.25 else f"{NOTABLE:g}",
         "maps": [_image(image) for image in art.maps],
         "centroids": _centroids(report),
         "indices": _indices(report),
