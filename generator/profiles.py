@@ -20,9 +20,10 @@ NAMED_FEATURES = 2  # features in a generated name
 DESCRIBED_FEATURES = 4  # features in a description
 AVERAGE = "Average customers"  # the name of a segment within NOTABLE of the average on every feature
 # Features whose direction has words of their own: (higher, lower). A low recency (few days since
-# the last purchase) is a recent customer, not a "low" one; recency only where a log defines it.
+# the last purchase) is a recent customer, not a "low" one; log words only where a log defines the feature.
 OWN_WORDS = {"age": ("older", "younger")}
-LOG_WORDS = {"recency": ("lapsed", "recent")}
+LOG_WORDS = {"recency": ("lapsed", "recent"), "frequency": ("frequent", "occasional"),
+             "monetary": ("big-spending", "small-spending"), "tenure": ("long-standing", "new")}
 OWN_DESCRIPTIONS = {"recency": ("last bought {much}longer ago than average", "bought {much}more recently than average")}
 # Qualifiers dropped from a label in a name, where a word remains: "Annual Income (k$)" is "income".
 QUALIFIERS = {"annual", "yearly", "monthly", "weekly", "total", "average", "mean"}
