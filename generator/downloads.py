@@ -49,6 +49,7 @@ def segments_json(report: Report) -> bytes:
             for s, p in zip(result.segments, report.profiles, strict=True)
         ],
         "overall_mean": result.overall,
+        "overall_sd": result.spread,
         "inertia": result.inertia,
         "silhouette": result.silhouette,
         "silhouette_sampled": result.silhouette_sampled,
@@ -58,16 +59,21 @@ def segments_json(report: Report) -> bytes:
         "candidates": [
             {"k": c.k, "inertia": c.inertia, "silhouette": c.silhouette,
              "calinski_harabasz": c.calinski_harabasz, "davies_bouldin": c.davies_bouldin,
-             "stability": c.stability, "min_share": c.min_share, "reference_silhouette": c.reference}
+             "stability": c.stability, "min_share": c.min_share, "reference_silhouette": c.reference,
+             "reference_spread": c.reference_spread, "min_jaccard": c.min_jaccard,
+             "silhouette_spread": c.silhouette_spread}
             for c in result.candidates
         ],
         "recommendation": {"k": result.recommended, "reason": result.reason, "fixed": result.fixed,
                            "rule": result.choice.rule, "min_segment_share": result.choice.min_share,
-                           "passed_over": [asdict(p) for p in result.choice.passed_over]},
+                           "passed_over": [asdict(p) for p in result.choice.passed_over],
+                           "dissolved": list(result.choice.dissolved),
+                           "best_separated": result.choice.best_separated},
         "structure_reasons": list(result.verdict.reasons),
         "knee": result.knee,
         "structure": result.structure,
         "reference_silhouette": result.reference_silhouette,
+        "reference_spread": next((c.reference_spread for c in result.candidates if c.k == result.k), None),
         "data_sha256": table.sha256,
         "versions": report.versions,
     }

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from generator.config import DEFAULT_N_CLUSTERS, DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
-from generator.recommendation import Candidate, Recommendation, Verdict, band, knee, recommend, verdict
+from generator.recommendation import Candidate, Recommendation, Verdict, band, knee, recommend, smallest, verdict
 
 if TYPE_CHECKING:  # scikit-learn and scipy load when something is computed, not for cached reports
     from sklearn.cluster import KMeans
@@ -32,7 +32,8 @@ SILHOUETTE_SAMPLE = 4_000  # above this many rows the silhouette is computed on 
 WORKING_MEMORY_MB = 64  # the distance blocks of the silhouette; scikit-learn's default is 1 GB
 STABILITY_SAMPLE = 2_000  # stability refits run on at most this many rows, drawn at random
 STABILITY_RUNS = 10  # bootstrap refits per k, each with its own seed
-REFERENCE_RUNS = 3  # structureless reference data sets per k, for the rule and the structure verdict
+NOISE_SAMPLE = 500  # the refits' silhouettes (the noise of a k's silhouette) over at most this many rows
+REFERENCE_RUNS = 5  # structureless reference data sets per k: their mean and spread, for the rule and the verdict
 EVIDENCE_RANGE = DEFAULT_N_CLUSTERS  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPREAD_RATIO = 10  # with scale: none, features whose spreads differ more than this get a warning
 SPARK_SAMPLE = 20_000  # rows the Spark engine brings back for the charts and the per-row measures
@@ -244,7 +245,8 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
     summed = given[rows.fit_rows] if rows.exact else given
     order = rows.fit_rows if rows.exact else slice(None)
     mapped = projection(rows.fit, rows.scaled(drawn), chosen.centers) if given.shape[1] > 2 else None
-    judged = verdict(c.silhouette, c.reference, c.stability)
+    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread, c.min_share,
+                     config.min_segment_share)
     return Segmentation(
         k=c.k,
         labels=chosen.labels,
@@ -389,7 +391,8 @@ class _Fit:
     silhouette: float | None
     stability: float | None
     jaccard: tuple[float | None, ...]  # by the fit's own cluster numbers
-    reference: float | None
+    silhouette_spread: float | None  # the standard deviation of the silhouettes of the stability refits
+    reference: tuple[float | None, float | None]  # mean and standard deviation of the structureless silhouettes
 
 
 def fit_k(points: np.ndarray, sample: np.ndarray, k: int, config: DatasetConfig, measured: bool = True) -> _Fit:
@@ -404,9 +407,9 @@ def fit_k(points: np.ndarray, sample: np.ndarray, k: int, config: DatasetConfig,
         model = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state).fit(points)
         found = model.labels_
         if not measured:
-            return _Fit(model, None, None, (None,) * k, None)
-        ari, jaccard = _stability(points[sample], found[sample], k, config)
-        return _Fit(model, _silhouette(points, found, config.random_state), ari, jaccard,
+            return _Fit(model, None, None, (None,) * k, None, (None, None))
+        ari, jaccard, spread = _stability(points[sample], found[sample], k, config)
+        return _Fit(model, _silhouette(points, found, config.random_state), ari, jaccard, spread,
                     _reference_silhouette(points[sample], k, config))
 
 
@@ -439,7 +442,10 @@ def _solve(rows: _Rows, fitted: _Fit, k: int) -> _Solution:
         davies_bouldin=davies,
         min_share=float(sizes.min() / rows.count),
         stability=fitted.stability,
-        reference=fitted.reference,
+        reference=fitted.reference[0],
+        reference_spread=fitted.reference[1],
+        min_jaccard=smallest(fitted.jaccard),
+        silhouette_spread=fitted.silhouette_spread,
     )
     return _Solution(candidate, labels, tuple(jaccard), sizes, centers, own_centers)
 
@@ -593,18 +599,23 @@ def _silhouette(scaled: np.ndarray, labels: np.ndarray, seed: int) -> float | No
 
 
 def _stability(points: np.ndarray, reference: np.ndarray, k: int,
-               config: DatasetConfig) -> tuple[float | None, tuple[float | None, ...]]:
+               config: DatasetConfig) -> tuple[float | None, tuple[float | None, ...], float | None]:
     """Agreement of bootstrap refits (each with its own seed) with the reference solution.
 
-    Returns the mean adjusted Rand index over the refits, and for each reference segment its
-    mean Jaccard agreement with the refit segment matched to it (Hungarian matching).
+    Returns the mean adjusted Rand index over the refits, for each reference segment its mean
+    Jaccard agreement with the refit segment matched to it (Hungarian matching), and the standard
+    deviation of the refits' silhouettes over a seeded sample of NOISE_SAMPLE of `points`: how far
+    this k's silhouette moves when the data is resampled (its noise).
     """
     from scipy.optimize import linear_sum_assignment
     from sklearn.cluster import KMeans
-    from sklearn.metrics import adjusted_rand_score
+    from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_score
     rng = np.random.default_rng(config.random_state + k)
     agreements: list[float] = []
+    silhouettes: list[float] = []
     jaccard_sum = np.zeros(k)
+    distances: np.ndarray | None = None
+    picked = np.sort(np.random.default_rng(config.random_state).permutation(len(points))[:NOISE_SAMPLE])
     for run in range(STABILITY_RUNS):
         resample = _resample(points, k, rng)
         if resample is None:
@@ -614,13 +625,18 @@ def _stability(points: np.ndarray, reference: np.ndarray, k: int,
         refit = KMeans(n_clusters=k, n_init=config.n_init, random_state=config.random_state + 1 + run)
         predicted = refit.fit(points[resample]).predict(points)
         agreements.append(float(adjusted_rand_score(reference, predicted)))
+        judged = predicted[picked]
+        if 2 <= len(np.unique(judged)) <= len(judged) - 1:
+            distances = pairwise_distances(points[picked]) if distances is None else distances
+            silhouettes.append(float(silhouette_score(distances, judged, metric="precomputed")))
         drawn = np.unique(resample)
         matrix = _jaccard(reference[drawn], predicted[drawn], k)
         rows, cols = linear_sum_assignment(-matrix)
         jaccard_sum[rows] += matrix[rows, cols]
     if not agreements:
-        return None, (None,) * k
-    return float(np.mean(agreements)), tuple(float(v) for v in jaccard_sum / len(agreements))
+        return None, (None,) * k, None
+    spread = float(np.std(silhouettes, ddof=1)) if len(silhouettes) > 1 else None
+    return float(np.mean(agreements)), tuple(float(v) for v in jaccard_sum / len(agreements)), spread
 
 
 def _resample(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray | None:
@@ -641,11 +657,12 @@ def _jaccard(first: np.ndarray, second: np.ndarray, k: int) -> np.ndarray:
     return result
 
 
-def _reference_silhouette(points: np.ndarray, k: int, config: DatasetConfig) -> float | None:
-    """The silhouette K-Means reaches on structureless data: uniform in the points' principal-axis box."""
+def _reference_silhouette(points: np.ndarray, k: int, config: DatasetConfig) -> tuple[float | None, float | None]:
+    """The silhouette K-Means reaches on structureless data (uniform in the points' principal-axis
+    box): its mean and standard deviation over REFERENCE_RUNS draws."""
     from sklearn.cluster import KMeans
     if len(points) <= k + 1:
-        return None
+        return None, None
     centred = points - points.mean(axis=0)
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
     rotated = centred @ axes.T
@@ -658,7 +675,9 @@ def _reference_silhouette(points: np.ndarray, k: int, config: DatasetConfig) -> 
         score = _silhouette(uniform, labels, config.random_state)
         if score is not None:
             scores.append(score)
-    return float(np.mean(scores)) if scores else None
+    if not scores:
+        return None, None
+    return float(np.mean(scores)), float(np.std(scores, ddof=1)) if len(scores) > 1 else None
 
 
 def _scaling_check(original: np.ndarray, labels: np.ndarray, config: DatasetConfig) -> ScalingCheck | None:
@@ -725,12 +744,14 @@ def projection(fitted: np.ndarray, drawn: np.ndarray, centers: np.ndarray) -> Pr
 
 
 def sample_measures(points: np.ndarray, labels: np.ndarray, k: int, config: DatasetConfig
-                    ) -> tuple[float | None, float | None, tuple[float | None, ...], float | None]:
+                    ) -> tuple[float | None, float | None, tuple[float | None, ...], float | None,
+                               tuple[float | None, float | None]]:
     """For another engine's solution on a sample of scaled rows (`labels` numbered canonically):
-    its silhouette, stability (ARI, and Jaccard per segment) and structureless reference,
+    its silhouette, stability (ARI, Jaccard per segment, the refits' silhouette spread) and structureless
+    reference (mean, spread),
     measured exactly as for the local engine."""
     sample = np.sort(np.random.default_rng(config.random_state).permutation(len(points))[:STABILITY_SAMPLE])
     with threadpool_limits(limits=1):
-        ari, jaccard = _stability(points[sample], labels[sample], k, config)
-        return (_silhouette(points, labels, config.random_state), ari, jaccard,
+        ari, jaccard, spread = _stability(points[sample], labels[sample], k, config)
+        return (_silhouette(points, labels, config.random_state), ari, jaccard, spread,
                 _reference_silhouette(points[sample], k, config))

@@ -26,14 +26,16 @@ from generator.migration import largest_moves
 from generator.model import (
     FIT_SAMPLE,
     MAP_SAMPLE,
+    REFERENCE_RUNS,
     SILHOUETTE_SAMPLE,
     SPARK_SAMPLE,
     STABILITY_RUNS,
     STABILITY_SAMPLE,
 )
+from generator.profiles import NOTABLE
 from generator.purchases import meanings
 from generator.results import Report, Tutorial
-from generator.rules import DEPTH, LOW_FIDELITY
+from generator.rules import AGREEMENT, DEPTH, LOW_FIDELITY
 from generator.scorer import nearest
 
 TEMPLATES = "templates"  # the folder of Jinja templates, under the project root
@@ -119,6 +121,8 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "structure": result.structure,
         "verdict": text(result.verdict.text),
         "skewed": _skewed(report),
+        "outliers": _outliers(report),
+        "average_band": "a quarter" if NOTABLE == 0.25 else f"{NOTABLE:g}",
         "maps": [_image(image) for image in art.maps],
         "centroids": _centroids(report),
         "indices": _indices(report),
@@ -316,6 +320,20 @@ def _skewed(report: Report) -> str | None:
                 f"decide their distances: {listed}.")
 
 
+def _outliers(report: Report) -> str | None:
+    """The shown k's segments under `min_segment_share`, with their sizes, and the keys that change them."""
+    config, result = report.config, report.result
+    small = [s for s in result.segments if s.share < config.min_segment_share]
+    if not small:
+        return None
+    floor = percent(config.min_segment_share)
+    sizes = "; ".join(f"segment {s.number} holds {plural(s.size, 'customer')} ({percent(s.share)})" for s in small)
+    why = ("the configuration fixes k (n_clusters)" if result.fixed
+           else f"every k from {result.candidates[0].k} to {result.candidates[-1].k} has a segment under it")
+    return text(f"Of {plural(result.rows, 'customer')}, {sizes}: under the {floor} of customers that a recommended k's "
+                f"segments must hold, kept because {why}.")
+
+
 def _data_section(report: Report) -> dict[str, Any]:
     table, config = report.table, report.config
     return {
@@ -351,15 +369,18 @@ def _rule(report: Report, segment: int) -> dict[str, Any]:
     if report.rules is None:
         return {"rule": None, "rule_fidelity": None}
     rule = report.rules.segments[segment]
-    return {"rule": text(rule.text), "rule_fidelity": percent(rule.fidelity) if rule.paths else None}
+    return {"rule": text(rule.text), "rule_fidelity": percent(rule.recall) if rule.paths else None}
 
 
 def _rules(report: Report) -> dict[str, Any] | None:
     rules = report.rules
     if rules is None:
         return None
+    shortened = [r for r in rules.segments if r.short is not None]
     return {"fidelity": percent(rules.fidelity), "low": rules.low, "threshold": percent(LOW_FIDELITY),
-            "depth": DEPTH}
+            "depth": DEPTH, "agreement": f"{AGREEMENT * 100:g}", "shortened": len(shortened),
+            "conditions": sum(sum(len(p) for p in r.paths) for r in rules.segments),
+            "said": sum(r.conditions for r in rules.segments)}
 
 
 def _calculator(report: Report) -> dict[str, Any] | None:
@@ -402,7 +423,11 @@ def reference_page(env: jinja2.Environment) -> str:
         "none_silhouette": recommendation.NO_STRUCTURE_SILHOUETTE,
         "clear_silhouette": recommendation.CLEAR_SILHOUETTE,
         "min_gap": recommendation.MIN_GAP,
-        "clear_gap": recommendation.CLEAR_GAP,
+        "reach_sd": f"{recommendation.REACH_SD:g}",
+        "clear_reaches": "twice" if recommendation.CLEAR_REACHES == 2 else f"{recommendation.CLEAR_REACHES:g} times",
+        "reference_runs": REFERENCE_RUNS,
+        "noise_sd": "one" if recommendation.NOISE_SD == 1 else f"{recommendation.NOISE_SD:g}",
+        "dissolved": recommendation.DISSOLVED,
         "bands": _bands(),
         "fit_sample": f"{FIT_SAMPLE:,}",
         "map_sample": f"{MAP_SAMPLE:,}",

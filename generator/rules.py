@@ -7,11 +7,17 @@ matches exactly one rule. Thresholds are rounded to fewer significant digits onl
 customer reaching the split changes side, and every count here (which segment a leaf gives,
 the fidelity) comes from applying the published thresholds to every customer, in float64.
 The segmentation is read, never refitted.
+
+Those exact paths are the contract (segments.json). What a reader is told is each segment's
+*short* rule where one exists: the fewest of its paths' conditions (one AND, or an OR of two
+parts of its paths) that still finds its customers (recall) and only them (precision) within
+AGREEMENT of what its exact rule does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +33,7 @@ if TYPE_CHECKING:  # scikit-learn loads when rules are computed, not for cached 
 DEPTH = 3  # the deepest path: three conditions a person can hold in mind
 LOW_FIDELITY = 0.8  # below this share of customers, the report says thresholds describe the segments badly
 MAX_DIGITS = 17  # significant digits after which a threshold is kept as the tree placed it
+AGREEMENT = 0.02  # a short rule's recall and precision may each fall this far below the exact rule's
 
 
 @dataclass(frozen=True)
@@ -39,14 +46,37 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class Short:
+    """A segment's rule as a reader is told it: fewer conditions than the exact paths."""
+
+    paths: tuple[tuple[Condition, ...], ...]  # one or two paths: a customer matches when all of one's hold
+    recall: float  # share of the segment's customers it matches
+    precision: float  # share of the customers it matches that are in the segment
+
+
+@dataclass(frozen=True)
 class Rule:
     """A segment's rule: it matches a customer when every condition of one of its paths holds."""
 
     segment: int
     paths: tuple[tuple[Condition, ...], ...]  # empty: no leaf of the tree gives this segment
-    text: str  # "Milk > 12,000 and Grocery <= 9,500", display labels, paths joined by " or "
+    text: str  # what the page says: the short rule where there is one, else the exact paths joined by " or "
     fidelity: float  # share of the segment's customers whose matching rule is this one
     matched: int  # customers of any segment whose matching rule is this one
+    exact: str = ""  # the exact paths in words ("Milk > 12,000 and Grocery <= 9,500"), display labels
+    short: Short | None = None  # the shorter rule `text` says, None where the exact one is said
+    precision: float = 0.0  # share of the customers this exact rule matches that are in the segment
+
+    @property
+    def recall(self) -> float:
+        """The share of the segment's customers that the rule the page says matches."""
+        return self.short.recall if self.short is not None else self.fidelity
+
+    @property
+    def conditions(self) -> int:
+        """Conditions a reader has to hold for the rule the page says."""
+        said = self.short.paths if self.short is not None else self.paths
+        return sum(len(p) for p in said)
 
 
 @dataclass(frozen=True)
@@ -66,7 +96,11 @@ class Rules:
         return {"fidelity": self.fidelity, "depth": self.depth, "segments": [
             {"segment": r.segment, "text": r.text,
              "paths": [[{"feature": c.feature, "op": c.op, "value": c.value} for c in path] for path in r.paths],
-             "fidelity": r.fidelity, "matched": r.matched}
+             "fidelity": r.fidelity, "matched": r.matched, "exact_text": r.exact, "precision": r.precision,
+             "short": None if r.short is None else {
+                 "paths": [[{"feature": c.feature, "op": c.op, "value": c.value} for c in path]
+                           for path in r.short.paths],
+                 "recall": r.short.recall, "precision": r.short.precision}}
             for r in self.segments]}
 
 
@@ -99,14 +133,60 @@ def explain(table: Table, result: Segmentation, config: DatasetConfig) -> Rules 
     rules = []
     for s in range(result.k):
         paths = tuple(_simplified(leaf.conditions) for leaf in leaves if leaf.segment == s)
-        rules.append(Rule(
-            segment=s,
-            paths=paths,
-            text=_text(paths, config),
-            fidelity=float(right[labels == s].sum() / sizes[s]) if sizes[s] else 0.0,
-            matched=int((matched == s).sum()),
-        ))
+        fidelity = float(right[labels == s].sum() / sizes[s]) if sizes[s] else 0.0
+        count = int((matched == s).sum())
+        precision = float(right[matched == s].sum() / count) if count else 0.0
+        short = _shortest(paths, values, labels == s, fidelity, precision, tuple(config.features), fit_rows)
+        exact = _text(paths, config)
+        rules.append(Rule(segment=s, paths=paths, text=_text(short.paths, config) if short else exact,
+                          fidelity=fidelity, matched=count, exact=exact, short=short, precision=precision))
     return Rules(fidelity=float(right.mean()), segments=tuple(rules))
+
+
+def _shortest(paths: tuple[tuple[Condition, ...], ...], values: np.ndarray, own: np.ndarray, recall: float,
+              precision: float, features: tuple[str, ...], rows: np.ndarray) -> Short | None:
+    """The rule with the fewest conditions whose recall and precision over every customer are each within
+    AGREEMENT of the exact rule's: one AND of the paths' conditions, or an OR of two parts of its paths
+    (the best of each length is searched on the fitted rows, then measured on every customer); None where
+    nothing shorter than the exact paths does."""
+    pool = list(dict.fromkeys(c for path in paths for c in path))
+    total = sum(len(path) for path in paths)
+    if total <= 1 or not own.any():
+        return None
+    searched, mine = values[rows], own[rows]
+    masks = {c: _holds(c, searched[:, features.index(c.feature)]) for c in pool}
+    singles = [combo for size in range(1, DEPTH + 1) for combo in combinations(pool, size)
+               if len({(c.feature, c.op) for c in combo}) == size]
+    parts = list(dict.fromkeys(combo for path in paths for size in range(1, len(path) + 1)
+                               for combo in combinations(path, size)))
+    # Two parts one of which holds the other's conditions say no more than the wider one alone.
+    pairs = [(a, b) for a, b in combinations(parts, 2) if not set(a) <= set(b) and not set(b) <= set(a)]
+    shapes = [(combo,) for combo in singles] + pairs
+    lengths = sorted({sum(len(part) for part in shape) for shape in shapes})
+    for length in (n for n in lengths if n < total):
+        found: list[tuple[float, tuple[tuple[Condition, ...], ...]]] = []
+        for shape in (shape for shape in shapes if sum(len(part) for part in shape) == length):
+            hit = np.logical_or.reduce([np.logical_and.reduce([masks[c] for c in part]) for part in shape])
+            count = int(hit.sum())
+            if count:
+                right = int((hit & mine).sum())
+                found.append((right / max(int(mine.sum()), 1) + right / count, shape))
+        if not found:
+            continue
+        _, best = max(found, key=lambda item: item[0])  # the first of equals: the order is deterministic
+        hit = np.logical_or.reduce([np.logical_and.reduce([_holds(c, values[:, features.index(c.feature)])
+                                                           for c in part]) for part in best])
+        right = int((hit & own).sum())
+        measured = Short(tuple(tuple(sorted(part, key=pool.index)) for part in best), right / int(own.sum()),
+                         right / int(hit.sum()) if hit.any() else 0.0)
+        if measured.recall >= recall - AGREEMENT and measured.precision >= precision - AGREEMENT:
+            return measured
+    return None
+
+
+def _holds(condition: Condition, values: np.ndarray) -> np.ndarray:
+    result: np.ndarray = values <= condition.value if condition.op == "<=" else values > condition.value
+    return result
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from generator.model import (
     sample_measures,
     separation,
 )
-from generator.recommendation import Candidate, band, knee, verdict
+from generator.recommendation import Candidate, band, knee, smallest, verdict
 
 MAX_ITER = 300  # K-Means iterations at most, as in scikit-learn
 TOLERANCE = 1e-4
@@ -147,7 +147,8 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         sha256=_digest(root, config), origin=origin, notes=(),
         personal=_personal(drawn_frame, config),
     )
-    judged = verdict(c.silhouette, c.reference, c.stability)
+    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread, c.min_share,
+                     config.min_segment_share)
     result = Segmentation(
         k=c.k, labels=labels, segments=segments, inertia=c.inertia, silhouette=c.silhouette,
         silhouette_sampled=len(points) < count or len(points) > SILHOUETTE_SAMPLE, candidates=candidates,
@@ -211,10 +212,11 @@ def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, p
     centers = np.array(model.clusterCenters())
     nearest = ((points[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     sample = renumber[nearest]
-    silhouette, ari, jaccard, reference = sample_measures(points, sample, k, config)
+    silhouette, ari, jaccard, spread, reference = sample_measures(points, sample, k, config)
     candidate = Candidate(k=k, inertia=inertia, silhouette=silhouette, calinski_harabasz=calinski,
                           davies_bouldin=davies, min_share=float(sizes.min() / count), stability=ari,
-                          reference=reference)
+                          reference=reference[0], reference_spread=reference[1], min_jaccard=smallest(jaccard),
+                          silhouette_spread=spread)
     return _Solution(candidate, model, renumber, sizes, originals, sample, jaccard)
 
 

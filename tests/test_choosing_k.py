@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from generator.data import Table, load_table
 from generator.downloads import assignments_csv, segments_json
 from generator.figures import style
 from generator.model import Segmentation, segment
+from generator.profiles import profile
 from generator.recommendation import STABLE_ARI, band, knee, structure
 from tests.conftest import MakeProject
 
@@ -140,6 +142,63 @@ def test_uniform_noise_is_reported_as_having_no_structure(seed: int, dims: int) 
     config, table = dataset(points)
     result = segment(table, config)
     assert result.structure == "none", (result.k, result.silhouette, result.reference_silhouette)
+
+
+@pytest.mark.parametrize(("seed", "dims", "rows"), [(1, 2, 1000), (2, 3, 500)])
+def test_one_gaussian_cloud_is_reported_as_having_no_structure(seed: int, dims: int, rows: int) -> None:
+    points = np.random.default_rng(seed).normal(size=(rows, dims))
+    config, table = dataset(points, n_init=3)
+    result = segment(table, config)
+    assert result.structure == "none", (result.k, result.silhouette, result.reference_silhouette)
+    assert "like structureless data" in result.verdict.reasons
+
+
+# --- five groups of customers that stand apart (the mall customers of issue 21) --------------------
+
+FIVE = ((25.0, 20.0), (25.0, 80.0), (55.0, 50.0), (88.0, 20.0), (88.0, 80.0))  # income (k$), score (1-100)
+MALL_LABELS = {"income": "Annual Income (k$)", "score": "Spending Score (1-100)"}
+
+
+def five_groups(seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Five groups of 200 customers on an income-like and a score-like feature, as loose as the mall
+    customers (silhouette about 0.55); the third sits at the overall average."""
+    rng = np.random.default_rng(seed)
+    points = np.vstack([rng.normal(centre, (10.0, 12.0), size=(200, 2)) for centre in FIVE]).round(1)
+    return pd.DataFrame({"income": points[:, 0], "score": points[:, 1]}), np.repeat(np.arange(5), 200)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_five_groups_apart_give_five_clear_segments_and_the_middle_one_is_average(seed: int) -> None:
+    frame, truth = five_groups(seed)
+    config = DatasetConfig(id="t", path=PATH, title="T", features=("income", "score"), labels=MALL_LABELS, n_init=4)
+    table = Table(features=frame, ids=None, rows_read=len(frame), dropped={}, sha256="0" * 64, origin="t")
+    result = segment(table, config)
+    assert (result.k, result.structure) == (5, "clear"), (result.reason, result.verdict.text)
+    assert result.silhouette == pytest.approx(silhouette_score(StandardScaler().fit_transform(frame), result.labels))
+    assert adjusted_rand_score(truth, result.labels) > 0.85  # loose groups: a few customers overlap
+    names = [p.name for p in profile(result, config)]
+    assert len(set(names)) == 5
+    # The segment holding most of the middle group: its centre (plain pandas) is within a quarter of a
+    # standard deviation of the average customer on both features, and its name says so.
+    middle = int(pd.Series(result.labels[truth == 2]).mode()[0])
+    centre = frame[result.labels == middle].mean()
+    assert ((centre - frame.mean()).abs() / frame.std(ddof=0) < 0.25).all()
+    assert names[middle] == "Average customers"
+    for number, name in enumerate(names):
+        assert not re.search(r"\(|Annual|Score", name), name
+        if number != middle:
+            assert re.fullmatch(r"(Higher|Lower) (income|spending score)(, (higher|lower) | and )"
+                                r"(income|spending score)", name), name
+            assert "income" in name, name
+            assert "spending score" in name, name
+
+
+def test_no_recommended_k_has_a_dissolved_segment(known_k: list[tuple[Blobs, Segmentation]]) -> None:
+    for case, result in known_k:
+        if all(c.dissolved for c in result.candidates):
+            continue
+        assert all(s.stability is None or s.stability >= 0.5 for s in result.segments), case
+        assert not next(c for c in result.candidates if c.k == result.k).dissolved, case
 
 
 # --- the evidence for every k ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.model import Segment, Segmentation, segment
-from generator.profiles import Profile, profile
+from generator.profiles import Profile, profile, word
 from generator.recommendation import Candidate, recommend, verdict
 
 LABELS = {"x": "Income", "y": "Age", "z": "Visits"}
@@ -55,11 +55,7 @@ def test_z_scores_and_index() -> None:
 
 def test_names_say_high_and_low_with_labels() -> None:
     first, second = profile(OPPOSITES, config())
-    assert "high income" in first.name.lower()
-    assert "low age" in first.name.lower()
-    assert "low income" in second.name.lower()
-    assert "high age" in second.name.lower()
-    assert first.name[0].isupper()
+    assert (first.name, second.name) == ("Higher income, younger", "Lower income, older")
 
 
 def test_strongest_feature_comes_first() -> None:
@@ -67,7 +63,7 @@ def test_strongest_feature_comes_first() -> None:
     result = segmentation([{"x": 105.0, "y": 40.0}, {"x": 95.0, "y": 160.0}],
                           overall={"x": 100.0, "y": 100.0}, spread={"x": 10.0, "y": 30.0})
     first, _ = profile(result, config())
-    assert first.name.lower().index("age") < first.name.lower().index("income")
+    assert first.name == "Younger, higher income"
 
 
 def test_description_mentions_index_values() -> None:
@@ -97,7 +93,7 @@ def test_small_differences_are_not_much() -> None:
     first, second = profile(result, config())
     assert first.description == "Income higher than average (index 105)."
     assert second.description == "Income lower than average (index 95)."
-    assert first.name.lower() == "high income"
+    assert first.name == "Higher income"
 
 
 def test_zero_mean_has_no_index() -> None:
@@ -113,7 +109,7 @@ def test_segment_at_the_average_is_close_to_average() -> None:
     result = segmentation([{"x": 100.0, "y": 100.0}, {"x": 150.0, "y": 50.0}, {"x": 50.0, "y": 150.0}],
                           overall={"x": 100.0, "y": 100.0}, spread={"x": 40.0, "y": 40.0})
     middle = profile(result, config())[0]
-    assert middle.name == "Close to average"
+    assert middle.name == "Average customers"
     assert middle.description == "Close to the overall average on every feature."
     assert middle.index == {"x": 100.0, "y": 100.0}
     assert middle.z == {"x": 0.0, "y": 0.0}
@@ -122,21 +118,20 @@ def test_segment_at_the_average_is_close_to_average() -> None:
 def test_config_names_override_generated_ones() -> None:
     first, second = profile(OPPOSITES, config(names={1: "Careful savers"}))
     assert second.name == "Careful savers"
-    assert "high income" in first.name.lower()
+    assert first.name == "Higher income, younger"
     assert "(index 50)" in second.description  # the description is still generated
 
 
 def test_equal_generated_names_are_made_unique() -> None:
     # Segments 0 and 1 are both high on Income and low on Age, by different amounts.
     result = segmentation(
-        [{"x": 200.0, "y": 50.0}, {"x": 120.0, "y": 90.0}, {"x": -20.0, "y": 160.0}],
+        [{"x": 200.0, "y": 50.0}, {"x": 120.0, "y": 80.0}, {"x": -20.0, "y": 160.0}],
         overall={"x": 100.0, "y": 100.0}, spread={"x": 50.0, "y": 50.0},
     )
     names = [p.name for p in profile(result, config())]
     assert len(set(names)) == 3
     for name in names[:2]:
-        assert "high income" in name.lower()
-        assert "low age" in name.lower()
+        assert name.startswith("Higher income, younger")
 
 
 def test_a_further_feature_tells_equal_names_apart() -> None:
@@ -151,7 +146,7 @@ def test_a_further_feature_tells_equal_names_apart() -> None:
     for name in (first.name, second.name):
         assert "visits" in name.lower()  # the third feature, not a number, separates them
         assert "(" not in name
-    assert "low visits" in first.name.lower()
+    assert (first.name, second.name) == ("Higher income, older, lower visits", "Higher income, older, higher visits")
 
 
 def test_segments_that_are_all_close_to_average_get_unique_names() -> None:
@@ -159,7 +154,7 @@ def test_segments_that_are_all_close_to_average_get_unique_names() -> None:
                           overall={"x": 100.0, "y": 100.0}, spread={"x": 50.0, "y": 50.0})
     names = [p.name for p in profile(result, config())]
     assert len(set(names)) == 2
-    assert all(name.startswith("Close to average") for name in names)
+    assert all(name.startswith("Average customers") for name in names)
 
 
 def test_profiles_of_a_real_segmentation() -> None:
@@ -174,13 +169,64 @@ def test_profiles_of_a_real_segmentation() -> None:
     assert [s.center for s in result.segments] == [{"x": 10.0, "y": 10.0}, {"x": 100.0, "y": 100.0},
                                                    {"x": 190.0, "y": 190.0}]
     low, middle, high = profiles
-    assert middle.name == "Close to average"
+    assert middle.name == "Average customers"
     assert middle.index == {"x": 100.0, "y": 100.0}
     assert low.index == pytest.approx({"x": 10.0, "y": 10.0})
     assert high.index == pytest.approx({"x": 190.0, "y": 190.0})
     assert "(index 10)" in low.description
     assert "(index 190)" in high.description
-    assert low.name.lower().startswith("low income")
-    assert high.name.lower().startswith("high income")
+    assert low.name == "Lower income, younger"
+    assert high.name == "Higher income, older"
     spread = float(np.std(values))
     assert low.z == pytest.approx({"x": -90.0 / spread, "y": -90.0 / spread})
+
+
+# --- names that read as words, average segments, names that say different things ------------------
+
+WORDS = [
+    ("Annual Income (k$)", "income"),
+    ("Spending Score (1-100)", "spending score"),
+    ("Total spend [EUR]", "spend"),
+    ("CLV", "CLV"),
+    ("days_since_visit", "days since visit"),
+    ("Average", "average"),
+]
+
+
+@pytest.mark.parametrize(("label", "expected"), WORDS)
+def test_a_label_reads_as_a_word_in_a_name(label: str, expected: str) -> None:
+    assert word(label) == expected
+
+
+MALL = {"x": "Annual Income (k$)", "y": "Spending Score (1-100)", "z": "Age"}
+
+
+def test_names_never_show_units_or_column_headers() -> None:
+    result = segmentation([{"x": 150.0, "y": 80.0, "z": 40.0}, {"x": 50.0, "y": 120.0, "z": 20.0}],
+                          overall={"x": 100.0, "y": 100.0, "z": 30.0}, spread={"x": 50.0, "y": 20.0, "z": 5.0})
+    settings = DatasetConfig(id="t", path="t.yml", title="T", features=("x", "y", "z"), labels=MALL)
+    names = [p.name for p in profile(result, settings)]
+    assert names == ["Older, higher income", "Younger, lower income"]
+
+
+@pytest.mark.parametrize("off", [0.0, 0.1, -0.24, 0.249])
+def test_within_a_quarter_of_a_standard_deviation_on_every_feature_is_average(off: float) -> None:
+    result = segmentation([{"x": 100.0 + 40 * off, "y": 100.0 - 40 * off}, {"x": 200.0, "y": 20.0}],
+                          overall={"x": 100.0, "y": 100.0}, spread={"x": 40.0, "y": 40.0})
+    assert profile(result, config())[0].name == "Average customers"
+
+
+def test_a_quarter_of_a_standard_deviation_is_no_longer_average() -> None:
+    result = segmentation([{"x": 90.0, "y": 100.0}, {"x": 200.0, "y": 20.0}],
+                          overall={"x": 100.0, "y": 100.0}, spread={"x": 40.0, "y": 40.0})
+    assert profile(result, config())[0].name == "Lower income"
+
+
+def test_names_in_another_order_that_say_the_same_get_the_feature_that_tells_them_apart() -> None:
+    """Issue 21: "Low A and B" and "Low B and A" were two segments of different people."""
+    result = segmentation(
+        [{"x": 20.0, "y": 40.0, "z": 100.0}, {"x": 40.0, "y": 20.0, "z": 160.0}, {"x": 200.0, "y": 200.0, "z": 70.0}],
+        overall={"x": 100.0, "y": 100.0, "z": 100.0}, spread={"x": 50.0, "y": 50.0, "z": 50.0})
+    first, second, _ = profile(result, config(("x", "y", "z")))
+    assert (first.name, second.name) == ("Lower income, younger, lower visits",
+                                          "Younger, lower income, higher visits")

@@ -152,6 +152,19 @@ def test_names_say_recent_and_lapsed(make_project: MakeProject) -> None:
     assert not any("ecency" in name for name in names), names
 
 
+def test_names_of_log_features_read_as_words(make_project: MakeProject) -> None:
+    """Issue 21: frequency and monetary read "frequent" / "occasional", "big-spending" / "small-spending"."""
+    log = "customer,date,amount\n" + "".join(
+        f"{n:02d},2024-0{1 + day}-01,{500 if n > 6 else 5}\n"
+        for n in range(1, 13) for day in range(1 if n <= 6 else 6))
+    root = make_project({"shop": shop(snapshots="", features="[frequency, monetary]")}, {LOG: log})
+    config = load_dataset(root, root / SHOWN)
+    from generator.model import segment
+    result = segment(load_customers(root, config).table, config)
+    names = [p.name for p in profile(result, config)]
+    assert sorted(names) == ["Frequent, big-spending", "Occasional, small-spending"], names
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".json", ".xlsx", ".tsv"])
 def test_every_source_format_reads_the_same_customers(make_project: MakeProject, suffix: str) -> None:
     frame = pd.read_csv(io.StringIO(purchase_log()), dtype={"customer": str, "date": str})

@@ -14,6 +14,7 @@ from generator.recommendation import (
     band,
     floor_for,
     knee,
+    reach,
     recommend,
     structure,
     verdict,
@@ -67,6 +68,64 @@ def test_recommend_picks(rows: list[tuple[int, float | None, float, float | None
 def test_recommend_returns_the_candidate_itself() -> None:
     candidates = [cand(2, 0.5), cand(3, 0.8)]
     assert recommend(candidates).candidate is candidates[1]
+
+
+# --- recommend: dissolved segments and silhouettes within noise -------------------------------------
+
+
+def measured(k: int, silhouette: float, min_jaccard: float = 0.9, spread: float | None = None) -> Candidate:
+    return Candidate(k=k, inertia=0.0, silhouette=silhouette, calinski_harabasz=None, davies_bouldin=None,
+                     min_share=0.1, stability=0.9, min_jaccard=min_jaccard, silhouette_spread=spread)
+
+
+# The mall customers of issue 21 on three features: k = 8 best separated, with a segment at Jaccard 0.28.
+MALL_THREE = [measured(5, 0.417), measured(6, 0.427), measured(7, 0.420, 0.62), measured(8, 0.432, 0.28)]
+
+
+def test_a_k_with_a_dissolved_segment_is_never_recommended_and_the_reason_names_it() -> None:
+    chosen = recommend(MALL_THREE)
+    assert (chosen.k, chosen.dissolved) == (6, (8,))
+    assert chosen.reason.endswith(" Better separated but set aside, because one of its segments dissolves in refits "
+                                  "(a segment's Jaccard agreement under 0.5, in Hennig's reading): k = 8 (silhouette "
+                                  "0.432, lowest Jaccard agreement 0.28).")
+
+
+def test_a_jaccard_of_exactly_one_half_has_not_dissolved() -> None:
+    assert recommend([measured(2, 0.4), measured(3, 0.5, 0.5)]).k == 3
+
+
+def test_when_every_k_has_a_dissolved_segment_the_reason_says_so() -> None:
+    chosen = recommend([measured(2, 0.4, 0.3), measured(3, 0.5, 0.4)])
+    assert (chosen.k, chosen.dissolved) == (3, ())
+    assert "Every k in the range has a segment that dissolves in refits" in chosen.reason
+
+
+NOISE = [
+    # (k, silhouette, spread of its refits' silhouettes) -> recommended k, best separated k (None: the same)
+    pytest.param([(4, 0.550, 0.01), (5, 0.556, 0.01)], 4, 5, id="within-one-sd-of-the-best"),
+    pytest.param([(4, 0.540, 0.01), (5, 0.556, 0.01)], 5, None, id="beyond-one-sd"),
+    pytest.param([(3, 0.550, 0.0), (4, 0.552, 0.0), (5, 0.556, 0.01)], 3, 5, id="the-smallest-within-noise"),
+    pytest.param([(4, 0.550, 0.05), (5, 0.556, 0.0)], 5, None, id="the-best-k-s-own-noise-counts"),
+    pytest.param([(4, 0.550, None), (5, 0.556, None)], 5, None, id="not-measured-no-noise"),
+]
+
+
+@pytest.mark.parametrize(("rows", "expected", "best"), NOISE)
+def test_within_noise_the_smaller_k_is_preferred(rows: list[tuple[int, float, float | None]], expected: int,
+                                                 best: int | None) -> None:
+    chosen = recommend([measured(k, s, spread=spread) for k, s, spread in rows])
+    assert (chosen.k, chosen.best_separated) == (expected, best)
+    assert ("the smaller k is preferred" in chosen.reason) == (best is not None)
+
+
+def test_the_reason_says_how_noise_is_measured() -> None:
+    chosen = recommend([measured(4, 0.550, spread=0.004), measured(5, 0.556, spread=0.0123)])
+    assert chosen.reason == (
+        "The recommended k = 4 has the best silhouette within noise (0.550, against 0.556 at k = 5) among stable "
+        "solutions (refits agree, adjusted Rand index at least 0.75) where every segment holds at least 5.0% of "
+        "customers. Where silhouettes are within noise of each other, the smaller k is preferred: k = 4 and k = 5 "
+        "differ by 0.006, less than 0.012, the standard deviation of k = 5's silhouette across refits on resampled "
+        "data.")
 
 
 # --- recommend: the reason in plain words --------------------------------------------------------
@@ -152,34 +211,63 @@ def test_floor_for_admits_the_share(share: float, floor: str) -> None:
 # --- verdict: the structure verdict with its reasons -------------------------------------------------
 
 VERDICTS = [
-    # (silhouette, reference, stability) -> (level, reasons)
-    pytest.param(0.8, 0.3, 0.9, "clear", (), id="clear"),
-    pytest.param(0.2, 0.1, 0.9, "none", ("low silhouette",), id="low"),
-    pytest.param(0.45, 0.41, 0.9, "none", ("like structureless data",), id="like-noise"),
-    pytest.param(0.37, 0.25, 0.97, "weak", ("moderate silhouette", "small gap"), id="cdnow-high-ari"),
-    pytest.param(0.553, 0.225, 0.565, "weak", ("unstable",), id="wholesale-unstable"),
-    pytest.param(0.7, 0.56, 1.0, "weak", ("small gap",), id="gap-only"),
-    pytest.param(None, None, None, "none", ("no silhouette",), id="undefined"),
+    # (silhouette, reference, reference spread, stability) -> (level, reasons)
+    pytest.param(0.8, 0.3, None, 0.9, "clear", (), id="clear"),
+    pytest.param(0.2, 0.1, None, 0.9, "none", ("low silhouette",), id="low"),
+    pytest.param(0.45, 0.41, None, 0.9, "none", ("like structureless data",), id="like-noise"),
+    pytest.param(0.45, 0.39, 0.035, 0.9, "none", ("like structureless data",), id="within-2-sd-of-noise"),
+    pytest.param(0.37, 0.25, 0.01, 0.97, "weak", ("moderate silhouette",), id="cdnow-high-ari"),
+    pytest.param(0.553, 0.225, 0.01, 0.565, "weak", ("unstable",), id="wholesale-unstable"),
+    pytest.param(0.7, 0.62, None, 1.0, "weak", ("small gap",), id="gap-only"),
+    pytest.param(0.7, 0.56, 0.04, 1.0, "weak", ("small gap",), id="gap-within-twice-a-wide-reach"),
+    # Six customers in two groups of three: structureless data of six points spreads widely.
+    pytest.param(0.875, 0.633, 0.096, 1.0, "weak", ("small gap",), id="tiny-table"),
+    # The mall customers of issue 21: five groups apart, 0.555 against 0.419 for structureless data.
+    pytest.param(0.555, 0.419, 0.01, 0.98, "clear", (), id="mall-five-groups"),
+    pytest.param(None, None, None, None, "none", ("no silhouette",), id="undefined"),
 ]
 
 
-@pytest.mark.parametrize(("silhouette", "reference", "stability", "level", "reasons"), VERDICTS)
+def test_a_segment_under_the_floor_keeps_a_verdict_from_clear_and_says_why() -> None:
+    judged = verdict(0.946, 0.379, 1.0, 0.01, smallest=0.0066, floor=0.05)
+    assert (judged.level, judged.reasons) == ("weak", ("small segments",))
+    assert judged.text == ("The smallest segment holds only 0.7% of customers, under the 5.0% floor "
+                           "(min_segment_share): a few customers far from the rest can make a segment of their own, "
+                           "and the silhouette rewards them for sitting apart.")
+    assert structure(0.946, 0.379, 1.0, 0.01, 0.0066, 0.05) == "weak"
+    assert structure(0.946, 0.379, 1.0, 0.01, 0.05, 0.05) == "clear"
+
+
+@pytest.mark.parametrize(("silhouette", "reference", "spread", "stability", "level", "reasons"), VERDICTS)
 def test_verdict_names_the_tests_that_decided_it(silhouette: float | None, reference: float | None,
-                                                 stability: float | None, level: str, reasons: tuple[str, ...]
-                                                 ) -> None:
-    judged = verdict(silhouette, reference, stability)
+                                                 spread: float | None, stability: float | None, level: str,
+                                                 reasons: tuple[str, ...]) -> None:
+    judged = verdict(silhouette, reference, stability, spread)
     assert (judged.level, judged.reasons) == (level, reasons)
-    assert judged.level == structure(silhouette, reference, stability)
+    assert judged.level == structure(silhouette, reference, stability, spread)
     assert all(reason in REASONS for reason in judged.reasons)
     assert ("adjusted Rand index of only" in judged.text) == ("unstable" in reasons)
 
 
 def test_a_weak_verdict_with_stable_refits_does_not_blame_stability() -> None:
-    judged = verdict(0.37, 0.25, 0.97)
-    assert judged.text == ("The mean silhouette is 0.370, not above 0.5. The mean silhouette is 0.370, only 0.120 "
-                           "above the 0.250 that K-Means reaches on structureless data of the same shape (clear from "
-                           "0.15 above). The segments do come back when the data is resampled (adjusted Rand index "
-                           "0.97), so overlap, not instability, is the reason.")
+    judged = verdict(0.37, 0.28, 0.97, 0.03)
+    assert judged.text == ("The mean silhouette is 0.370, not above 0.5 (Kaufman and Rousseeuw's \"reasonable "
+                           "structure\" starts above it). The mean silhouette is 0.370, only 0.090 above the 0.280 "
+                           "that K-Means reaches on structureless data of the same shape (clear from 0.120 above: 2 "
+                           "times the 0.060 that such data reaches by chance). The segments do come back when the "
+                           "data is resampled (adjusted Rand index 0.97), so overlap, not instability, is the reason.")
+
+
+def test_a_verdict_like_structureless_data_gives_the_reference_and_its_spread() -> None:
+    judged = verdict(0.405, 0.42, 0.6, 0.0085)
+    assert judged.text == ("The mean silhouette is 0.405; K-Means on structureless data of the same shape reaches "
+                           "0.420 (standard deviation 0.009 across draws): the data lies 0.015 below it.")
+
+
+@pytest.mark.parametrize(("spread", "expected"), [(None, 0.05), (0.0, 0.05), (0.02, 0.05), (0.03, 0.06)])
+def test_the_reach_is_two_standard_deviations_and_at_least_the_least_gap(spread: float | None,
+                                                                            expected: float) -> None:
+    assert reach(spread) == pytest.approx(expected)
 
 
 # --- knee: the elbow of the inertia curve ----------------------------------------------------------
@@ -245,26 +333,29 @@ def test_band_at_exactly_085_is_stable() -> None:
 # --- structure: clear, weak or none --------------------------------------------------------------
 
 STRUCTURES = [
-    # (silhouette, reference, stability) -> verdict
-    pytest.param(None, 0.3, 0.9, "none", id="no-silhouette"),
-    pytest.param(0.25, None, None, "none", id="silhouette-at-0.25"),
-    pytest.param(0.2, None, 1.0, "none", id="silhouette-below-0.25"),
-    pytest.param(0.26, None, None, "weak", id="just-above-0.25-no-reference"),
-    pytest.param(0.45, 0.41, 0.9, "none", id="within-0.05-of-reference"),
-    pytest.param(0.6, 0.7, 1.0, "none", id="worse-than-reference"),
-    pytest.param(0.45, 0.39, 0.9, "weak", id="just-beyond-0.05-of-reference"),
-    pytest.param(0.5, 0.1, 1.0, "weak", id="silhouette-at-0.5-is-not-above"),
-    pytest.param(0.51, 0.1, 1.0, "clear", id="silhouette-above-0.5"),
-    pytest.param(0.7, 0.56, 1.0, "weak", id="gap-0.14"),
-    pytest.param(0.7, 0.54, 1.0, "clear", id="gap-0.16"),
-    pytest.param(0.8, 0.3, 0.74, "weak", id="unstable"),
-    pytest.param(0.8, 0.3, 0.75, "clear", id="stability-at-0.75"),
-    pytest.param(0.8, 0.3, None, "clear", id="stability-not-measured"),
-    pytest.param(0.8, None, None, "clear", id="no-reference"),
+    # (silhouette, reference, stability, reference spread) -> verdict
+    pytest.param(None, 0.3, 0.9, None, "none", id="no-silhouette"),
+    pytest.param(0.25, None, None, None, "none", id="silhouette-at-0.25"),
+    pytest.param(0.2, None, 1.0, None, "none", id="silhouette-below-0.25"),
+    pytest.param(0.26, None, None, None, "weak", id="just-above-0.25-no-reference"),
+    pytest.param(0.45, 0.41, 0.9, None, "none", id="within-0.05-of-reference"),
+    pytest.param(0.6, 0.7, 1.0, None, "none", id="worse-than-reference"),
+    pytest.param(0.45, 0.39, 0.9, None, "weak", id="just-beyond-0.05-of-reference"),
+    pytest.param(0.45, 0.39, 0.9, 0.035, "none", id="within-2-sd-of-reference"),
+    pytest.param(0.5, 0.1, 1.0, None, "weak", id="silhouette-at-0.5-is-not-above"),
+    pytest.param(0.51, 0.1, 1.0, None, "clear", id="silhouette-above-0.5"),
+    pytest.param(0.7, 0.61, 1.0, None, "weak", id="gap-0.09"),
+    pytest.param(0.7, 0.59, 1.0, None, "clear", id="gap-0.11"),
+    pytest.param(0.7, 0.56, 1.0, 0.01, "clear", id="gap-0.14-reference-spread-0.01"),
+    pytest.param(0.7, 0.56, 1.0, 0.04, "weak", id="gap-0.14-under-4-sd"),
+    pytest.param(0.8, 0.3, 0.74, None, "weak", id="unstable"),
+    pytest.param(0.8, 0.3, 0.75, None, "clear", id="stability-at-0.75"),
+    pytest.param(0.8, 0.3, None, None, "clear", id="stability-not-measured"),
+    pytest.param(0.8, None, None, None, "clear", id="no-reference"),
 ]
 
 
-@pytest.mark.parametrize(("silhouette", "reference", "stability", "expected"), STRUCTURES)
+@pytest.mark.parametrize(("silhouette", "reference", "stability", "spread", "expected"), STRUCTURES)
 def test_structure(silhouette: float | None, reference: float | None, stability: float | None,
-                   expected: str) -> None:
-    assert structure(silhouette, reference, stability) == expected
+                   spread: float | None, expected: str) -> None:
+    assert structure(silhouette, reference, stability, spread) == expected

@@ -158,3 +158,52 @@ def test_each_rule_stands_beside_its_segment_on_both_pages(dataset: str) -> None
         for line, rule in zip(lines, report.rules.segments, strict=True):
             assert line.startswith(f"- **Segment {rule.segment}:")
             assert f" Rule: {text(rule.text)}" in line
+
+
+# --- short rules: what the page says ------------------------------------------------------------
+
+
+def matches(paths: list[list[dict[str, Any]]], frame: pd.DataFrame) -> np.ndarray:
+    """Whether each customer matches any of `paths`, applied as written (plain pandas)."""
+    hit = np.zeros(len(frame), dtype=bool)
+    for path in paths:
+        ok = np.ones(len(frame), dtype=bool)
+        for c in path:
+            column = frame[c["feature"]]
+            ok &= (column <= c["value"] if c["op"] == "<=" else column > c["value"]).to_numpy()
+        hit |= ok
+    return hit
+
+
+@pytest.mark.parametrize("dataset", SHIPPED)
+def test_a_short_rule_is_shorter_and_within_two_points_of_the_exact_one(dataset: str) -> None:
+    report, document, _ = shipped(dataset)
+    frame = report.table.features
+    labels = np.asarray(report.result.labels)
+    for rule in document["rules"]["segments"]:
+        own = labels == rule["segment"]
+        exact = matches(rule["paths"], frame)
+        recall, precision = (exact & own).sum() / own.sum(), (exact & own).sum() / max(exact.sum(), 1)
+        assert rule["precision"] == pytest.approx(precision)
+        short = rule["short"]
+        if short is None:
+            continue
+        said = matches(short["paths"], frame)
+        assert short["recall"] == pytest.approx((said & own).sum() / own.sum())
+        assert short["precision"] == pytest.approx((said & own).sum() / said.sum())
+        assert short["recall"] >= recall - 0.02
+        assert short["precision"] >= precision - 0.02
+        assert sum(map(len, short["paths"])) < sum(map(len, rule["paths"]))
+        assert rule["text"] != rule["exact_text"]
+
+
+def test_the_cdnow_rule_of_ten_conditions_is_said_in_two() -> None:
+    """Issue 21: a segment's rule was four OR-ed paths of up to three conditions."""
+    report, document, _ = shipped("cdnow-customers")
+    said = sum(sum(map(len, (r["short"] or r)["paths"])) for r in document["rules"]["segments"])
+    exact = sum(sum(map(len, r["paths"])) for r in document["rules"]["segments"])
+    assert said < exact
+    page = report_page(report, environment(ROOT))
+    for rule in document["rules"]["segments"]:
+        assert f" Rule: {text(rule['text'])}" in page
+    assert f"{said} conditions in all instead of {exact}" in " ".join(page.split())
