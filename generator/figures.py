@@ -146,6 +146,8 @@ def _segments(figure: Figure, ax: Any, chart: Scatter, font: float, columns: int
         handles.append(Line2D([], [], linestyle="none", marker=marker, markersize=7, color=colour,
                               markeredgecolor=colours.halo, label=plain(f"{number}: {name}")))
     for number, (cx, cy) in enumerate(chart.centers):
+        if not (np.isfinite(cx) and np.isfinite(cy)):  # a withheld centre (suppress_below): no marker
+            continue
         colour, _ = style(number)
         marks.append(ax.scatter([cx], [cy], s=22 * font ** 2 / 10, c=colours.halo, marker="o", edgecolors=colour,
                                 linewidths=2.5, zorder=3))
@@ -220,7 +222,8 @@ def diagnostics(chart: Diagnostics) -> Pair:
 class Distributions:
     """Every feature's percentiles by segment, for box plots."""
 
-    quantiles: Sequence[Sequence[Sequence[float]]]  # feature x segment x (5th, 25th, 50th, 75th, 95th)
+    # feature x segment x (5th, 25th, 50th, 75th, 95th); None for a withheld segment (no box)
+    quantiles: Sequence[Sequence[Sequence[float] | None]]
     features: Sequence[str]  # display labels
     k: int
 
@@ -239,13 +242,15 @@ def distributions(chart: Distributions) -> Pair:
         try:
             axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
             for ax, cuts, label in zip(axes, chart.quantiles, chart.features, strict=False):
+                shown = [number for number, cut in enumerate(cuts) if cut is not None]
                 stats = [{"whislo": low, "q1": q1, "med": med, "q3": q3, "whishi": high}
-                         for low, q1, med, q3, high in cuts]
-                boxes = ax.bxp(stats, showfliers=False, patch_artist=True, widths=0.6,
+                         for low, q1, med, q3, high in (cut for cut in cuts if cut is not None)]
+                boxes = ax.bxp(stats, positions=[number + 1 for number in shown], showfliers=False,
+                               patch_artist=True, widths=0.6,
                                    medianprops={"color": colours.ink, "linewidth": 1.4},
                                    whiskerprops={"color": colours.ink}, capprops={"color": colours.ink},
                                    boxprops={"edgecolor": colours.ink})
-                for number, box in enumerate(boxes["boxes"]):
+                for number, box in zip(shown, boxes["boxes"], strict=True):
                     box.set_facecolor(style(number)[0])
                     box.set_alpha(0.85)
                 ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from generator.config import DatasetConfig
+from generator.formats import count
 from generator.model import Segment, Segmentation, segment
 from generator.purchases import Customers
 
@@ -51,18 +52,33 @@ class Migration:
     labels: np.ndarray  # customers at the last date x dates: the segment at each date, -1 before the first purchase
     spread: dict[str, float]  # the standard deviation of each feature at the last date: the unit of `moved`
 
-    def document(self, names: list[str]) -> dict[str, Any]:
-        """`snapshots` and `migration` of segments.json (DESIGN.md), segments named by `names`."""
+    def document(self, names: list[str], suppress_below: int = 0) -> dict[str, Any]:
+        """`snapshots` and `migration` of segments.json (DESIGN.md), segments named by `names`.
+
+        A segment of fewer than `suppress_below` customers at a date keeps its size, not its
+        centre (`center` null, `withheld` true); a flow below it reads "< N", not its count."""
+        def withheld(d: DateSegments, number: int) -> bool:
+            return d.segments[number].size < suppress_below
+
         def moved(d: DateSegments, number: int) -> float | None:
-            return d.moved[number] if d.moved is not None else None
+            if d.moved is None or withheld(d, number):
+                return None
+            return d.moved[number]
+
+        def cell(value: int) -> int | str:
+            return count(value, suppress_below) if 0 < value < suppress_below else value
 
         return {
             "snapshots": [{"date": d.date.isoformat(), "customers": d.customers,
                            "segments": [{"segment": s.number, "name": names[s.number], "size": s.size,
-                                         "center": s.center, "moved": moved(d, s.number)} for s in d.segments]}
+                                         "center": None if withheld(d, s.number) else s.center,
+                                         "moved": moved(d, s.number)}
+                                        | ({"withheld": True} if withheld(d, s.number) else {})
+                                        for s in d.segments]}
                           for d in self.dates],
             "migration": [{"from": f.start.isoformat(), "to": f.end.isoformat(), "rows": [*range(self.k), "new"],
-                           "columns": list(range(self.k)), "counts": f.counts.astype(int).tolist()}
+                           "columns": list(range(self.k)),
+                           "counts": [[cell(int(n)) for n in row] for row in f.counts.astype(int).tolist()]}
                           for f in self.flows],
         }
 
