@@ -245,14 +245,15 @@ def distributions(chart: Distributions) -> Pair:
                 shown = [number for number, cut in enumerate(cuts) if cut is not None]
                 stats = [{"whislo": low, "q1": q1, "med": med, "q3": q3, "whishi": high}
                          for low, q1, med, q3, high in (cut for cut in cuts if cut is not None)]
-                boxes = ax.bxp(stats, positions=[number + 1 for number in shown], showfliers=False,
-                               patch_artist=True, widths=0.6,
+                if stats:  # every segment withheld: an empty panel with its axis
+                    boxes = ax.bxp(stats, positions=[number + 1 for number in shown], showfliers=False,
+                                   patch_artist=True, widths=0.6,
                                    medianprops={"color": colours.ink, "linewidth": 1.4},
                                    whiskerprops={"color": colours.ink}, capprops={"color": colours.ink},
                                    boxprops={"edgecolor": colours.ink})
-                for number, box in zip(shown, boxes["boxes"], strict=True):
-                    box.set_facecolor(style(number)[0])
-                    box.set_alpha(0.85)
+                    for number, box in zip(shown, boxes["boxes"], strict=True):
+                        box.set_facecolor(style(number)[0])
+                        box.set_alpha(0.85)
                 ax.set_xticks(range(1, chart.k + 1), [str(s) for s in range(chart.k)])
                 ax.set_xlabel("segment", fontsize=font)
                 ax.set_title(plain(label), fontsize=font)

@@ -304,11 +304,17 @@ def _migration(report: Report) -> dict[str, Any] | None:
                    [[d.date.isoformat() for d in migration.dates], [f"{d.customers:,}" for d in migration.dates]]
                    + [[f"{d.segments[j].size:,}" for d in migration.dates] for j in range(k)])
     moved = []
-    for d in migration.dates[1:]:
+    for before, d in zip(migration.dates, migration.dates[1:], strict=False):
         assert d.moved is not None
-        far = int(np.argmax(d.moved))
-        moved.append({"date": d.date.isoformat(), "largest": number(round(d.moved[far], 2)), "segment": far,
-                      "mean": number(round(float(np.mean(d.moved)), 2))})
+        # A withheld centre's move is withheld too (segments too small at either date).
+        shown = [j for j in range(k) if not (report.config.withholds(d.segments[j].size)
+                                             or report.config.withholds(before.segments[j].size))]
+        if not shown:
+            continue
+        distances = d.moved
+        far = max(shown, key=lambda j: (distances[j], -j))
+        moved.append({"date": d.date.isoformat(), "largest": number(round(distances[far], 2)), "segment": far,
+                      "mean": number(round(float(np.mean([distances[j] for j in shown])), 2))})
     return {
         "dates": [d.date.isoformat() for d in migration.dates],
         "k": k,
@@ -318,8 +324,8 @@ def _migration(report: Report) -> dict[str, Any] | None:
         "moves": [text(m) for m in moves],
         "moved": moved,
         "published": report.config.publish_rows,
-        "suppressed": f"< {below:,}" if below > 1 and any(0 < n < below for f in migration.flows
-                                                          for n in f.counts.ravel()) else None,
+        "suppressed": f"< {below:,}" if any(0 < n < below for f in migration.flows for n in f.counts.ravel()) else None,
+        "below": f"{below:,}",
     }
 
 
@@ -329,8 +335,11 @@ def _skewed(report: Report) -> str | None:
     if not found:
         return None
     label = report.config.label
-    listed = "; ".join(f"{label(s.feature)} (skewness {score(s.skewness, 1)}, maximum {number(s.maximum)} "
-                       f"against a median of {number(s.median)})" for s in found)
+    # A maximum is one customer's own value: published only where a figure of one customer may be.
+    listed = "; ".join(f"{label(s.feature)} (skewness {score(s.skewness, 1)}"
+                       + (f", maximum {number(s.maximum)} against a median of {number(s.median)})"
+                          if not report.config.withholds(1) else f", median {number(s.median)})")
+                       for s in found)
     return text(f"Standard scaling keeps the long tail of heavily skewed features, so a few customers far out "
                 f"decide their distances: {listed}.")
 

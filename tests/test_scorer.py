@@ -79,7 +79,8 @@ def scored(engine: str, sql: str, rows: pd.DataFrame, id_column: str | None) -> 
 
 def direct_report(frame: pd.DataFrame, ids: list[str] | None = None, **options: Any) -> Report:
     config = DatasetConfig(id="direct", path="site_config/datasets/direct.yml", title="Direct",
-                           features=tuple(frame.columns), id_column="id" if ids is not None else None, **options)
+                           features=tuple(frame.columns), id_column="id" if ids is not None else None,
+                           **({"publish_rows": True, "suppress_below": 0} | options))
     table = Table(features=frame, ids=tuple(ids) if ids is not None else None, rows_read=len(frame),
                   dropped={}, sha256="f" * 64, origin="direct")
     return analyse(config, table)

@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, use_cache
 
@@ -107,8 +108,10 @@ def test_contract_pages_exist(built: Path) -> None:
         assert (site / page).is_file(), page
     for config in sorted((built / "site_config" / "datasets").glob("*.yml")):
         folder = site / "reports" / config.stem
-        for name in ("index.html", "segments.json", "assignments.csv", "segments.png"):
+        published = yaml.safe_load(config.read_text()).get("publish_rows", False)
+        for name in ("index.html", "segments.json", "segments.png", *(["assignments.csv"] if published else [])):
             assert (folder / name).is_file(), f"{config.stem}/{name}"
+        assert (folder / "assignments.csv").is_file() == published, config.stem
         html = (folder / "index.html").read_text(encoding="utf-8")
         assert re.search(r'<img[^>]*alt="[^"]{40,}"', html), "a report image needs descriptive alt text"
 
@@ -219,6 +222,8 @@ names:
   0: "<svg onload=alert(7)>"
   1: "{% raw %} === \\"tab\\" [y](javascript:z)"
 n_clusters: 2
+publish_rows: true
+suppress_below: 0
 """
 # Inline scripts of Material and of the lightbox plugin; anything else would be injected.
 THEME_INLINE_SCRIPTS = ("__md_scope", "var palette", "var tabs", "var target", "const lightbox = GLightbox(")
