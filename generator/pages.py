@@ -150,7 +150,7 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "data": _data_section(report),
         "method": _method_section(report),
         "downloads": {"rows": config.publish_rows, "scorer": report.scorer is not None,
-                      "migration": report.migration is not None},
+                      "below": f"{config.suppress_below:,}" if config.suppress_below > 1 else None},
         "standalone": standalone,
         "transactions": _transactions(report),
         "migration": _migration(report),
