@@ -50,11 +50,6 @@ def count(value: int, below: int = 0) -> str:
     return f"< {below:,}" if 0 < value < below else f"{value:,}"
 
 
-def customers(value: int, below: int = 0) -> str:
-    """'1 customer', '25 customers', '< 10 customers' (`count`)."""
-    return f"{count(value, below)} customer{'' if value == 1 and below <= 1 else 's'}"
-
-
 WITHHELD = "withheld"  # what a table cell, an alt text or a download shows for a withheld statistic
 
 

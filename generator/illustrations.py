@@ -32,8 +32,6 @@ from generator.figures import (
 from generator.formats import (
     WITHHELD,
     column,
-    count,
-    customers,
     formatter,
     number,
     percent,
@@ -392,15 +390,18 @@ def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings, 
     for d in migration.dates:
         held = ", ".join(f"segment {s.number} {plural(s.size, 'customer')}" for s in d.segments)
         parts.append(f"On {d.date.isoformat()}: {held}.")
-    moves = largest_moves(migration)
+    moves = largest_moves(migration, below=below)
     if moves:
         parts.append("Largest moves: " + "; ".join(
-            f"{customers(n, below)} from {row_name(i)} to segment {j} between {f.start.isoformat()} and "
+            f"{plural(n, 'customer')} from {row_name(i)} to segment {j} between {f.start.isoformat()} and "
             f"{f.end.isoformat()}" for f, i, j, n in moves) + ".")
-    rows = tuple((f.start.isoformat(), f.end.isoformat(), "new" if i == migration.k else str(i), str(j),
-                  count(int(f.counts[i, j]), below))
-                 for f in migration.flows for i in range(migration.k + 1) for j in range(migration.k)
-                 if f.counts[i, j] > 0)
+    rows = []
+    for f in migration.flows:
+        shown = f.shown(below)  # "< 10" and "withheld" stand for withheld numbers (suppress_below)
+        rows += [(f.start.isoformat(), f.end.isoformat(), "new" if i == migration.k else str(i), str(j),
+                  f"{cell:,}" if isinstance(cell, int) else cell)
+                 for i, row in enumerate(shown) for j, cell in enumerate(row)
+                 if f.counts[i, j] > 0 or isinstance(cell, str)]
     return Image("migration.png", " ".join(parts),
                  "Customers in each segment at every date (bars, segment 0 on top) and how many moved "
                  "between segments from one date to the next (bands, as wide as the customers who moved; bands "

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from generator.config import DatasetConfig
-from generator.formats import count
+from generator.formats import WITHHELD, count
 from generator.model import Segment, Segmentation, segment
 from generator.purchases import Customers
 
@@ -40,6 +40,15 @@ class Flow:
     start: datetime.date
     end: datetime.date
     counts: np.ndarray  # (k + 1) x k integers
+
+    def shown(self, below: int) -> list[list[int | str]]:
+        """The counts as published: a cell of 1 to `below` - 1 customers reads "< below", and a cell
+        withheld so that the sizes at both dates (the table's row and column totals) cannot give
+        such a cell away reads "withheld"; the others keep their number."""
+        small = (self.counts > 0) & (self.counts < below)
+        hidden = hidden_cells(self.counts, small)
+        return [[count(int(n), below) if small[i, j] else WITHHELD if hidden[i, j] else int(n)
+                 for j, n in enumerate(row)] for i, row in enumerate(self.counts)]
 
 
 @dataclass(frozen=True)
@@ -65,8 +74,10 @@ class Migration:
                 return None
             return d.moved[number]
 
-        def cell(value: int) -> int | str:
-            return count(value, suppress_below) if 0 < value < suppress_below else value
+        def cells(flow: Flow) -> list[list[int | str]]:
+            shown = flow.shown(suppress_below)
+            return [[shown[i][j] if isinstance(shown[i][j], str) else int(flow.counts[i, j])
+                     for j in range(self.k)] for i in range(self.k + 1)]
 
         return {
             "snapshots": [{"date": d.date.isoformat(), "customers": d.customers,
@@ -78,7 +89,7 @@ class Migration:
                           for d in self.dates],
             "migration": [{"from": f.start.isoformat(), "to": f.end.isoformat(), "rows": [*range(self.k), "new"],
                            "columns": list(range(self.k)),
-                           "counts": [[cell(int(n)) for n in row] for row in f.counts.astype(int).tolist()]}
+                           "counts": cells(f)}
                           for f in self.flows],
         }
 
@@ -139,14 +150,33 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
                      spread={f: float(v) for f, v in zip(config.features, spread, strict=True)})
 
 
-def largest_moves(migration: Migration, count: int = 3) -> list[tuple[Flow, int, int, int]]:
+def hidden_cells(counts: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """The cells of a flow table that are not published: the `small` ones and, wherever a row or a
+    column would hold just one hidden cell (its total is known from the sizes at each date, so the
+    cell would be its total less the others), the smallest other cell of it too, until none does
+    (secondary suppression)."""
+    hidden = small.copy()
+    changed = True
+    while changed:
+        changed = False
+        for mask, values in ((hidden, counts), (hidden.T, counts.T)):  # rows, then columns (views)
+            for line in range(mask.shape[0]):
+                others = np.flatnonzero(~mask[line])
+                if mask[line].sum() == 1 and len(others):
+                    mask[line, others[np.argmin(values[line, others])]] = True
+                    changed = True
+    return hidden
+
+
+def largest_moves(migration: Migration, count: int = 3, below: int = 0) -> list[tuple[Flow, int, int, int]]:
     """The largest flows between different segments (or into a segment from not yet a customer):
-    (flow, from row, to segment, customers), largest first."""
+    (flow, from row, to segment, customers), largest first; only flows published as numbers (`below`)."""
     moves = []
     for flow in migration.flows:
+        shown = flow.shown(below)
         for i in range(migration.k + 1):
             for j in range(migration.k):
-                if i != j and flow.counts[i, j] > 0:
+                if i != j and flow.counts[i, j] > 0 and not isinstance(shown[i][j], str):
                     moves.append((flow, i, j, int(flow.counts[i, j])))
     moves.sort(key=lambda move: (-move[3], move[0].start, move[1], move[2]))
     return moves[:count]

@@ -22,8 +22,6 @@ from generator import recommendation
 from generator.config import OPTIONS
 from generator.formats import (
     WITHHELD,
-    count,
-    customers,
     entry,
     index,
     number,
@@ -294,12 +292,14 @@ def _migration(report: Report) -> dict[str, Any] | None:
     for flow in migration.flows:
         header = [f"{flow.start.isoformat()} (rows) to {flow.end.isoformat()} (columns)",
                   *(f"{j}: {text(names[j])}" for j in range(k))]
-        columns = [[row_name(i) for i in range(k + 1)]] + [[count(int(flow.counts[i, j]), below) for i in range(k + 1)]
+        shown = flow.shown(below)
+        columns = [[row_name(i) for i in range(k + 1)]] + [[_cell_text(shown[i][j]) for i in range(k + 1)]
                                                            for j in range(k)]
         tables.append({"start": flow.start.isoformat(), "end": flow.end.isoformat(),
                        "table": _table(header, [":---"] + ["---:"] * k, columns)})
-    moves = [f"{customers(n, below)} moved from {'not yet a customer' if i == k else f'segment {i}'} to segment "
-             f"{j} between {f.start.isoformat()} and {f.end.isoformat()}" for f, i, j, n in largest_moves(migration)]
+    moves = [f"{plural(n, 'customer')} moved from {'not yet a customer' if i == k else f'segment {i}'} to segment "
+             f"{j} between {f.start.isoformat()} and {f.end.isoformat()}"
+             for f, i, j, n in largest_moves(migration, below=below)]
     sizes = _table(["Date", "Customers", *(f"{j}: {text(names[j])}" for j in range(k))], ["---:"] * (k + 2),
                    [[d.date.isoformat() for d in migration.dates], [f"{d.customers:,}" for d in migration.dates]]
                    + [[f"{d.segments[j].size:,}" for d in migration.dates] for j in range(k)])
@@ -307,14 +307,14 @@ def _migration(report: Report) -> dict[str, Any] | None:
     for before, d in zip(migration.dates, migration.dates[1:], strict=False):
         assert d.moved is not None
         # A withheld centre's move is withheld too (segments too small at either date).
-        shown = [j for j in range(k) if not (report.config.withholds(d.segments[j].size)
+        kept = [j for j in range(k) if not (report.config.withholds(d.segments[j].size)
                                              or report.config.withholds(before.segments[j].size))]
-        if not shown:
+        if not kept:
             continue
         distances = d.moved
-        far = max(shown, key=lambda j: (distances[j], -j))
+        far = max(kept, key=lambda j: (distances[j], -j))
         moved.append({"date": d.date.isoformat(), "largest": number(round(distances[far], 2)), "segment": far,
-                      "mean": number(round(float(np.mean([distances[j] for j in shown])), 2))})
+                      "mean": number(round(float(np.mean([distances[j] for j in kept])), 2))})
     return {
         "dates": [d.date.isoformat() for d in migration.dates],
         "k": k,
@@ -325,8 +325,14 @@ def _migration(report: Report) -> dict[str, Any] | None:
         "moved": moved,
         "published": report.config.publish_rows,
         "suppressed": f"< {below:,}" if any(0 < n < below for f in migration.flows for n in f.counts.ravel()) else None,
+        "secondary": any(cell == WITHHELD for f in migration.flows for row in f.shown(below) for cell in row),
         "below": f"{below:,}",
     }
+
+
+def _cell_text(cell: int | str) -> str:
+    """A published count of customers, or what stands for a withheld one ("< 10", "withheld")."""
+    return f"{cell:,}" if isinstance(cell, int) else cell
 
 
 def _skewed(report: Report) -> str | None:

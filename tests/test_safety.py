@@ -8,6 +8,7 @@ import io
 import json
 import re
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from generator.config import load_all
 from generator.data import load_table
 from generator.errors import UserError
 from generator.formats import percent
+from generator.migration import hidden_cells
 from generator.pages import text
 from tests.conftest import MakeProject
 
@@ -246,10 +248,31 @@ def test_migration_cells_below_the_threshold_read_less_than_it(make_project: Mak
     safe = files_of(make_project, shop(publish_rows="", suppress_below=""), "shop")
     assert "reports/shop/migration.csv" not in safe
     published = json.loads(safe["reports/shop/segments.json"])["migration"]
-    assert [step["counts"] for step in published] == [
-        [["< 10" if 0 < n < 10 else n for n in row] for row in step["counts"]] for step in exact]
+    for step, truth in zip(published, exact, strict=True):
+        for row, true_row in zip(step["counts"], truth["counts"], strict=True):
+            for cell, n in zip(row, true_row, strict=True):
+                assert cell == ("< 10" if 0 < n < 10 else n) or cell == "withheld", (cell, n)
+        # No row or column (whose totals the sizes give) holds a single hidden cell.
+        hidden = np.array([[isinstance(cell, str) for cell in row] for row in step["counts"]])
+        assert 1 not in hidden.sum(axis=0)
+        assert 1 not in hidden.sum(axis=1)
     assert any(cell == "< 10" for step in published for row in step["counts"] for cell in row)
     page = safe["reports/shop/index.md"].decode()
     assert "| < 10 |" in page
     assert 'reads "< 10", not its' in page
     assert "moved most" not in page  # every segment is too small for its centre's move to be published
+
+
+@pytest.mark.parametrize(
+    ("counts", "hidden"),
+    [
+        ([[50, 3], [12, 40]], [[1, 1], [1, 1]]),  # one small cell: its row and column would give it away
+        ([[50, 3, 20], [12, 40, 0], [0, 5, 60], [4, 30, 25]], [[0, 1, 1], [0, 0, 0], [1, 1, 0], [1, 0, 1]]),
+        ([[50, 20], [12, 40]], [[0, 0], [0, 0]]),
+        ([[3, 4], [5, 6]], [[1, 1], [1, 1]]),
+    ],
+)
+def test_a_flow_table_hides_enough_cells_that_its_totals_give_none_away(counts: list[list[int]],
+                                                                        hidden: list[list[int]]) -> None:
+    table = np.array(counts)
+    assert hidden_cells(table, (table > 0) & (table < 10)).astype(int).tolist() == hidden
