@@ -134,8 +134,8 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "centroids": _centroids(report),
         "indices": _indices(report),
         "profiles": [{"number": p.number, "name": text(p.name), "band": s.band, "stability": stability(s.stability)}
-                     | ({"description": f"Its {plural(s.size, 'customer')} are too few to publish its statistics: "
-                                        f"{WITHHELD} (see above).", "rule": None, "rule_fidelity": None}
+                     | ({"description": "Its statistics are withheld (see above).", "rule": None,
+                         "rule_fidelity": None}
                         if p.number in withheld else {"description": text(p.description)} | _rule(report, p.number))
                      for s, p in zip(result.segments, report.profiles, strict=True)],
         "withheld": _withheld(report),
@@ -398,8 +398,10 @@ def _withheld(report: Report) -> dict[str, Any] | None:
     secondary = _numbers(withheld - small)
     everything = len(withheld) == len(segments)
     sizes = "; ".join(f"segment {s.number}: {plural(s.size, 'customer')}" for s in segments if s.number in withheld)
-    parts = [f"{'Every segment' if everything else str(_numbers(withheld)).capitalize()} keeps its number, name, "
-             f"size and share, but its statistics are withheld ({sizes})."]
+    many = len(withheld) > 1
+    parts = [f"{'Every segment' if everything else str(_numbers(withheld)).capitalize()} "
+             f"{'keep their' if many and not everything else 'keeps its'} number, name, size and share, but "
+             f"{'their' if many and not everything else 'its'} statistics are withheld ({sizes})."]
     if small:
         parts.append(f"A segment of fewer than {config.suppress_below:,} customers (suppress_below) would publish "
                      "figures close to its customers' own values (the threshold rule of statistical disclosure "
@@ -452,7 +454,10 @@ def _calculator(report: Report) -> dict[str, Any] | None:
     return {"fields": fields, "inputs": " ".join(f["id"] for f in fields),
             "model": html.escape(json.dumps(model, ensure_ascii=True, separators=(",", ":")), quote=True),
             "segment": start, "shown": attribute(f"Segment {start}: {names[start]}"),
-            "withheld": _numbers(withheld)}
+            "withheld": (f"The centre{'s' if len(withheld) > 1 else ''} of {_numbers(withheld)} "
+                         f"{'are' if len(withheld) > 1 else 'is'} withheld, so the calculator places a customer "
+                         f"nearest to {'one' if len(withheld) > 1 else 'it'} in the nearest published segment.")
+            if withheld else None}
 
 
 def reports_index(reports: list[Report], env: jinja2.Environment) -> str:
