@@ -337,8 +337,10 @@ class DatasetConfig:
         "thresholds that isolate it, and its centre in the calculator and `scorer.sql` (which then "
         "place a customer at the nearest published centre). When the segments withheld hold fewer "
         "customers than this together, the smallest other segment is withheld as well, so that the "
-        "overall average cannot give their centre away. A cell of a migration table below it "
-        "reads \"< 10\" (the threshold), not its count. The threshold rule of statistical "
+        "overall average cannot give their centre away. A cell of a migration table of 1 to "
+        "`suppress_below` - 1 customers reads \"< 10\" (with the threshold), not its count, and "
+        "where a row or column would hold just one such cell, another cell reads \"withheld\" "
+        "(the sizes at each date are the tables' totals). The threshold rule of statistical "
         "disclosure control: 10 is the UK Office for National Statistics' rule for research "
         "outputs. `0` publishes every statistic (made-up or already public data)."))
     publish_personal: bool = field(default=False, metadata=schema(_boolean, "`false`",
