@@ -289,6 +289,7 @@ def add_dataset(project: Path, dataset_id: str, table: Path, title: str,
         f"source: {source.relative_to(project).as_posix()}\n"
         f"features: [{', '.join(FEATURES)}]\n"
         f"n_clusters: [{k_range[0]}, {k_range[1]}]\n"
+        "publish_rows: true\n"  # the bench measures writing assignments.csv too, as before it was opt-in
     )
     (project / "site_config" / "datasets" / f"{dataset_id}.yml").write_text(config, encoding="utf-8")
 

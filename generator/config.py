@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING as MISSING_VALUE
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -157,6 +157,10 @@ def _random_state(value: object) -> int:
 
 def _n_init(value: object) -> int:
     return _integer(value, 1, 1000)
+
+
+def _suppress_below(value: object) -> int:
+    return _integer(value, 0, 1_000_000)
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[object], str]:
@@ -420,8 +424,24 @@ class DatasetConfig:
         "Rows whose features are blank or not numbers: `fail` stops the build and names "
         "the first such cells; `drop` leaves the rows out and reports how many. With "
         "`transactions`: log rows with a blank customer, date or amount (guest checkouts)."))
-    publish_rows: bool = field(default=True, metadata=schema(_boolean, "`true`",
-        "Publish row-level data (`assignments.csv`); `false` publishes summaries only."))
+    publish_rows: bool = field(default=False, metadata=schema(_boolean, "`false`",
+        "Publish row-level data with customer ids (`assignments.csv`, and `migration.csv` for a "
+        "purchase log with snapshots). Safe by default: without `true`, no customer id and no "
+        "customer's row appears anywhere in the site (pages, downloads, the single-file report, the "
+        "search index); the report publishes summaries only, and `scorer.sql` and the calculator "
+        "place one's own customers. Set `true` only where the readers may see every customer."))
+    suppress_below: int = field(default=10, metadata=schema(_suppress_below, "`10`",
+        "A segment with fewer customers than this keeps its number, name, size and share, but none "
+        "of its statistics is published: its centre, percentiles, index, profile, the rule "
+        "thresholds that isolate it, and its centre in the calculator and `scorer.sql` (which then "
+        "place a customer at the nearest published centre). When the segments withheld hold fewer "
+        "customers than this together, the smallest other segment is withheld as well, so that the "
+        "overall average cannot give their centre away. A cell of a migration table of 1 to "
+        "`suppress_below` - 1 customers reads \"< 10\" (with the threshold), not its count, and "
+        "where a row or column would hold just one such cell, another cell reads \"withheld\" "
+        "(the sizes at each date are the tables' totals). The threshold rule of statistical "
+        "disclosure control: 10 is the UK Office for National Statistics' rule for research "
+        "outputs. `0` publishes every statistic (made-up or already public data)."))
     publish_personal: bool = field(default=False, metadata=schema(_boolean, "`false`",
         "Publish an `id_column` that looks like personal data (e-mail addresses, phone numbers, "
         "names, postal addresses) in `assignments.csv`. By default such a column is left out "
@@ -466,6 +486,23 @@ class DatasetConfig:
     def label(self, column: str) -> str:
         """The display label of a column: its `labels` entry, else its name."""
         return self.labels.get(column, column)
+
+    def withholds(self, size: int) -> bool:
+        """Whether a segment (or a migration cell) of `size` customers is too small to publish
+        its statistics (`suppress_below`)."""
+        return size < self.suppress_below
+
+    def withheld(self, sizes: Iterable[int]) -> frozenset[int]:
+        """The segments (by position in `sizes`, their numbers) whose statistics are withheld:
+        those below `suppress_below`, and, when they hold fewer than that together, the smallest
+        other segment too, since the overall average less the published centres would otherwise
+        give away their pooled centre (secondary suppression)."""
+        counts = [int(size) for size in sizes]
+        small = {number for number, size in enumerate(counts) if self.withholds(size)}
+        others = sorted((size, number) for number, size in enumerate(counts) if number not in small)
+        if small and others and self.withholds(sum(counts[number] for number in small)):
+            small.add(others[0][1])
+        return frozenset(small)
 
     @property
     def customer_column(self) -> str | None:

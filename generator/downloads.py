@@ -29,6 +29,7 @@ Column = NDArray[Any] | Sequence[str]  # numbers (a numpy array of ints or float
 def segments_json(report: Report) -> bytes:
     """`segments.json`, as DESIGN.md's contract describes it."""
     config, table, result = report.config, report.table, report.result
+    withheld = config.withheld(s.size for s in result.segments)
     document: dict[str, Any] = {
         "dataset": config.id,
         "title": config.title,
@@ -41,7 +42,13 @@ def segments_json(report: Report) -> bytes:
         "rows": {"read": table.rows_read, "used": table.rows_used,
                  "dropped": table.rows_read - table.rows_used},
         "dropped_because": dict(table.dropped),
+        "publish_rows": config.publish_rows,
+        "suppress_below": config.suppress_below,
         "segments": [
+            {"segment": s.number, "name": p.name, "size": s.size, "share": s.share, "withheld": True,
+             "description": None, "center": None, "median": None, "index": None,
+             "stability": s.stability, "stability_band": s.band}
+            if s.number in withheld else
             {"segment": s.number, "name": p.name, "description": p.description, "size": s.size,
              "share": s.share, "center": s.center, "median": s.median,
              "index": {f: (round(v, 1) if v is not None else None) for f, v in p.index.items()},
@@ -80,9 +87,9 @@ def segments_json(report: Report) -> bytes:
     if report.purchases is not None:
         document |= report.purchases.document()
     if report.migration is not None:
-        document |= report.migration.document([p.name for p in report.profiles])
+        document |= report.migration.document([p.name for p in report.profiles], config.suppress_below)
     if report.rules is not None:
-        document["rules"] = report.rules.document()
+        document["rules"] = report.rules.document(withheld)
     for part in (*document["segments"], document):  # features' means and medians, in the features' units
         for key in ("center", "median", "overall_mean"):
             if isinstance(part.get(key), dict):

@@ -244,7 +244,8 @@ def _locator() -> Any:
 
 def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[float]]:
     """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its ticks."""
-    low, high = float(values.min()), float(values.max())
+    finite = values[np.isfinite(values)]  # a withheld segment's percentiles are not numbers
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if high == low:
         low, high = low - 0.5, high + 0.5
     margin = 0.05 * (high - low)
@@ -300,10 +301,11 @@ def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
     points = ax.scatter(xs, ys, s=areas, c=[style(int(number))[0] for number in labels], alpha=alpha,
                         edgecolors=colours.halo, linewidths=0.4)
     points.set_paths([paths[number] for number in labels])
-    numbers = range(len(chart.centers))
-    ax.scatter(chart.centers[:, 0], chart.centers[:, 1], s=22 * font ** 2 / 10, c=colours.halo, marker="o",
-               edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
-    for number, (cx, cy) in zip(numbers, chart.centers, strict=True):
+    # A withheld centre (suppress_below) is not a number: its customers are drawn, but no marker.
+    numbers = [number for number, centre in enumerate(chart.centers) if np.isfinite(centre).all()]
+    ax.scatter(chart.centers[numbers, 0], chart.centers[numbers, 1], s=22 * font ** 2 / 10, c=colours.halo,
+               marker="o", edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
+    for number, (cx, cy) in zip(numbers, chart.centers[numbers], strict=True):
         ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
                     fontweight="bold", color=colours.ink, zorder=4)
     return bool(len(counts) and counts.max() > 1)
@@ -384,7 +386,8 @@ def diagnostics(chart: Diagnostics) -> Pair:
 class Distributions:
     """Every feature's percentiles by segment, for box plots."""
 
-    quantiles: Sequence[Sequence[Sequence[float]]]  # feature x segment x (5th, 25th, 50th, 75th, 95th)
+    # feature x segment x (5th, 25th, 50th, 75th, 95th); None for a withheld segment (no box)
+    quantiles: Sequence[Sequence[Sequence[float] | None]]
     features: Sequence[str]  # display labels
     k: int
 
@@ -407,7 +410,8 @@ def distributions(chart: Distributions) -> Pair:
     font = type_size(width)
     with rc_context(colours.rc() | {"font.size": font}):
         measure = _Measure(font)
-        scales = [_limits(np.asarray(cuts, dtype=float)) for cuts in chart.quantiles]
+        cut_rows = [_cut_rows(cuts) for cuts in chart.quantiles]
+        scales = [_limits(cuts) for cuts in cut_rows]
         line = measure.height
         tick_room = measure.widest([tick(v) for _, values in scales for v in values]) + 0.1
         left, right, gap = 0.08 + tick_room, 0.1, 0.25 + tick_room
@@ -421,8 +425,8 @@ def distributions(chart: Distributions) -> Pair:
                 "left": left / width, "right": 1 - right / width, "bottom": under / height,
                 "top": 1 - (title + 0.05) / height, "wspace": gap / panel_width,
                 "hspace": (title + under) / BOX_HEIGHT}).ravel()
-            for ax, cuts, label, (limits, values) in zip(axes, chart.quantiles, chart.features, scales, strict=False):
-                _boxes(ax, np.asarray(cuts, dtype=float), colours)
+            for ax, cuts, label, (limits, values) in zip(axes, cut_rows, chart.features, scales, strict=False):
+                _boxes(ax, cuts, colours)
                 ax.set_xlim(0.5, chart.k + 0.5)
                 ax.set_ylim(*limits)
                 _grid(ax, range(1, chart.k + 1), values, labelled=(False, True))
@@ -440,15 +444,22 @@ def distributions(chart: Distributions) -> Pair:
             _close(figure)
 
 
+def _cut_rows(cuts: Sequence[Sequence[float] | None]) -> np.ndarray:
+    """A feature's percentiles as segments x 5 floats, a withheld segment's row not a number."""
+    return np.array([cut if cut is not None else [np.nan] * 5 for cut in cuts], dtype=float).reshape(-1, 5)
+
+
 def _boxes(ax: Any, cuts: np.ndarray, colours: Theme) -> None:
     """Boxes from (5th, 25th, 50th, 75th, 95th) percentiles, one row per segment, at 1, 2, ...: the
-    boxes one collection in the segments' colours, whiskers and caps one, the medians one."""
+    boxes one collection in the segments' colours, whiskers and caps one, the medians one. A
+    withheld segment (its row not a number) gets no box."""
     from matplotlib.collections import LineCollection, PolyCollection
-    at = np.arange(1, len(cuts) + 1, dtype=float)
+    shown = np.flatnonzero(np.isfinite(cuts).all(axis=1))
+    at = (shown + 1).astype(float)
     half, cap = 0.3, 0.15
-    low, q1, med, q3, high = cuts.T
+    low, q1, med, q3, high = cuts[shown].T
     boxes = [((x - half, a), (x + half, a), (x + half, b), (x - half, b)) for x, a, b in zip(at, q1, q3, strict=True)]
-    ax.add_collection(PolyCollection(boxes, facecolors=[style(n)[0] for n in range(len(cuts))], alpha=0.85,
+    ax.add_collection(PolyCollection(boxes, facecolors=[style(int(n))[0] for n in shown], alpha=0.85,
                                      edgecolors=colours.ink, linewidths=1.0), autolim=False)
     whiskers = [((x, a), (x, b)) for x, a, b in zip(at, q1, low, strict=True)]
     whiskers += [((x, a), (x, b)) for x, a, b in zip(at, q3, high, strict=True)]

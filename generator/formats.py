@@ -44,6 +44,15 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
+def count(value: int, below: int = 0) -> str:
+    """A number of customers: '1,234', or '< 10' when it is 1 to `below` - 1 (too few to publish,
+    `suppress_below`); 0 stays 0 (nobody is no one's figure)."""
+    return f"< {below:,}" if 0 < value < below else f"{value:,}"
+
+
+WITHHELD = "withheld"  # what a table cell, an alt text or a download shows for a withheld statistic
+
+
 def exact(value: float) -> str:
     """A value exactly as stored, thousands separated: a rule's threshold (12,000 / 2,345.5)."""
     if float(value).is_integer() and abs(value) < 1e15:

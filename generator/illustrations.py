@@ -6,6 +6,7 @@ reader who cannot see the image loses nothing. All text here is plain; pages esc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
@@ -28,7 +29,17 @@ from generator.figures import (
     profiles,
     scatter,
 )
-from generator.formats import column, formatter, number, percent, plural, signed, silhouette, stability
+from generator.formats import (
+    WITHHELD,
+    column,
+    formatter,
+    number,
+    percent,
+    plural,
+    signed,
+    silhouette,
+    stability,
+)
 from generator.migration import Migration, largest_moves
 from generator.model import MAP_SAMPLE, Segmentation
 from generator.profiles import Profile
@@ -120,7 +131,7 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
         candidates=_candidate_maps(config, result, charts),
         distributions=_distributions(config, result, charts),
         profiles=_profiles(config, result, named, charts),
-        flows=_flows(migration, named, charts) if migration is not None else None,
+        flows=_flows(migration, named, charts, config.suppress_below) if migration is not None else None,
     )
     drawn = charts.draw(pool)
 
@@ -174,17 +185,21 @@ def plot_axes(config: DatasetConfig, result: Segmentation) -> tuple[str, str]:
 def centre_formats(config: DatasetConfig, result: Segmentation) -> dict[str, Format]:
     """How each feature's centres read: as in the centroid table's column (the segments' centres
     and the overall mean), so a centre reads the same in every table, chart and alt text."""
-    return {f: formatter([s.center[f] for s in result.segments] + [result.overall[f]]) for f in config.features}
+    withheld = config.withheld(s.size for s in result.segments)
+    return {f: formatter([s.center[f] for s in result.segments if s.number not in withheld] + [result.overall[f]])
+            for f in config.features}
 
 
 def map_alt(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str],
-            centres: Sequence[tuple[str, str]], lead: str) -> str:
-    """Alt text for a segment map: what it plots, then every segment's size and centre (as text)."""
+            centres: Sequence[tuple[str, str] | None], lead: str) -> str:
+    """Alt text for a segment map: what it plots, then every segment's size and centre (as text;
+    None for a withheld centre)."""
     parts = [f"{lead} for {plural(sum(s.size for s in result.segments), 'customer')} "
              f"in {result.k} segments."]
-    for segment, profile, (x, y) in zip(result.segments, named, centres, strict=True):
+    for segment, profile, centre in zip(result.segments, named, centres, strict=True):
+        where = f"centre at {axes[0]} {centre[0]}, {axes[1]} {centre[1]}" if centre else f"centre {WITHHELD}"
         parts.append(f"Segment {segment.number}, {profile.name}: {plural(segment.size, 'customer')} "
-                     f"({percent(segment.share)}), centre at {axes[0]} {x}, {axes[1]} {y}.")
+                     f"({percent(segment.share)}), {where}.")
     return " ".join(parts)
 
 
@@ -206,8 +221,10 @@ def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...
     x_name, y_name = plot_axes(config, result)
     x_label, y_label = config.label(x_name), config.label(y_name)
     shown = centre_formats(config, result)
-    centres = [(s.center[x_name], s.center[y_name]) for s in result.segments]
-    texts = [(shown[x_name](x), shown[y_name](y)) for x, y in centres]
+    withheld = config.withheld(s.size for s in result.segments)
+    centres = [(math.nan, math.nan) if s.number in withheld else (s.center[x_name], s.center[y_name])
+               for s in result.segments]
+    texts = [None if s in withheld else (shown[x_name](x), shown[y_name](y)) for s, (x, y) in enumerate(centres)]
     names = [p.name for p in named]
     note = _sample_note(result)
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
@@ -224,12 +241,13 @@ def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...
     if result.projection is not None:
         pca = result.projection
         axes = (f"PC1 ({percent(pca.explained[0])} of variance)", f"PC2 ({percent(pca.explained[1])} of variance)")
+        pca_centres = np.array([[math.nan, math.nan] if s in withheld else c for s, c in enumerate(pca.centers)])
         pca_chart = Scatter(x=pca.points[:, 0], y=pca.points[:, 1], labels=chosen,
-                            centers=pca.centers, names=names, xlabel=axes[0], ylabel=axes[1])
+                            centers=pca_centres, names=names, xlabel=axes[0], ylabel=axes[1])
         drawn = charts.both(scatter, pca_chart)
         lead = (f"Map of all {len(config.features)} features reduced to two principal components, "
                 f"which together explain {percent(sum(pca.explained))} of their variance,")
-        pca_texts = [(number(c[0]), number(c[1])) for c in pca.centers]
+        pca_texts = [None if s in withheld else (number(c[0]), number(c[1])) for s, c in enumerate(pca.centers)]
         alt = map_alt(result, named, ("PC1", "PC2"), pca_texts, lead)
         maps.append(Image("pca.png", alt,
                           f"All {len(config.features)} features on one map (PCA of the scaled features): "
@@ -306,7 +324,9 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
     passed = {p.k for p in result.choice.passed_over}
     planned, titles = [], []
     for k, summary in result.summaries.items():
-        centres = [(float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
+        withheld = config.withheld(summary.sizes)
+        centres = [(math.nan, math.nan) if s in withheld else
+                   (float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
         names = [plural(int(n), "customer") for n in summary.sizes]
         planned.append(Scatter(x=x, y=y, labels=summary.drawn, centers=np.array(centres), names=names,
                                xlabel=x_label, ylabel=y_label))
@@ -317,9 +337,11 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
              f"the chosen k = {result.k}."]
     rows = []
     for (k, summary), chart, title in zip(result.summaries.items(), planned, titles, strict=True):
-        texts = [(shown[x_name](cx), shown[y_name](cy)) for cx, cy in chart.centers]
+        texts = [(WITHHELD, WITHHELD) if not np.isfinite(cx) else (shown[x_name](cx), shown[y_name](cy))
+                 for cx, cy in chart.centers]
         parts.append(f"Segment map for k = {k}:")
-        parts += [f"Segment {s}: {chart.names[s]}, centre at {x_label} {cx}, {y_label} {cy}."
+        parts += [f"Segment {s}: {chart.names[s]}, centre {WITHHELD}." if cx == WITHHELD else
+                  f"Segment {s}: {chart.names[s]}, centre at {x_label} {cx}, {y_label} {cy}."
                   for s, (cx, cy) in enumerate(texts)]
         rows += [(title, str(s), f"{summary.sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts)]
     return Image("candidates.png", " ".join(parts),
@@ -330,16 +352,22 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
 
 def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> Image:
     labels = [config.label(f) for f in config.features]
-    chart = Distributions(quantiles=[[s.quantiles[f] for s in result.segments] for f in config.features],
-                          features=labels, k=result.k)
+    withheld = config.withheld(s.size for s in result.segments)
+    shown = [s for s in result.segments if s.number not in withheld]
+    chart = Distributions(quantiles=[[s.quantiles[f] if s.number not in withheld else None for s in result.segments]
+                                     for f in config.features], features=labels, k=result.k)
     drawn = charts.both(distributions, chart)
     parts = ["Box plots of every feature by segment; each box holds the middle half of a segment's "
              "customers, whiskers reach from the 5th to the 95th percentile."]
+    if withheld:
+        parts.append(f"No box for segment{'s' if len(withheld) > 1 else ''} "
+                     f"{', '.join(str(s) for s in sorted(withheld))}: {WITHHELD}.")
     for feature, label in zip(config.features, labels, strict=True):
-        medians = ", ".join(f"{number(s.median[feature])} in segment {s.number}" for s in result.segments)
-        parts.append(f"Median of {label}: {medians}.")
+        if shown:
+            medians = ", ".join(f"{number(s.median[feature])} in segment {s.number}" for s in shown)
+            parts.append(f"Median of {label}: {medians}.")
     rows = [(label, str(s.number), *(number(v) for v in s.quantiles[feature]))
-            for feature, label in zip(config.features, labels, strict=True) for s in result.segments]
+            for feature, label in zip(config.features, labels, strict=True) for s in shown]
     header = ("Feature", "Segment", "5th percentile", "25th", "Median", "75th", "95th")
     return Image("distributions.png", " ".join(parts),
                  "Each feature by segment: boxes span the middle half of the customers, the line is the "
@@ -348,22 +376,27 @@ def _distributions(config: DatasetConfig, result: Segmentation, charts: _Drawing
 
 def _profiles(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...], charts: _Drawings) -> Image:
     labels = [config.label(f) for f in config.features]
-    z = np.array([[p.z[f] for f in config.features] for p in named])
-    chart = Profiles(z=z, features=labels, names=[p.name for p in named])
+    withheld = config.withheld(s.size for s in result.segments)
+    z = np.array([[math.nan if p.number in withheld else p.z[f] for f in config.features] for p in named])
+    chart = Profiles(z=z, features=labels, names=[f"{p.name} ({WITHHELD})" if p.number in withheld else p.name
+                                                  for p in named])
     drawn = charts.both(profiles, chart)
     parts = ["Profile chart: each segment's centre in standard deviations from the average customer "
              "(0 = average)."]
     for profile, row in zip(named, z, strict=True):
-        values = ", ".join(f"{label} {signed(value)}" for label, value in zip(labels, row, strict=True))
+        values = (WITHHELD if profile.number in withheld else
+                  ", ".join(f"{label} {signed(value)}" for label, value in zip(labels, row, strict=True)))
         parts.append(f"Segment {profile.number}, {profile.name}: {values}.")
-    rows = tuple((str(p.number), p.name, *(signed(v) for v in row)) for p, row in zip(named, z, strict=True))
+    rows = tuple((str(p.number), p.name, *((WITHHELD,) * len(labels) if p.number in withheld else
+                                           (signed(v) for v in row))) for p, row in zip(named, z, strict=True))
     return Image("profiles.png", " ".join(parts),
                  "How far each segment's centre sits from the average, in standard deviations of each "
                  "feature: lines far from 0 set a segment apart.", *drawn,
                  data=(("Segment", "Name", *labels), *rows))
 
 
-def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings) -> Image:
+def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings, below: int) -> Image:
+    """The flow chart; a number of customers moving below `below` (suppress_below) reads "< below"."""
     dates = [d.date.isoformat() for d in migration.dates]
     sizes = np.array([[s.size for s in d.segments] for d in migration.dates])
     chart = Flows(dates=dates, sizes=sizes, counts=[f.counts for f in migration.flows], names=[p.name for p in named])
@@ -376,15 +409,18 @@ def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings) 
     for d in migration.dates:
         held = ", ".join(f"segment {s.number} {plural(s.size, 'customer')}" for s in d.segments)
         parts.append(f"On {d.date.isoformat()}: {held}.")
-    moves = largest_moves(migration)
+    moves = largest_moves(migration, below=below)
     if moves:
         parts.append("Largest moves: " + "; ".join(
             f"{plural(n, 'customer')} from {row_name(i)} to segment {j} between {f.start.isoformat()} and "
             f"{f.end.isoformat()}" for f, i, j, n in moves) + ".")
-    rows = tuple((f.start.isoformat(), f.end.isoformat(), "new" if i == migration.k else str(i), str(j),
-                  f"{int(f.counts[i, j]):,}")
-                 for f in migration.flows for i in range(migration.k + 1) for j in range(migration.k)
-                 if f.counts[i, j] > 0)
+    rows = []
+    for f in migration.flows:
+        shown = f.shown(below)  # "< 10" and "withheld" stand for withheld numbers (suppress_below)
+        rows += [(f.start.isoformat(), f.end.isoformat(), "new" if i == migration.k else str(i), str(j),
+                  f"{cell:,}" if isinstance(cell, int) else cell)
+                 for i, row in enumerate(shown) for j, cell in enumerate(row)
+                 if f.counts[i, j] > 0 or isinstance(cell, str)]
     return Image("migration.png", " ".join(parts),
                  "Customers in each segment at every date (bars, segment 0 on top) and how many moved "
                  "between segments from one date to the next (bands, as wide as the customers who moved; bands "
@@ -393,7 +429,7 @@ def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings) 
 
 
 def _centre_rows(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str],
-                 centres: Sequence[tuple[str, str]]) -> tuple[tuple[str, ...], ...]:
-    rows = tuple((str(s.number), p.name, f"{s.size:,}", x, y)
-                 for s, p, (x, y) in zip(result.segments, named, centres, strict=True))
+                 centres: Sequence[tuple[str, str] | None]) -> tuple[tuple[str, ...], ...]:
+    rows = tuple((str(s.number), p.name, f"{s.size:,}", *(centre or (WITHHELD, WITHHELD)))
+                 for s, p, centre in zip(result.segments, named, centres, strict=True))
     return (("Segment", "Name", "Customers", f"Centre: {axes[0]}", f"Centre: {axes[1]}"), *rows)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from generator.config import DatasetConfig
+from generator.formats import WITHHELD, count
 from generator.model import Segment, Segmentation, segment
 from generator.purchases import Customers
 
@@ -40,6 +41,15 @@ class Flow:
     end: datetime.date
     counts: np.ndarray  # (k + 1) x k integers
 
+    def shown(self, below: int) -> list[list[int | str]]:
+        """The counts as published: a cell of 1 to `below` - 1 customers reads "< below", and a cell
+        withheld so that the sizes at both dates (the table's row and column totals) cannot give
+        such a cell away reads "withheld"; the others keep their number."""
+        small = (self.counts > 0) & (self.counts < below)
+        hidden = hidden_cells(self.counts, small)
+        return [[count(int(n), below) if small[i, j] else WITHHELD if hidden[i, j] else int(n)
+                 for j, n in enumerate(row)] for i, row in enumerate(self.counts)]
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -51,18 +61,35 @@ class Migration:
     labels: np.ndarray  # customers at the last date x dates: the segment at each date, -1 before the first purchase
     spread: dict[str, float]  # the standard deviation of each feature at the last date: the unit of `moved`
 
-    def document(self, names: list[str]) -> dict[str, Any]:
-        """`snapshots` and `migration` of segments.json (DESIGN.md), segments named by `names`."""
+    def document(self, names: list[str], suppress_below: int = 0) -> dict[str, Any]:
+        """`snapshots` and `migration` of segments.json (DESIGN.md), segments named by `names`.
+
+        A segment of fewer than `suppress_below` customers at a date keeps its size, not its
+        centre (`center` null, `withheld` true); a flow below it reads "< N", not its count."""
+        def withheld(d: DateSegments, number: int) -> bool:
+            return d.segments[number].size < suppress_below
+
         def moved(d: DateSegments, number: int) -> float | None:
-            return d.moved[number] if d.moved is not None else None
+            if d.moved is None or withheld(d, number):
+                return None
+            return d.moved[number]
+
+        def cells(flow: Flow) -> list[list[int | str]]:
+            shown = flow.shown(suppress_below)
+            return [[shown[i][j] if isinstance(shown[i][j], str) else int(flow.counts[i, j])
+                     for j in range(self.k)] for i in range(self.k + 1)]
 
         return {
             "snapshots": [{"date": d.date.isoformat(), "customers": d.customers,
                            "segments": [{"segment": s.number, "name": names[s.number], "size": s.size,
-                                         "center": s.center, "moved": moved(d, s.number)} for s in d.segments]}
+                                         "center": None if withheld(d, s.number) else s.center,
+                                         "moved": moved(d, s.number)}
+                                        | ({"withheld": True} if withheld(d, s.number) else {})
+                                        for s in d.segments]}
                           for d in self.dates],
             "migration": [{"from": f.start.isoformat(), "to": f.end.isoformat(), "rows": [*range(self.k), "new"],
-                           "columns": list(range(self.k)), "counts": f.counts.astype(int).tolist()}
+                           "columns": list(range(self.k)),
+                           "counts": cells(f)}
                           for f in self.flows],
         }
 
@@ -123,14 +150,33 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
                      spread={f: float(v) for f, v in zip(config.features, spread, strict=True)})
 
 
-def largest_moves(migration: Migration, count: int = 3) -> list[tuple[Flow, int, int, int]]:
+def hidden_cells(counts: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """The cells of a flow table that are not published: the `small` ones and, wherever a row or a
+    column would hold just one hidden cell (its total is known from the sizes at each date, so the
+    cell would be its total less the others), the smallest other cell of it too, until none does
+    (secondary suppression)."""
+    hidden = small.copy()
+    changed = True
+    while changed:
+        changed = False
+        for mask, values in ((hidden, counts), (hidden.T, counts.T)):  # rows, then columns (views)
+            for line in range(mask.shape[0]):
+                others = np.flatnonzero(~mask[line])
+                if mask[line].sum() == 1 and len(others):
+                    mask[line, others[np.argmin(values[line, others])]] = True
+                    changed = True
+    return hidden
+
+
+def largest_moves(migration: Migration, count: int = 3, below: int = 0) -> list[tuple[Flow, int, int, int]]:
     """The largest flows between different segments (or into a segment from not yet a customer):
-    (flow, from row, to segment, customers), largest first."""
+    (flow, from row, to segment, customers), largest first; only flows published as numbers (`below`)."""
     moves = []
     for flow in migration.flows:
+        shown = flow.shown(below)
         for i in range(migration.k + 1):
             for j in range(migration.k):
-                if i != j and flow.counts[i, j] > 0:
+                if i != j and flow.counts[i, j] > 0 and not isinstance(shown[i][j], str):
                     moves.append((flow, i, j, int(flow.counts[i, j])))
     moves.sort(key=lambda move: (-move[3], move[0].start, move[1], move[2]))
     return moves[:count]

@@ -20,7 +20,17 @@ import pandas as pd
 
 from generator import recommendation
 from generator.config import OPTIONS
-from generator.formats import entry, index, number, percent, plural, score, silhouette, stability
+from generator.formats import (
+    WITHHELD,
+    entry,
+    index,
+    number,
+    percent,
+    plural,
+    score,
+    silhouette,
+    stability,
+)
 from generator.illustrations import Image, centre_formats, inertia_texts
 from generator.migration import largest_moves
 from generator.model import (
@@ -112,6 +122,7 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
     no dark-palette images, no links into the rest of the site)."""
     config, result = report.config, report.result
     art = report.illustrations
+    withheld = config.withheld(s.size for s in result.segments)
     context = {
         "title": text(config.title),
         "page_title": front_matter_title(config.title),
@@ -126,9 +137,12 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "maps": [_image(image) for image in art.maps],
         "centroids": _centroids(report),
         "indices": _indices(report),
-        "profiles": [{"number": p.number, "name": text(p.name), "description": text(p.description),
-                      "band": s.band, "stability": stability(s.stability)} | _rule(report, p.number)
+        "profiles": [{"number": p.number, "name": text(p.name), "band": s.band, "stability": stability(s.stability)}
+                     | ({"description": "Its statistics are withheld (see above).", "rule": None,
+                         "rule_fidelity": None}
+                        if p.number in withheld else {"description": text(p.description)} | _rule(report, p.number))
                      for s, p in zip(result.segments, report.profiles, strict=True)],
+        "withheld": _withheld(report),
         "rules": _rules(report),
         "calculator": _calculator(report),
         "distributions": _image(art.distributions),
@@ -137,7 +151,8 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "scaling": _scaling(report),
         "data": _data_section(report),
         "method": _method_section(report),
-        "downloads": {"rows": config.publish_rows, "scorer": report.scorer is not None},
+        "downloads": {"rows": config.publish_rows, "scorer": report.scorer is not None,
+                      "below": f"{config.suppress_below:,}" if config.suppress_below > 1 else None},
         "standalone": standalone,
         "transactions": _transactions(report),
         "migration": _migration(report),
@@ -183,7 +198,9 @@ def _centroids(report: Report) -> dict[str, Any]:
         [percent(s.share) for s in segments] + [percent(1.0)],
     ]
     shown = centre_formats(config, result)
-    columns += [[shown[f](s.center[f]) for s in segments] + [shown[f](result.overall[f])] for f in features]
+    withheld = config.withheld(s.size for s in segments)
+    columns += [[WITHHELD if s.number in withheld else shown[f](s.center[f]) for s in segments]
+                + [shown[f](result.overall[f])] for f in features]
     header = ["Segment", "Name", "Customers", "Share"] + [text(config.label(f)) for f in features]
     return _table(header, ["---:", ":---", "---:", "---:"] + ["---:"] * len(features), columns)
 
@@ -192,8 +209,9 @@ def _indices(report: Report) -> dict[str, Any]:
     config = report.config
     features = list(config.features)
     columns = [[str(p.number) for p in report.profiles], [text(p.name) for p in report.profiles]]
+    withheld = config.withheld(s.size for s in report.result.segments)
     for f in features:
-        columns.append([index(p.index[f]) for p in report.profiles])
+        columns.append([WITHHELD if p.number in withheld else index(p.index[f]) for p in report.profiles])
     header = ["Segment", "Name"] + [text(config.label(f)) for f in features]
     return _table(header, ["---:", ":---"] + ["---:"] * len(features), columns)
 
@@ -273,6 +291,7 @@ def _migration(report: Report) -> dict[str, Any] | None:
         return None
     k = migration.k
     names = [p.name for p in report.profiles]
+    below = report.config.suppress_below
 
     def row_name(row: int) -> str:
         return "Not yet a customer" if row == k else f"{row}: {text(names[row])}"
@@ -281,21 +300,29 @@ def _migration(report: Report) -> dict[str, Any] | None:
     for flow in migration.flows:
         header = [f"{flow.start.isoformat()} (rows) to {flow.end.isoformat()} (columns)",
                   *(f"{j}: {text(names[j])}" for j in range(k))]
-        columns = [[row_name(i) for i in range(k + 1)]] + [[f"{int(flow.counts[i, j]):,}" for i in range(k + 1)]
+        shown = flow.shown(below)
+        columns = [[row_name(i) for i in range(k + 1)]] + [[_cell_text(shown[i][j]) for i in range(k + 1)]
                                                            for j in range(k)]
         tables.append({"start": flow.start.isoformat(), "end": flow.end.isoformat(),
                        "table": _table(header, [":---"] + ["---:"] * k, columns)})
     moves = [f"{plural(n, 'customer')} moved from {'not yet a customer' if i == k else f'segment {i}'} to segment "
-             f"{j} between {f.start.isoformat()} and {f.end.isoformat()}" for f, i, j, n in largest_moves(migration)]
+             f"{j} between {f.start.isoformat()} and {f.end.isoformat()}"
+             for f, i, j, n in largest_moves(migration, below=below)]
     sizes = _table(["Date", "Customers", *(f"{j}: {text(names[j])}" for j in range(k))], ["---:"] * (k + 2),
                    [[d.date.isoformat() for d in migration.dates], [f"{d.customers:,}" for d in migration.dates]]
                    + [[f"{d.segments[j].size:,}" for d in migration.dates] for j in range(k)])
     moved = []
-    for d in migration.dates[1:]:
+    for before, d in zip(migration.dates, migration.dates[1:], strict=False):
         assert d.moved is not None
-        far = int(np.argmax(d.moved))
-        moved.append({"date": d.date.isoformat(), "largest": number(round(d.moved[far], 2)), "segment": far,
-                      "mean": number(round(float(np.mean(d.moved)), 2))})
+        # A withheld centre's move is withheld too (segments too small at either date).
+        kept = [j for j in range(k) if not (report.config.withholds(d.segments[j].size)
+                                             or report.config.withholds(before.segments[j].size))]
+        if not kept:
+            continue
+        distances = d.moved
+        far = max(kept, key=lambda j: (distances[j], -j))
+        moved.append({"date": d.date.isoformat(), "largest": number(round(distances[far], 2)), "segment": far,
+                      "mean": number(round(float(np.mean([distances[j] for j in kept])), 2))})
     return {
         "dates": [d.date.isoformat() for d in migration.dates],
         "k": k,
@@ -305,7 +332,15 @@ def _migration(report: Report) -> dict[str, Any] | None:
         "moves": [text(m) for m in moves],
         "moved": moved,
         "published": report.config.publish_rows,
+        "suppressed": f"< {below:,}" if any(0 < n < below for f in migration.flows for n in f.counts.ravel()) else None,
+        "secondary": any(cell == WITHHELD for f in migration.flows for row in f.shown(below) for cell in row),
+        "below": f"{below:,}",
     }
+
+
+def _cell_text(cell: int | str) -> str:
+    """A published count of customers, or what stands for a withheld one ("< 10", "withheld")."""
+    return f"{cell:,}" if isinstance(cell, int) else cell
 
 
 def _skewed(report: Report) -> str | None:
@@ -314,8 +349,11 @@ def _skewed(report: Report) -> str | None:
     if not found:
         return None
     label = report.config.label
-    listed = "; ".join(f"{label(s.feature)} (skewness {score(s.skewness, 1)}, maximum {number(s.maximum)} "
-                       f"against a median of {number(s.median)})" for s in found)
+    # A maximum is one customer's own value: published only where a figure of one customer may be.
+    listed = "; ".join(f"{label(s.feature)} (skewness {score(s.skewness, 1)}"
+                       + (f", maximum {number(s.maximum)} against a median of {number(s.median)})"
+                          if not report.config.withholds(1) else f", median {number(s.median)})")
+                       for s in found)
     return text(f"Standard scaling keeps the long tail of heavily skewed features, so a few customers far out "
                 f"decide their distances: {listed}.")
 
@@ -364,6 +402,44 @@ def _method_section(report: Report) -> dict[str, Any]:
     }
 
 
+def _numbers(segments: frozenset[int]) -> str | None:
+    """'segment 3', 'segments 2 and 3': the withheld segments, for a sentence; None for none."""
+    if not segments:
+        return None
+    listed = [str(s) for s in sorted(segments)]
+    both = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"
+    return f"segment{'s' if len(listed) > 1 else ''} {both}"
+
+
+def _withheld(report: Report) -> dict[str, Any] | None:
+    """The one place a report says which segments' statistics are withheld, and why."""
+    config, segments = report.config, report.result.segments
+    withheld = config.withheld(s.size for s in segments)
+    if not withheld:
+        return None
+    small = frozenset(s.number for s in segments if config.withholds(s.size))
+    secondary = _numbers(withheld - small)
+    everything = len(withheld) == len(segments)
+    sizes = "; ".join(f"segment {s.number}: {plural(s.size, 'customer')}" for s in segments if s.number in withheld)
+    many = len(withheld) > 1
+    parts = [f"{'Every segment' if everything else str(_numbers(withheld)).capitalize()} "
+             f"{'keep their' if many and not everything else 'keeps its'} number, name, size and share, but "
+             f"{'their' if many and not everything else 'its'} statistics are withheld ({sizes})."]
+    if small:
+        parts.append(f"A segment of fewer than {config.suppress_below:,} customers (suppress_below) would publish "
+                     "figures close to its customers' own values (the threshold rule of statistical disclosure "
+                     "control).")
+    if secondary:
+        parts.append(f"{secondary.capitalize()} is withheld as well: the overall average, less the published "
+                     "centres, would otherwise give the small segments' centre away.")
+    parts.append("A withheld centre, percentile, index, profile or rule appears nowhere in this report or its "
+                 "downloads, and the maps draw these customers without a centre marker.")
+    if not everything:
+        parts.append("The calculator and scorer.sql do not know a withheld centre: they place a customer nearest "
+                     "to one in the nearest published segment.")
+    return {"text": text(" ".join(parts)), "all": everything}
+
+
 def _rule(report: Report, segment: int) -> dict[str, Any]:
     """A segment's rule beside its description: its text, and the share of its customers it matches."""
     if report.rules is None:
@@ -390,16 +466,24 @@ def _calculator(report: Report) -> dict[str, Any] | None:
     affine, centers = result.affine, result.fitted_centers
     if affine is None or centers.shape != (result.k, len(config.features)):
         return None
+    withheld = config.withheld(s.size for s in result.segments)
+    if len(withheld) == result.k:
+        return None
     prefill = [entry(result.overall[f]) for f in config.features]
     names = [p.name for p in report.profiles]
-    start = nearest([float(v) for v in prefill], affine, centers)
+    start = nearest([float(v) for v in prefill], affine, centers, withheld)
+    # A withheld centre is null: the script skips it, as `nearest` does (suppress_below).
     model = {"shift": list(affine.shift), "width": list(affine.width), "log": affine.log,
-             "centers": centers.tolist(), "names": names}
+             "centers": [None if s in withheld else c for s, c in enumerate(centers.tolist())], "names": names}
     fields = [{"id": f"segment-calculator-{j}", "name": attribute(f), "label": attribute(config.label(f)),
                "value": value} for j, (f, value) in enumerate(zip(config.features, prefill, strict=True))]
     return {"fields": fields, "inputs": " ".join(f["id"] for f in fields),
             "model": html.escape(json.dumps(model, ensure_ascii=True, separators=(",", ":")), quote=True),
-            "segment": start, "shown": attribute(f"Segment {start}: {names[start]}")}
+            "segment": start, "shown": attribute(f"Segment {start}: {names[start]}"),
+            "withheld": (f"The centre{'s' if len(withheld) > 1 else ''} of {_numbers(withheld)} "
+                         f"{'are' if len(withheld) > 1 else 'is'} withheld, so the calculator places a customer "
+                         f"nearest to {'one' if len(withheld) > 1 else 'it'} in the nearest published segment.")
+            if withheld else None}
 
 
 def reports_index(reports: list[Report], env: jinja2.Environment) -> str:

@@ -91,9 +91,13 @@ class Rules:
     def low(self) -> bool:
         return self.fidelity < LOW_FIDELITY
 
-    def document(self) -> dict[str, Any]:
-        """`rules` of segments.json: the contract's keys, and per segment its fidelity and customers matched."""
+    def document(self, withheld: frozenset[int] = frozenset()) -> dict[str, Any]:
+        """`rules` of segments.json: the contract's keys, and per segment its fidelity and customers matched.
+        A `withheld` segment's thresholds would isolate its few customers: it has no paths, and its
+        customers match no published rule."""
         return {"fidelity": self.fidelity, "depth": self.depth, "segments": [
+            {"segment": r.segment, "text": None, "paths": [], "fidelity": None, "matched": None, "withheld": True}
+            if r.segment in withheld else
             {"segment": r.segment, "text": r.text,
              "paths": [[{"feature": c.feature, "op": c.op, "value": c.value} for c in path] for path in r.paths],
              "fidelity": r.fidelity, "matched": r.matched, "exact_text": r.exact, "precision": r.precision,

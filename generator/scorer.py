@@ -36,9 +36,14 @@ def literal(value: float) -> str:
 
 
 def scorer_sql(config: DatasetConfig, result: Segmentation, table: Table) -> str | None:
-    """`scorer.sql` for one report; None when the engine did not say how it scaled (Spark)."""
+    """`scorer.sql` for one report; None when the engine did not say how it scaled (Spark), or
+    when every segment is withheld (`suppress_below`)."""
     affine, centers = result.affine, result.fitted_centers
     if affine is None or centers.shape != (result.k, len(config.features)):
+        return None
+    withheld = config.withheld(s.size for s in result.segments)
+    shown = [s for s in range(result.k) if s not in withheld]  # a withheld centre is not written down
+    if not shown:
         return None
     # The id column is selected when assignments.csv publishes it (not when it looks personal).
     published = published_id(config, table)
@@ -54,21 +59,25 @@ def scorer_sql(config: DatasetConfig, result: Segmentation, table: Table) -> str
     scaled = [f"    ({value(j, f)} - {literal(affine.shift[j])}) / {literal(affine.width[j])} AS {prefix}s{j}"
               for j, f in enumerate(config.features)]
     distances = []
-    for s in range(result.k):
+    for s in shown:
         terms = [f"({prefix}s{j} - {literal(float(centers[s, j]))}) * ({prefix}s{j} - {literal(float(centers[s, j]))})"
                  for j in range(len(config.features))]
         distances.append(f"    {' + '.join(terms)} AS {prefix}d{s}")
-    choices = [f"      WHEN {prefix}d0 IS NULL THEN NULL"]
-    for s in range(result.k - 1):
-        closer = " AND ".join(f"{prefix}d{s} <= {prefix}d{other}" for other in range(s + 1, result.k))
+    choices = [f"      WHEN {prefix}d{shown[0]} IS NULL THEN NULL"]
+    for at, s in enumerate(shown[:-1]):
+        closer = " AND ".join(f"{prefix}d{s} <= {prefix}d{other}" for other in shown[at + 1:])
         choices.append(f"      WHEN {closer} THEN {s}")
-    choices.append(f"      ELSE {result.k - 1}")
+    choices.append(f"      ELSE {shown[-1]}")
+    hidden = ", ".join(str(s) for s in sorted(withheld))
+    note = [f"-- Withheld (suppress_below: {config.suppress_below}): the centre of segment(s) {hidden}. A row",
+            "-- nearest to a withheld centre gets the nearest published centre instead."] if withheld else []
     lines = [
         f"-- Segments of the report {config.id}: each row of the table or view {TABLE} (with the columns",
         "-- it names) gets the segment whose centre is nearest after the report's scaling",
         f"-- ({config.scale}), as the report assigned its customers. Ties go to the lowest segment",
         "-- number; a row with a blank feature gets no segment. SQLite, DuckDB and PostgreSQL run it.",
         *(["-- `log` scaling uses LN: SQLite needs its math functions (built in since 3.35)."] if affine.log else []),
+        *note,
         "WITH scaled AS (",
         "  SELECT",
         *source,
@@ -100,11 +109,14 @@ def _prefix(id_column: str | None, features: int, k: int) -> str:
     return prefix
 
 
-def nearest(values: list[float], affine: Affine, centers: np.ndarray) -> int:
+def nearest(values: list[float], affine: Affine, centers: np.ndarray, withheld: frozenset[int] = frozenset()) -> int:
     """The segment of one customer, computed as the calculator on the report page computes it:
-    feature by feature, the first segment at the smallest distance."""
+    feature by feature, the first segment at the smallest distance; `withheld` centres are
+    unknown to the calculator and skipped."""
     best, smallest = -1, math.inf
     for s, center in enumerate(centers.tolist()):
+        if s in withheld:
+            continue
         distance = 0.0
         for x, shift, width, c in zip(values, affine.shift, affine.width, center, strict=True):
             z = ((math.log1p(x) if affine.log else x) - shift) / width - c

@@ -64,7 +64,11 @@ data:
 id_column: id
 features: [x, y]
 n_clusters: 2
+publish_rows: true
+suppress_below: 0
 """
+# TINY's six customers are made up (like the tutorial's): it publishes its rows and every statistic,
+# so that the tests of other contracts can read them; tests/test_safety.py checks the defaults.
 
 
 def use_cache(root: Path, folder: Path) -> None:

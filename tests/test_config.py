@@ -69,12 +69,28 @@ def test_valid_file_gives_fields_and_defaults(make_project: MakeProject) -> None
     assert config.data == {"id": ("a", "b", "c"), "x": (1, 2, 3), "y": (4, 5, 6)}
     assert config.source is None
     assert (config.n_clusters, config.scale, config.random_state, config.n_init) == ((2, 8), "standard", 42, 10)
-    assert (config.missing, config.publish_rows, config.engine) == ("fail", True, "local")
+    assert (config.missing, config.publish_rows, config.suppress_below, config.engine) == ("fail", False, 10, "local")
     assert (config.id_column, config.description, config.plot) == (None, None, None)
     assert config.labels == {}
     assert config.names == {}
     assert config.min_segment_share == 0.05
     assert config.label("x") == "x"
+
+
+@pytest.mark.parametrize(
+    ("below", "sizes", "withheld"),
+    [
+        (10, [3, 200, 50], {0, 2}),  # 3 alone: the overall average would give it away, so 50 too
+        (10, [3, 8, 200, 50], {0, 1}),  # 3 + 8 = 11 together: no second segment needed
+        (10, [12, 200, 50], set()),
+        (10, [3, 9], {0, 1}),
+        (0, [1, 200], set()),
+    ],
+)
+def test_withheld_segments_are_those_below_the_threshold_and_enough_to_hide_them(
+        make_project: MakeProject, below: int, sizes: list[int], withheld: set[int]) -> None:
+    config = load(make_project, config_text(f"suppress_below: {below}"))
+    assert config.withheld(sizes) == withheld
 
 
 def test_every_key_given_is_kept(make_project: MakeProject) -> None:
@@ -89,7 +105,8 @@ def test_every_key_given_is_kept(make_project: MakeProject) -> None:
         "plot: [y, x]",
         "names: {0: Low, 2: High}",
         "missing: drop",
-        "publish_rows: false",
+        "publish_rows: true",
+        "suppress_below: 0",
         "engine: local",
     )
     config = load(make_project, text)
@@ -100,7 +117,7 @@ def test_every_key_given_is_kept(make_project: MakeProject) -> None:
     assert (config.n_clusters, config.scale, config.random_state, config.n_init) == (3, "robust", 7, 25)
     assert config.plot == ("y", "x")
     assert config.names == {0: "Low", 2: "High"}
-    assert (config.missing, config.publish_rows) == ("drop", False)
+    assert (config.missing, config.publish_rows, config.suppress_below) == ("drop", True, 0)
 
 
 def test_source_inside_the_project_is_accepted(make_project: MakeProject) -> None:
@@ -166,6 +183,9 @@ def test_highest_segment_of_the_default_range_may_be_named(make_project: MakePro
         ("missing: skip", "missing", "one of fail, drop, got 'skip'"),
         ("publish_rows: yes", "publish_rows", "true or false, got text 'yes'"),
         ("publish_rows: NO", "publish_rows", "true or false, got text 'NO'"),
+        ("suppress_below: -1", "suppress_below", "between 0 and 1000000, got -1"),
+        ("suppress_below: 2.5", "suppress_below", "whole number, got a number 2.5"),
+        ("suppress_below: true", "suppress_below", "whole number"),
         ("engine: gpu", "engine", "one of local, spark, got 'gpu'"),
         ("title: 2024", "title", "must be text, got a number 2024 (put it in quotes)"),
         ('title: "   "', "title", "must not be empty"),

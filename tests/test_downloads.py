@@ -40,7 +40,7 @@ def direct_report(columns: dict[str, list[float]], ids: list[str] | None = None,
     frame = pd.DataFrame({name: np.asarray(values, dtype=float) for name, values in columns.items()})
     config = DatasetConfig(id="direct", path="site_config/datasets/direct.yml", title="Direct",
                            features=tuple(frame.columns), id_column="id" if ids is not None else None,
-                           **options)
+                           **({"publish_rows": True, "suppress_below": 0} | options))
     table = Table(features=frame, ids=tuple(ids) if ids is not None else None, rows_read=len(frame),
                   dropped={}, sha256="f" * 64, origin="direct")
     report = analyse(config, table)

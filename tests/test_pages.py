@@ -426,6 +426,8 @@ HOSTILE = {
     "labels": {FEATURES[2]: LABEL},
     "names": NAMES,
     "n_clusters": 2,
+    "publish_rows": True,  # the hostile ids must come through the download as text
+    "suppress_below": 0,  # and the hostile names through every table of statistics
 }
 
 

@@ -51,6 +51,8 @@ def shop(**changes: str) -> str:
         "features": "[recency, frequency, monetary]",
         "n_clusters": "2",
         "snapshots": f"[{', '.join(SNAPSHOTS)}]",
+        "publish_rows": "true",  # the tests read assignments.csv and migration.csv
+        "suppress_below": "0",
     } | changes
     return "".join(f"{key}: {value}\n" for key, value in settings.items() if value)
 

@@ -83,7 +83,7 @@ def test_two_groups_give_one_threshold(make_project: MakeProject) -> None:
 
 def direct(frame: pd.DataFrame, **options: Any) -> tuple[DatasetConfig, Table]:
     config = DatasetConfig(id="direct", path="site_config/datasets/direct.yml", title="Direct",
-                           features=tuple(frame.columns), **options)
+                           features=tuple(frame.columns), **({"suppress_below": 0} | options))
     table = Table(features=frame, ids=None, rows_read=len(frame), dropped={}, sha256="f" * 64, origin="direct")
     return config, table
 

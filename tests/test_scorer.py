@@ -79,7 +79,8 @@ def scored(engine: str, sql: str, rows: pd.DataFrame, id_column: str | None) -> 
 
 def direct_report(frame: pd.DataFrame, ids: list[str] | None = None, **options: Any) -> Report:
     config = DatasetConfig(id="direct", path="site_config/datasets/direct.yml", title="Direct",
-                           features=tuple(frame.columns), id_column="id" if ids is not None else None, **options)
+                           features=tuple(frame.columns), id_column="id" if ids is not None else None,
+                           **({"publish_rows": True, "suppress_below": 0} | options))
     table = Table(features=frame, ids=tuple(ids) if ids is not None else None, rows_read=len(frame),
                   dropped={}, sha256="f" * 64, origin="direct")
     return analyse(config, table)
@@ -231,3 +232,42 @@ def test_calculator_is_prefilled_with_the_average_and_its_segment() -> None:
     standalone = report_page(report, environment(ROOT), standalone=True)
     assert "segment-calculator" not in standalone
     assert "leaves the calculator out" in standalone
+
+
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_a_withheld_centre_is_in_neither_the_scorer_nor_the_calculator(engine: str) -> None:
+    """Three far-out customers form a segment below suppress_below: its centre (and the second one
+    withheld with it) is written nowhere, and scorer.sql, the calculator's model and its script
+    give every customer the nearest published centre: their own, unless their segment is withheld."""
+    far = pd.DataFrame({"Fresh": [900000.0, 910000.0, 905000.0], "Milk": [1.0, 2.0, 3.0], "Visits": [1.0, 2.0, 1.0]})
+    frame = pd.concat([skewed(), far], ignore_index=True)
+    report = direct_report(frame, [f"c{i}" for i in range(len(frame))], n_clusters=3, suppress_below=10)
+    sizes = [s.size for s in report.result.segments]
+    assert 3 in sizes
+    withheld = {s for s, size in enumerate(sizes) if size < 10} | {min(
+        (size, s) for s, size in enumerate(sizes) if size >= 10)[1]}  # the smallest other one too
+    published = [s for s in range(3) if s not in withheld]
+    assert report.scorer is not None
+    for s in withheld:
+        for value in report.result.fitted_centers[s]:
+            assert repr(float(value)) not in report.scorer
+    embedded = page_model(report)
+    assert [c is None for c in embedded["centers"]] == [s in withheld for s in range(3)]
+    rows = published_rows(report)
+    got = scored(engine, report.scorer, rows, "id")
+    own = ~rows["segment"].isin(withheld).to_numpy()
+    assert (got[own] == rows["segment"].to_numpy()[own]).all()
+    assert set(got[~own]) <= set(published)
+    # The nearest published centre, computed with plain numpy from the model's numbers.
+    scaled = (frame.to_numpy() - np.array(embedded["shift"])) / np.array(embedded["width"])
+    centres = np.array([embedded["centers"][s] for s in published])
+    nearest_published = np.array(published)[((scaled[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)]
+    assert (got == nearest_published).all()
+    node = shutil.which("node")
+    assert node is not None
+    program = ("const {segmentOf} = require(process.argv[1]);"
+               "const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+               "console.log(JSON.stringify(input.rows.map((row) => segmentOf(input.model, row))));")
+    run = subprocess.run([node, "-e", program, str(CALCULATOR)], input=json.dumps(
+        {"model": embedded, "rows": frame.to_numpy().tolist()}), capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(run.stdout) == nearest_published.tolist()

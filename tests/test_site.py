@@ -22,6 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, use_cache
 
@@ -107,8 +108,10 @@ def test_contract_pages_exist(built: Path) -> None:
         assert (site / page).is_file(), page
     for config in sorted((built / "site_config" / "datasets").glob("*.yml")):
         folder = site / "reports" / config.stem
-        for name in ("index.html", "segments.json", "assignments.csv", "segments.png"):
+        published = yaml.safe_load(config.read_text()).get("publish_rows", False)
+        for name in ("index.html", "segments.json", "segments.png", *(["assignments.csv"] if published else [])):
             assert (folder / name).is_file(), f"{config.stem}/{name}"
+        assert (folder / "assignments.csv").is_file() == published, config.stem
         html = (folder / "index.html").read_text(encoding="utf-8")
         assert re.search(r'<img[^>]*alt="[^"]{40,}"', html), "a report image needs descriptive alt text"
 
@@ -219,6 +222,8 @@ names:
   0: "<svg onload=alert(7)>"
   1: "{% raw %} === \\"tab\\" [y](javascript:z)"
 n_clusters: 2
+publish_rows: true
+suppress_below: 0
 """
 # Inline scripts of Material and of the lightbox plugin; anything else would be injected.
 THEME_INLINE_SCRIPTS = ("__md_scope", "var palette", "var tabs", "var target", "const lightbox = GLightbox(")
@@ -286,3 +291,33 @@ def test_hostile_data_stays_text_on_every_page(tmp_path: Path) -> None:
         rows = list(csv.reader(handle))
     assert [row[0] for row in rows[1:]] == ["'=cmd|' /C calc'!A0", "<b>x</b>", "javascript:alert(1)", "'@SUM(1)",
                                             "-5", "'+x"]
+
+
+def test_defaults_publish_no_id_and_no_small_segment_statistic_in_any_file(tmp_path: Path,
+                                                                          shared_cache: Path) -> None:
+    """A real build with the defaults: no customer id in any file of the site (the search index, the
+    sitemap and scripts included), and no statistic of the three big customers' segment in the report."""
+    from tests.test_safety import BIG, ID_TOKEN, NUMBER, PRIVATE, private_ids, private_table
+
+    project = copy_project(tmp_path / "project", shared_cache)
+    for config in (project / "site_config" / "datasets").glob("*.yml"):
+        config.unlink()
+    (project / "site_config" / "datasets" / "private.yml").write_text(PRIVATE, encoding="utf-8")
+    (project / "content" / "data" / "private.csv").write_text(private_table(), encoding="utf-8")
+    result = mkdocs_build(project, project / "site")
+    assert result.returncode == 0, result.stderr
+    site, ids = project / "site", private_ids()
+    searched = 0
+    for path in sorted(site.rglob("*")):
+        if path.suffix in (".png", ".gz", ".woff", ".woff2", ".ico") or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        searched += 1
+        assert not ids & set(ID_TOKEN.findall(text)), path.relative_to(site).as_posix()
+        if path.is_relative_to(site / "reports" / "private") or path.name == "search_index.json":
+            for found in NUMBER.findall(text):
+                value = float(found.replace(",", ""))
+                assert not any(low <= value <= high for low, high in BIG.values()), f"{path.name}: {found}"
+    assert (site / "search" / "search_index.json").is_file()
+    assert searched > 20
+    assert not (site / "reports" / "private" / "assignments.csv").exists()

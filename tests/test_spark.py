@@ -40,7 +40,7 @@ def blobs(rows: int, seed: int) -> pd.DataFrame:
 
 def config_text(engine: str, source: str, extra: str = "") -> str:
     return (f"title: {engine}\nsource: {source}\nfeatures: [age, spend, visits]\nid_column: customer\n"
-            f"n_clusters: [3, 5]\nn_init: 2\nengine: {engine}\n{extra}")
+            f"n_clusters: [3, 5]\nn_init: 2\nengine: {engine}\npublish_rows: true\n{extra}")
 
 
 @pytest.fixture(scope="module")

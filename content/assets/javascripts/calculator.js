@@ -1,13 +1,15 @@
 // The segment calculator of a report: as values are typed, the segment the report's model puts
 // them in. The model (scaling and centres) is JSON in the form's data-model attribute; the
 // arithmetic is the report's: scale each feature, then the first segment at the smallest
-// squared distance (generator/scorer.py `nearest` computes the same, in the same order).
+// squared distance (generator/scorer.py `nearest` computes the same, in the same order). A
+// withheld segment's centre is null: it is skipped, so its customers get the nearest published one.
 (function () {
   "use strict";
 
   function segmentOf(model, values) {
     var best = -1, smallest = Infinity;
     for (var s = 0; s < model.centers.length; s++) {
+      if (model.centers[s] === null) { continue; }  // withheld (suppress_below): not published
       var distance = 0;
       for (var j = 0; j < values.length; j++) {
         var x = model.log ? Math.log1p(values[j]) : values[j];
