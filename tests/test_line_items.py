@@ -116,7 +116,8 @@ def block(form: str = "iso", **more: str) -> str:
 def retail(**changes: str) -> str:
     settings = {"title": "Retail", "transactions": block(), "missing": "drop", "as_of": AS_OF,
                 "features": "[recency, frequency, monetary, tenure]", "n_clusters": "2",
-                "publish_rows": "true"} | changes
+                # A made-up log of 15 customers: every row and statistic is published, so they can be checked.
+                "publish_rows": "true", "suppress_below": "0"} | changes
     return "".join(f"{key}: {value}\n" for key, value in settings.items() if value)
 
 
