@@ -39,9 +39,9 @@ def percent(share: float) -> str:
     return f"{100 * share:.1f}%"
 
 
-def plural(count: int, word: str) -> str:
-    """'1 customer', '2 customers' (thousands separated)."""
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 customer', '2 customers' (thousands separated); `many` for an irregular plural ('people')."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 def count(value: int, below: int = 0) -> str:

@@ -278,7 +278,7 @@ def _transactions(report: Report) -> dict[str, Any] | None:
         "blank": ", ".join(f"{plural(count, 'row')} without {'an' if role == 'amount' else 'a'} {role}"
                            for role, count in log.left_out.blank if count),
         "returns": plural(log.left_out.returns, "return row") if log.left_out.returns else None,
-        "returns_only": plural(log.returns_only, "person") if log.returns_only else None,
+        "returns_only": plural(log.returns_only, "person", "people") if log.returns_only else None,
         "derived": [(code(feature), text(config.label(feature)), text(meaning))
                     for feature, meaning in meanings(config)],
     }
