@@ -257,22 +257,31 @@ def _snapshots(value: object) -> tuple[datetime.date, ...]:
     return dates
 
 
-def _transactions(value: object) -> Transactions:
-    if not isinstance(value, dict):
-        raise Invalid(f"must map source, customer, date and amount (or quantity and price) to a file and its "
-                      f"columns, got {_kind(value)}")
+def _entries(value: dict[Any, Any], keys: tuple[str, ...], check: Callable[[str, object], str]
+             ) -> tuple[dict[str, str], list[str]]:
+    """A nested mapping's known keys, each value checked by `check(key, value)`, and every problem
+    (an unknown key, a bad value) as `key: message`."""
     found: dict[str, str] = {}
     problems: list[str] = []
     for key, item in value.items():
         name = str(key)
-        if name not in TRANSACTION_KEYS:
-            problems.append(f"{shorten(name)}: unknown key{did_you_mean(name, TRANSACTION_KEYS)}")
+        if name not in keys:
+            problems.append(f"{shorten(name)}: unknown key{did_you_mean(name, keys)}")
             continue
         try:
-            found[name] = (_source(item) if name == "source" else _text(item) if name == "date_format"
-                           else _choice(RETURNS)(item) if name == "returns" else _column(item))
+            found[name] = check(name, item)
         except Invalid as error:
             problems.append(f"{name}: {error}")
+    return found, problems
+
+
+def _transactions(value: object) -> Transactions:
+    if not isinstance(value, dict):
+        raise Invalid(f"must map source, customer, date and amount (or quantity and price) to a file and its "
+                      f"columns, got {_kind(value)}")
+    found, problems = _entries(value, TRANSACTION_KEYS, lambda name, item: (
+        _source(item) if name == "source" else _text(item) if name == "date_format"
+        else _choice(RETURNS)(item) if name == "returns" else _column(item)))
     problems += [f"{key}: is required" for key in TRANSACTION_REQUIRED if key not in value]
     given = [key for key in ("amount", "quantity", "price") if key in value]
     if "amount" in given and len(given) > 1:
@@ -299,17 +308,7 @@ def _transactions(value: object) -> Transactions:
 def _read(value: object) -> Read:
     if not isinstance(value, dict):
         raise Invalid(f"must map {', '.join(READ_KEYS)} to values, got {_kind(value)} {shorten(value)}")
-    found: dict[str, str] = {}
-    problems: list[str] = []
-    for key, item in value.items():
-        name = str(key)
-        if name not in READ_KEYS:
-            problems.append(f"{shorten(name)}: unknown key{did_you_mean(name, READ_KEYS)}")
-            continue
-        try:
-            found[name] = _read_option(name, item)
-        except Invalid as error:
-            problems.append(f"{name}: {error}")
+    found, problems = _entries(value, READ_KEYS, _read_option)
     if "decimal" in found and found["decimal"] == found.get("thousands"):
         problems.append(f"decimal and thousands are both {found['decimal']!r}; a number needs two different marks")
     if problems:
