@@ -112,9 +112,9 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
             _tidy(ax)
             stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
-            legend = figure.legend(handles=_handles(range(len(chart.names)), labels), title=_legend_title(stacks),
-                                   fontsize=font, title_fontsize=font, frameon=False, loc="lower center",
-                                   bbox_to_anchor=(0.5, 0.0), ncols=1)
+            legend = figure.legend(handles=_handles(range(len(chart.names)), labels),
+                                   title=_legend_title(stacks, [chart]), fontsize=font, title_fontsize=font,
+                                   frameon=False, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
             _place(figure, [ax], font, below=_height(figure, legend))
             return themed(figure)
         finally:
@@ -227,7 +227,7 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
             figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
             figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
             figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
-                          title=_legend_title(stacks), fontsize=font, title_fontsize=font, frameon=False,
+                          title=_legend_title(stacks, charts), fontsize=font, title_fontsize=font, frameon=False,
                           loc="lower center", bbox_to_anchor=(0.5, 0.02 / height), ncols=legend_columns,
                           columnspacing=1.0, handletextpad=0.2, handlelength=1.0)
             return themed(figure)
@@ -319,8 +319,12 @@ def _handles(numbers: Sequence[int] | range, labels: Sequence[str]) -> list[Any]
                    markeredgecolor=colours.halo, label=label) for number, label in zip(numbers, labels, strict=True)]
 
 
-def _legend_title(stacks: bool) -> str:
-    return "Segment (circled: centre" + ("; larger marker: more customers at one point)" if stacks else ")")
+def _legend_title(stacks: bool, charts: Sequence[Scatter]) -> str:
+    """The legend's title: what a circle and a larger marker mean, where the charts have them (no
+    circle where every centre is withheld)."""
+    notes = ["circled: centre"] if any(np.isfinite(chart.centers).all(axis=1).any() for chart in charts) else []
+    notes += ["larger marker: more customers at one point"] if stacks else []
+    return "Segment" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 @dataclass(frozen=True)

@@ -210,6 +210,15 @@ def _sample_note(result: Segmentation) -> str:
             f"proportion (maps draw every customer up to {MAP_SAMPLE:,}).")
 
 
+def _centres_note(withheld: frozenset[int], k: int) -> str:
+    """What the circled numbers on a map are, with withheld centres (suppress_below) left unmarked."""
+    if not withheld:
+        return "circled numbers mark segment centres"
+    if len(withheld) < k:
+        return "circled numbers mark the centres of the segments whose statistics are published"
+    return "no centre is marked: the statistics of every segment are withheld"
+
+
 def _drawn(config: DatasetConfig, result: Segmentation, feature: str) -> np.ndarray:
     """The values of one feature for the rows the maps draw."""
     values: np.ndarray = result.sample[:, config.features.index(feature)]
@@ -235,8 +244,8 @@ def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...
     maps = [Image("segments.png",
                   map_alt(result, named, (x_label, y_label), texts,
                           f"Scatterplot of {y_label} (vertical) against {x_label} (horizontal)"),
-                  f"Customers by {x_label} and {y_label}, coloured by segment; circled numbers mark "
-                  f"segment centres.{_axes_note(config, result, (x_name, y_name))}{_overlap_note(chart)}{note}",
+                  f"Customers by {x_label} and {y_label}, coloured by segment; {_centres_note(withheld, result.k)}."
+                  f"{_axes_note(config, result, (x_name, y_name))}{_overlap_note(chart)}{note}",
                   *drawn, data=_centre_rows(result, named, (x_label, y_label), texts))]
     if result.projection is not None:
         pca = result.projection

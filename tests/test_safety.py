@@ -211,6 +211,7 @@ def test_a_segment_of_three_customers_publishes_its_size_and_none_of_its_statist
     sql = files["reports/private/scorer.sql"].decode()
     assert f"d{big['segment']}" not in sql.split("-- nearest to a withheld centre")[1]
     assert "null" in page.split('data-model="')[1].split('"')[0]  # the calculator knows no withheld centre
+    assert "circled numbers mark the centres of the segments whose statistics are published" in page
 
 
 def test_a_small_table_withholds_every_segment_and_still_publishes_sizes(make_project: MakeProject) -> None:
@@ -222,6 +223,8 @@ def test_a_small_table_withholds_every_segment_and_still_publishes_sizes(make_pr
     page = files["reports/mail/index.md"].decode()
     assert "Every segment keeps its number, name, size and share" in page
     assert "segment-calculator" not in page
+    assert "no centre is marked: the statistics of every segment are withheld" in page
+    assert "circled numbers" not in page
 
 
 def test_publish_rows_true_publishes_the_rows_as_before(make_project: MakeProject) -> None:
