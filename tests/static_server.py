@@ -6,6 +6,7 @@ only on the loopback interface, from a daemon thread, and stops when the `serve`
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import threading
@@ -59,7 +60,9 @@ class GzipFiles(SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not head:
-            self.wfile.write(body)
+            # A browser that leaves a page before a file arrives (a click mid-load) hangs up: nothing to answer.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
 
 @contextmanager
