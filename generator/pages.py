@@ -22,6 +22,7 @@ from generator import recommendation
 from generator.config import OPTIONS
 from generator.formats import (
     WITHHELD,
+    count,
     entry,
     index,
     number,
@@ -275,8 +276,8 @@ def _transactions(report: Report) -> dict[str, Any] | None:
         "later": plural(log.later, "customer") if log.later else None,
         "line_items": (code(config.transactions.quantity), code(config.transactions.price))
         if config.transactions is not None and config.transactions.amount is None else None,
-        "blank": ", ".join(f"{plural(count, 'row')} without {'an' if role == 'amount' else 'a'} {role}"
-                           for role, count in log.left_out.blank if count),
+        "blank": ", ".join(f"{plural(rows, 'row')} without {'an' if role == 'amount' else 'a'} {role}"
+                           for role, rows in log.left_out.blank if rows),
         "returns": plural(log.left_out.returns, "return row") if log.left_out.returns else None,
         "returns_only": plural(log.returns_only, "person", "people") if log.returns_only else None,
         "derived": [(code(feature), text(config.label(feature)), text(meaning))
@@ -340,7 +341,7 @@ def _migration(report: Report) -> dict[str, Any] | None:
 
 def _cell_text(cell: int | str) -> str:
     """A published count of customers, or what stands for a withheld one ("< 10", "withheld")."""
-    return f"{cell:,}" if isinstance(cell, int) else cell
+    return count(cell) if isinstance(cell, int) else cell
 
 
 def _skewed(report: Report) -> str | None:
@@ -379,7 +380,7 @@ def _data_section(report: Report) -> dict[str, Any]:
         "reading": text(", ".join(table.reading)),
         "read": f"{table.rows_read:,}",
         "used": f"{table.rows_used:,}",
-        "dropped": [(text(reason), f"{count:,}") for reason, count in table.dropped.items()],
+        "dropped": [(text(reason), count(rows)) for reason, rows in table.dropped.items()],
         "notes": [text(note) for note in table.notes],
         "sha256": table.sha256,
         "feature_names": [text(f) for f in config.features],
