@@ -18,6 +18,7 @@ from pathlib import Path
 from generator.build import generate, validate
 from generator.cache import FOLDER, FolderCache
 from generator.errors import UserError
+from generator.formats import count
 from generator.starter import propose
 
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = sum(table.rows_used for _, table in checked if table is not None)
             spark = [config.id for config, table in checked if table is None]
             later = f"; Spark will read {len(spark)} at build time: {', '.join(spark)}" if spark else ""
-            print(f"ok: {len(checked)} dataset(s), {rows:,} rows usable{later}")
+            print(f"ok: {count(len(checked))} dataset(s), {count(rows)} rows usable{later}")
         elif arguments.command == "render":
             _render(root, arguments.folder.resolve())
         else:

@@ -35,7 +35,7 @@ import pyarrow.csv as pcsv
 from generator.caveats import feature_notes
 from generator.config import DatasetConfig, Read
 from generator.errors import UserError, did_you_mean, shorten
-from generator.formats import exact, plural
+from generator.formats import byte, exact, plural
 from generator.logs import check_customers
 
 # A plain decimal number: no thousands separators, currency, percent, `_` or `inf`.
@@ -298,7 +298,7 @@ def _decode(path: Path, shown: str, encoding: str | None) -> Text:
         decoded = payload.decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = payload[: error.start].count(b"\n") + 1
-        raise UserError(f"{shown}: line {line}: byte 0x{payload[error.start]:02x} cannot be read as {encoding}; "
+        raise UserError(f"{shown}: line {line}: byte {byte(payload[error.start])} cannot be read as {encoding}; "
                         "check read: encoding") from None
     utf8 = decoded.encode()
     return Text(path, hashlib.sha256(payload).hexdigest(), utf8.count(b'"'), decoded[:SAMPLE], len(decoded) <= SAMPLE,
@@ -473,7 +473,7 @@ def _records(payload: bytes, shown: str, delimiter: str, *, strict: bool = False
         text = payload.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = payload[: error.start].count(b"\n") + 1
-        raise UserError(f"{shown}: line {line}: byte 0x{payload[error.start]:02x} is not UTF-8; "
+        raise UserError(f"{shown}: line {line}: byte {byte(payload[error.start])} is not UTF-8; "
                         "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)") from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if delimiter == " " else delimiter,
                         strict=strict, quoting=csv.QUOTE_NONE if delimiter == " " else csv.QUOTE_MINIMAL)

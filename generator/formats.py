@@ -1,4 +1,8 @@
-"""Numbers as people read them: thousands separated, decimals by magnitude."""
+"""Numbers as people read them: thousands separated, decimals by magnitude.
+
+The one module that turns a number into text for people (pages, charts, alt text, downloads, error
+lines); tests/test_architecture.py fails when another module writes a number with its own format spec.
+Dates are not numbers here: they are written as ISO dates (`date.isoformat()`) wherever they appear."""
 
 from __future__ import annotations
 
@@ -45,9 +49,14 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 
 
 def count(value: int, below: int = 0) -> str:
-    """A number of customers: '1,234', or '< 10' when it is 1 to `below` - 1 (too few to publish,
-    `suppress_below`); 0 stays 0 (nobody is no one's figure)."""
-    return f"< {below:,}" if 0 < value < below else f"{value:,}"
+    """A count (customers, rows, ids, a sample's size): '1,234', or '< 10' when it is 1 to `below` - 1
+    (too few to publish, `suppress_below`); 0 stays 0 (nobody is no one's figure)."""
+    return fewer_than(below) if 0 < value < below else f"{value:,}"
+
+
+def fewer_than(below: int) -> str:
+    """What a withheld count shows: '< 10'."""
+    return f"< {below:,}"
 
 
 WITHHELD = "withheld"  # what a table cell, an alt text or a download shows for a withheld statistic
@@ -58,6 +67,27 @@ def exact(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
     return f"{value:,}"
+
+
+def tenths(value: float) -> str:
+    """A value to one decimal, a whole value without (1,234 / 42.5): a cell of the tutorial's tables,
+    which show the frames its code prints, rounded as its code rounds them."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def points(share: float) -> str:
+    """A difference of shares in percentage points, without decimals it does not have: 0.02 -> '2'."""
+    return tick(round(100 * share, 6))
+
+
+def duration(seconds: float) -> str:
+    """A duration for a progress line: '12.3 s'."""
+    return f"{seconds:,.1f} s"
+
+
+def byte(value: int) -> str:
+    """A byte of a file, as a hex editor shows it: 0xe9."""
+    return f"0x{value:02x}"
 
 
 def entry(value: float) -> str:

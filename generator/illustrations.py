@@ -32,6 +32,7 @@ from generator.figures import (
 from generator.formats import (
     WITHHELD,
     column,
+    count,
     formatter,
     number,
     percent,
@@ -206,8 +207,8 @@ def map_alt(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str
 def _sample_note(result: Segmentation) -> str:
     if len(result.drawn) == result.rows:
         return ""
-    return (f" Drawn: a random {len(result.drawn):,} of the {result.rows:,} customers, each segment in "
-            f"proportion (maps draw every customer up to {MAP_SAMPLE:,}).")
+    return (f" Drawn: a random {count(len(result.drawn))} of the {count(result.rows)} customers, each segment in "
+            f"proportion (maps draw every customer up to {count(MAP_SAMPLE)}).")
 
 
 def _centres_note(withheld: frozenset[int], k: int) -> str:
@@ -352,7 +353,7 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
         parts += [f"Segment {s}: {chart.names[s]}, centre {WITHHELD}." if cx == WITHHELD else
                   f"Segment {s}: {chart.names[s]}, centre at {x_label} {cx}, {y_label} {cy}."
                   for s, (cx, cy) in enumerate(texts)]
-        rows += [(title, str(s), f"{summary.sizes[s]:,}", cx, cy) for s, (cx, cy) in enumerate(texts)]
+        rows += [(title, str(s), count(summary.sizes[s]), cx, cy) for s, (cx, cy) in enumerate(texts)]
     return Image("candidates.png", " ".join(parts),
                  f"The solutions for k = {ks[0]} to {ks[-1]}, each on a small map of the same customers: "
                  f"colours and numbers are each solution's own segments.{_sample_note(result)}",
@@ -427,7 +428,7 @@ def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings, 
     for f in migration.flows:
         shown = f.shown(below)  # "< 10" and "withheld" stand for withheld numbers (suppress_below)
         rows += [(f.start.isoformat(), f.end.isoformat(), "new" if i == migration.k else str(i), str(j),
-                  f"{cell:,}" if isinstance(cell, int) else cell)
+                  count(cell) if isinstance(cell, int) else cell)
                  for i, row in enumerate(shown) for j, cell in enumerate(row)
                  if f.counts[i, j] > 0 or isinstance(cell, str)]
     return Image("migration.png", " ".join(parts),
@@ -439,6 +440,6 @@ def _flows(migration: Migration, named: tuple[Profile, ...], charts: _Drawings, 
 
 def _centre_rows(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str],
                  centres: Sequence[tuple[str, str] | None]) -> tuple[tuple[str, ...], ...]:
-    rows = tuple((str(s.number), p.name, f"{s.size:,}", *(centre or (WITHHELD, WITHHELD)))
+    rows = tuple((str(s.number), p.name, count(s.size), *(centre or (WITHHELD, WITHHELD)))
                  for s, p, centre in zip(result.segments, named, centres, strict=True))
     return (("Segment", "Name", "Customers", f"Centre: {axes[0]}", f"Centre: {axes[1]}"), *rows)

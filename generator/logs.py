@@ -15,6 +15,7 @@ import pandas as pd
 
 from generator.config import DatasetConfig
 from generator.errors import UserError, shorten
+from generator.formats import count
 
 ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?\s*")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -31,8 +32,8 @@ def check_customers(config: DatasetConfig, origin: str, ids: tuple[str, ...] | N
     if ids is not None and config.id_column is not None:
         distinct = len(set(ids))
         if distinct < len(ids):
-            raise UserError(f"{origin}: column {config.id_column!r} (id_column) repeats: {len(ids):,} rows but "
-                            f"{distinct:,} distinct ids. A customer table has one row per customer; for a "
+            raise UserError(f"{origin}: column {config.id_column!r} (id_column) repeats: {count(len(ids))} rows but "
+                            f"{count(distinct)} distinct ids. A customer table has one row per customer; for a "
                             "purchase log (many rows per customer) use transactions: instead of source")
     for name, column in features.items():
         form, example = date_form(column)

@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from generator.config import DEFAULT_N_CLUSTERS, DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
+from generator.formats import exact
 from generator.recommendation import Candidate, Recommendation, Verdict, band, knee, recommend, smallest, verdict
 
 if TYPE_CHECKING:  # scikit-learn and scipy load when something is computed, not for cached reports
@@ -317,7 +318,8 @@ def check_log(given: np.ndarray, table: Table, config: DatasetConfig) -> None:
     row, column = (int(v[0]) for v in np.nonzero(negative))
     counted = "row" if not table.dropped else "row (counting the rows used)"
     raise UserError(f"{table.origin}: column {config.features[column]!r}, {counted} {row + 1}: "
-                    f"{given[row, column]:g} is negative; scale: log ({config.path}) needs values of 0 or more")
+                    f"{exact(float(given[row, column]))} is negative; scale: log ({config.path}) needs values of 0 "
+                    "or more")
 
 
 def preload() -> None:

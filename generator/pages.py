@@ -24,13 +24,17 @@ from generator.formats import (
     WITHHELD,
     count,
     entry,
+    exact,
+    fewer_than,
     index,
     number,
     percent,
     plural,
+    points,
     score,
     silhouette,
     stability,
+    tenths,
 )
 from generator.illustrations import Image, centre_formats, inertia_texts
 from generator.migration import largest_moves
@@ -134,7 +138,7 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "verdict": text(result.verdict.text),
         "skewed": _skewed(report),
         "outliers": _outliers(report),
-        "average_band": "a quarter" if NOTABLE == 0.25 else f"{NOTABLE:g}",
+        "average_band": "a quarter" if NOTABLE == 0.25 else exact(NOTABLE),
         "maps": [_image(image) for image in art.maps],
         "centroids": _centroids(report),
         "indices": _indices(report),
@@ -153,7 +157,7 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "data": _data_section(report),
         "method": _method_section(report),
         "downloads": {"rows": config.publish_rows, "scorer": report.scorer is not None,
-                      "below": f"{config.suppress_below:,}" if config.suppress_below > 1 else None},
+                      "below": count(config.suppress_below) if config.suppress_below > 1 else None},
         "standalone": standalone,
         "transactions": _transactions(report),
         "migration": _migration(report),
@@ -195,7 +199,7 @@ def _centroids(report: Report) -> dict[str, Any]:
     columns = [
         [str(s.number) for s in segments] + [""],
         [text(p.name) for p in report.profiles] + ["All customers"],
-        [f"{s.size:,}" for s in segments] + [f"{table.rows_used:,}"],
+        [count(s.size) for s in segments] + [count(table.rows_used)],
         [percent(s.share) for s in segments] + [percent(1.0)],
     ]
     shown = centre_formats(config, result)
@@ -240,11 +244,11 @@ def _choosing(report: Report) -> dict[str, Any]:
         "stable": stability(recommendation.STABLE_ARI),
         "runs": STABILITY_RUNS,
         "silhouette_sampled": result.silhouette_sampled,
-        "silhouette_sample": f"{SILHOUETTE_SAMPLE:,}",
+        "silhouette_sample": count(SILHOUETTE_SAMPLE),
         "stability_sampled": result.stability_sampled,
-        "stability_sample": f"{STABILITY_SAMPLE:,}",
+        "stability_sample": count(STABILITY_SAMPLE),
         "fit_sampled": 0 < result.fitted < result.rows,
-        "fitted": f"{result.fitted:,}",
+        "fitted": count(result.fitted),
         "engine": "Spark MLlib" if report.config.engine == "spark" else "",
     }
 
@@ -269,7 +273,7 @@ def _transactions(report: Report) -> dict[str, Any] | None:
         "origin": text(log.origin),
         "customer": code(log.customer),
         "rows": plural(log.rows, "row"),
-        "used": f"{log.used:,}",
+        "used": count(log.used),
         "first": log.first.isoformat(),
         "last": log.last.isoformat(),
         "customers": plural(log.customers, "customer"),
@@ -310,8 +314,8 @@ def _migration(report: Report) -> dict[str, Any] | None:
              f"{j} between {f.start.isoformat()} and {f.end.isoformat()}"
              for f, i, j, n in largest_moves(migration, below=below)]
     sizes = _table(["Date", "Customers", *(f"{j}: {text(names[j])}" for j in range(k))], ["---:"] * (k + 2),
-                   [[d.date.isoformat() for d in migration.dates], [f"{d.customers:,}" for d in migration.dates]]
-                   + [[f"{d.segments[j].size:,}" for d in migration.dates] for j in range(k)])
+                   [[d.date.isoformat() for d in migration.dates], [count(d.customers) for d in migration.dates]]
+                   + [[count(d.segments[j].size) for d in migration.dates] for j in range(k)])
     moved = []
     for before, d in zip(migration.dates, migration.dates[1:], strict=False):
         assert d.moved is not None
@@ -333,9 +337,10 @@ def _migration(report: Report) -> dict[str, Any] | None:
         "moves": [text(m) for m in moves],
         "moved": moved,
         "published": report.config.publish_rows,
-        "suppressed": f"< {below:,}" if any(0 < n < below for f in migration.flows for n in f.counts.ravel()) else None,
+        "suppressed": fewer_than(below) if any(0 < n < below for f in migration.flows for n in f.counts.ravel())
+        else None,
         "secondary": any(cell == WITHHELD for f in migration.flows for row in f.shown(below) for cell in row),
-        "below": f"{below:,}",
+        "below": count(below),
     }
 
 
@@ -378,8 +383,8 @@ def _data_section(report: Report) -> dict[str, Any]:
     return {
         "origin": text(table.origin),
         "reading": text(", ".join(table.reading)),
-        "read": f"{table.rows_read:,}",
-        "used": f"{table.rows_used:,}",
+        "read": count(table.rows_read),
+        "used": count(table.rows_used),
         "dropped": [(text(reason), count(rows)) for reason, rows in table.dropped.items()],
         "notes": [text(note) for note in table.notes],
         "sha256": table.sha256,
@@ -427,7 +432,7 @@ def _withheld(report: Report) -> dict[str, Any] | None:
              f"{'keep their' if many and not everything else 'keeps its'} number, name, size and share, but "
              f"{'their' if many and not everything else 'its'} statistics are withheld ({sizes})."]
     if small:
-        parts.append(f"A segment of fewer than {config.suppress_below:,} customers (suppress_below) would publish "
+        parts.append(f"A segment of fewer than {count(config.suppress_below)} customers (suppress_below) would publish "
                      "figures close to its customers' own values (the threshold rule of statistical disclosure "
                      "control).")
     if secondary:
@@ -455,7 +460,7 @@ def _rules(report: Report) -> dict[str, Any] | None:
         return None
     shortened = [r for r in rules.segments if r.short is not None]
     return {"fidelity": percent(rules.fidelity), "low": rules.low, "threshold": percent(LOW_FIDELITY),
-            "depth": DEPTH, "agreement": f"{AGREEMENT * 100:g}", "shortened": len(shortened),
+            "depth": DEPTH, "agreement": points(AGREEMENT), "shortened": len(shortened),
             "conditions": sum(sum(len(p) for p in r.paths) for r in rules.segments),
             "said": sum(r.conditions for r in rules.segments)}
 
@@ -503,20 +508,21 @@ def reference_page(env: jinja2.Environment) -> str:
         "min_share": percent(recommendation.MIN_SHARE),
         "stable": recommendation.STABLE_ARI,
         "runs": STABILITY_RUNS,
-        "stability_sample": f"{STABILITY_SAMPLE:,}",
-        "silhouette_sample": f"{SILHOUETTE_SAMPLE:,}",
+        "stability_sample": count(STABILITY_SAMPLE),
+        "silhouette_sample": count(SILHOUETTE_SAMPLE),
         "none_silhouette": recommendation.NO_STRUCTURE_SILHOUETTE,
         "clear_silhouette": recommendation.CLEAR_SILHOUETTE,
         "min_gap": recommendation.MIN_GAP,
-        "reach_sd": f"{recommendation.REACH_SD:g}",
-        "clear_reaches": "twice" if recommendation.CLEAR_REACHES == 2 else f"{recommendation.CLEAR_REACHES:g} times",
+        "reach_sd": exact(recommendation.REACH_SD),
+        "clear_reaches": ("twice" if recommendation.CLEAR_REACHES == 2
+                          else f"{exact(recommendation.CLEAR_REACHES)} times"),
         "reference_runs": REFERENCE_RUNS,
-        "noise_sd": "one" if recommendation.NOISE_SD == 1 else f"{recommendation.NOISE_SD:g}",
+        "noise_sd": "one" if recommendation.NOISE_SD == 1 else exact(recommendation.NOISE_SD),
         "dissolved": recommendation.DISSOLVED,
         "bands": _bands(),
-        "fit_sample": f"{FIT_SAMPLE:,}",
-        "map_sample": f"{MAP_SAMPLE:,}",
-        "spark_sample": f"{SPARK_SAMPLE:,}",
+        "fit_sample": count(FIT_SAMPLE),
+        "map_sample": count(MAP_SAMPLE),
+        "spark_sample": count(SPARK_SAMPLE),
         "rules_depth": DEPTH,
         "low_fidelity": percent(LOW_FIDELITY),
     }
@@ -577,6 +583,4 @@ def frame_table(frame: pd.DataFrame) -> dict[str, list[Any]]:
 
 
 def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return text(f"{value:,.1f}" if not value.is_integer() else f"{value:,.0f}")
-    return text(value)
+    return text(tenths(value) if isinstance(value, float) else value)

@@ -24,7 +24,7 @@ import pyarrow as pa
 from generator.config import DatasetConfig, Read, Transactions
 from generator.data import PLAIN, Marks, Places, Table, as_text, number_marks, parse_numbers, personal_data, read_file
 from generator.errors import UserError, did_you_mean, shorten
-from generator.formats import exact, plural
+from generator.formats import count, exact, plural
 
 EPOCH = datetime.date(1970, 1, 1)
 MAX_PLACES = 6  # decimals an amount is counted in at most (a float with more is rounded to millionths)
@@ -259,7 +259,7 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
         index = int(np.flatnonzero(bad)[0])
         cell = frame[column].iloc[index]
         raise UserError(f"{origin}: column {column!r}, {places[index]}: {shorten(_text(cell), 30)} {why} "
-                        f"({int(bad.sum()):,} such row(s))")
+                        f"({count(int(bad.sum()))} such row(s))")
 
     customer, ids = _ids(frame[log.customer])
     day, bad_day, blank_day = _parse_days(frame[log.date], log.date_format)
@@ -272,7 +272,7 @@ def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str,
             index = int(np.flatnonzero(blank)[0])
             column = log.customer if role == "customer" else log.date if role == "date" else next(
                 name for name, _, empty in bad_money if empty[index])
-            raise UserError(f"{origin}: column {column!r}, {places[index]}: no {role} ({int(blank.sum()):,} such "
+            raise UserError(f"{origin}: column {column!r}, {places[index]}: no {role} ({count(int(blank.sum()))} such "
                             f"row(s)); set missing: drop to leave such rows out and count them")
         counts.append((role, int(np.count_nonzero(blank & ~left))))
         left |= blank

@@ -35,7 +35,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.formats import percent, silhouette, stability
+from generator.formats import exact, percent, silhouette, stability
 
 MIN_SHARE = 0.05  # the smallest segment a recommended k may have, as a share of customers
 STABLE_ARI = 0.75  # mean adjusted Rand index across refits for a solution to count as stable
@@ -189,7 +189,7 @@ def _passed_sentence(passed: PassedOver, best: Candidate, floor: str) -> str:
 def floor_for(share: float) -> str:
     """The largest floor with three decimals (six for tiny shares) that admits a smallest segment of `share`."""
     places = 3 if share >= 0.001 else 6
-    return f"{math.floor(share * 10**places + 1e-9) / 10**places:.{places}f}".rstrip("0").rstrip(".")
+    return exact(math.floor(share * 10**places + 1e-9) / 10**places)
 
 
 @dataclass(frozen=True)
@@ -206,9 +206,9 @@ REASONS = {
     "no silhouette": "the silhouette is undefined",
     "low silhouette": f"the silhouette is at most {NO_STRUCTURE_SILHOUETTE}",
     "like structureless data": ("the silhouette is within the reach of structureless data (their mean silhouette "
-                                f"plus {REACH_SD:g} standard deviations, at least {MIN_GAP})"),
+                                f"plus {exact(REACH_SD)} standard deviations, at least {MIN_GAP})"),
     "moderate silhouette": f"the silhouette is at most {CLEAR_SILHOUETTE}",
-    "small gap": f"the silhouette is less than {CLEAR_REACHES:g} reaches above structureless data",
+    "small gap": f"the silhouette is less than {exact(CLEAR_REACHES)} reaches above structureless data",
     "small segments": "a segment holds fewer customers than min_segment_share",
     "unstable": f"refits agree with an adjusted Rand index under {STABLE_ARI}",
 }
@@ -252,7 +252,7 @@ def verdict(silhouette_: float | None, reference: float | None, stability_: floa
             reasons.append("small gap")
             words.append(f"The mean silhouette is {shown}, only {silhouette(gap)} above the {against} that "
                          f"K-Means reaches on structureless data of the same shape (clear from "
-                         f"{silhouette(CLEAR_REACHES * reaches)} above: {CLEAR_REACHES:g} times the "
+                         f"{silhouette(CLEAR_REACHES * reaches)} above: {exact(CLEAR_REACHES)} times the "
                          f"{silhouette(reaches)} that such data reaches by chance).")
         if smallest is not None and smallest < floor:
             reasons.append("small segments")

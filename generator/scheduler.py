@@ -26,6 +26,7 @@ from pathlib import Path
 from generator import cache, figures, model
 from generator.config import DatasetConfig
 from generator.data import Table
+from generator.formats import count, duration
 from generator.purchases import Customers
 from generator.results import Report, Tutorial
 
@@ -90,9 +91,9 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
                 todo.append(index)
 
         def done(index: int, report: Report, seconds: float) -> None:
-            progress = f" ({len(reports) - (len(configs) - len(todo)) + 1} of {len(todo)} to compute)" \
+            progress = f" ({count(len(reports) - (len(configs) - len(todo)) + 1)} of {count(len(todo))} to compute)" \
                 if len(todo) > 1 else ""
-            log(f"{report.config.id}: computed in {seconds:.1f} s{progress}")
+            log(f"{report.config.id}: computed in {duration(seconds)}{progress}")
             if store and entries[index]:
                 store.store(entries[index], report)
             reports[index] = report

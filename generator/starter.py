@@ -27,6 +27,7 @@ from generator.config import (
 )
 from generator.data import PLAIN, Marks, RawTable, Unsettled, number_marks, parse_numbers, read_file
 from generator.errors import UserError
+from generator.formats import count
 from generator.logs import date_form, written_date_format
 from generator.purchases import load_customers
 
@@ -183,7 +184,7 @@ def _purchase_log(frame: pd.DataFrame, marks: dict[str, Marks]) -> _Log | None:
     if not money:
         return None
     money.sort(key=lambda name: not AMOUNT_NAME.search(name))
-    reasons = [f"{customer}: the customer: {rows:,} rows but {distinct[customer]:,} distinct values"
+    reasons = [f"{customer}: the customer: {count(rows)} rows but {count(distinct[customer])} distinct values"
                + (f", and each order of {order} belongs to one" if order else ", some on several dates")
                + ", so this is a purchase log, proposed as transactions:",
                f"{date}: the purchase date, never a feature: it gives recency and tenure; {date_why}"]
@@ -192,8 +193,8 @@ def _purchase_log(frame: pd.DataFrame, marks: dict[str, Marks]) -> _Log | None:
         block["date_format"] = date_format
     if order is not None:
         block["order"] = order
-        reasons.append(f"{order}: the order: {distinct[order]:,} values, each within one customer and one date, so "
-                       "frequency counts orders")
+        reasons.append(f"{order}: the order: {count(distinct[order])} values, each within one customer and one "
+                       "date, so frequency counts orders")
     price = _price(money, quantities, numbers)
     if price is not None:
         quantity, why = price
@@ -211,14 +212,14 @@ def _purchase_log(frame: pd.DataFrame, marks: dict[str, Marks]) -> _Log | None:
     like = cells.str.fullmatch(r"\d+\.0+").to_numpy(dtype=bool)
     written = int(np.bincount(codes[codes >= 0], minlength=len(cells))[like].sum())
     if written:
-        reasons.append(f"{customer}: {written:,} ids are written like {cells[like].iloc[0]} "
+        reasons.append(f"{customer}: {count(written)} ids are written like {cells[like].iloc[0]} "
                        f"(a spreadsheet export): they are read as the whole number")
     blank = (keys[customer] < 0) | (keys[date] < 0)
     for name in roles:
         blank |= numbers[name][1]
     guests = int((keys[customer] < 0).sum())
     if guests:
-        reasons.append(f"{customer}: {guests:,} rows have no customer (guest checkouts): missing: drop leaves "
+        reasons.append(f"{customer}: {count(guests)} rows have no customer (guest checkouts): missing: drop leaves "
                        "them out, and the report counts them")
     reasons += [f"{name}: left out (the features are derived from the log)" for name in names
                 if name not in (date, customer, order, *roles)]
@@ -324,8 +325,8 @@ def _log_scale(root: Path, new_id: str, settings: dict[str, object], reasons: li
     monetary = load_customers(root, config).table.features["monetary"]
     negative = int((monetary < 0).sum())
     if negative:
-        reasons.append(f"scale: standard, as {negative:,} customer(s) returned more than they bought (monetary below "
-                       "0), which scale: log refuses; with transactions.returns: exclude, log would do")
+        reasons.append(f"scale: standard, as {count(negative)} customer(s) returned more than they bought "
+                       "(monetary below 0), which scale: log refuses; with transactions.returns: exclude, log would do")
         return "standard"
     reasons.append("scale: log, as spend and purchase counts are skewed (a few big customers)")
     return "log"

@@ -106,7 +106,8 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
             return tag
         width, height = size
         shown = int(attributes["width"]) if attributes.get("width", "").isdigit() else width
-        added = f' height="{round(shown * height / width)}"'
+        shown_height = round(shown * height / width)  # pixels for the browser, not a number for people
+        added = f' height="{shown_height}"'
         if "width" not in attributes:
             added = f' width="{shown}"' + added
         return tag[:4] + added + tag[4:]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ STAGES = ("errors", "formats", "config", "caveats", "logs", "data", "purchases",
           "migration", "profiles", "figures", "rules", "scorer", "illustrations", "results", "tutorial", "pages",
           "standalone", "cache", "downloads", "scheduler", "build", "__main__")
 # Modules outside the line: what each may import from the package.
-SIDE_MODULES = {"starter": {"config", "logs", "data", "purchases", "errors"}}
+SIDE_MODULES = {"starter": {"formats", "config", "logs", "data", "purchases", "errors"}}
 # What the MkDocs hook may use: the pipeline's result and the user-facing error.
 HOOK_MAY_IMPORT = set(STAGES[: STAGES.index("build") + 1])
 
@@ -274,3 +275,110 @@ def test_nothing_reads_outside_the_repository(path: Path) -> None:
 def test_the_outside_check_finds_what_it_must(code: str, found: set[str]) -> None:
     """The check above on lines written to break it, as if in a test module (one folder down)."""
     assert set(outside_reads("tests/test_x.py", code + "\n")) == found
+
+
+# --- one voice for numbers ----------------------------------------------------------------------------
+# Every number written for people goes through generator/formats.py (STYLE.md, habit 15), so no other
+# module gives a number its own format spec: `{n:,}`, `{x:.2f}`, `{s:.1%}`, `format(x, "g")`,
+# `"{:,}".format(n)`, `"%d" % n`, or `round(x)` written out as it comes. What is not a number spec passes:
+# a conversion (`{name!r}`), width or alignment alone (`{name:>10}`, text takes them too), a date's
+# strftime spec (`{day:%Y-%m-%d}`: dates are not numbers here, and are written as ISO dates), and a number
+# rounded through text and read straight back (`float(f"{x:.15g}")`: a number, not text for anyone).
+
+# A standard format spec: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
+FORMAT_SPEC = re.compile(r"(?:.?[<>=^])?(?P<sign>[-+ ]?)(?P<z>z?)(?P<alt>#?)(?P<zero>0?)\d*(?P<grouping>[,_]?)"
+                         r"(?P<precision>\.\d+)?(?P<type>[a-zA-Z%]?)")
+NUMBER_TYPES = set("bcdeEfFgGnoxX%")
+PERCENT_DIRECTIVE = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
+
+
+def number_spec(spec: str) -> bool:
+    """Whether a format spec writes a number (a number type, grouping, sign or precision); not a date's."""
+    if re.search(r"%[a-zA-Z]", spec):  # strftime directives: a date
+        return False
+    parts = FORMAT_SPEC.fullmatch(spec)
+    if parts is None:  # nothing text takes
+        return True
+    return bool(parts["sign"] or parts["z"] or parts["alt"] or parts["zero"] or parts["grouping"]
+                or parts["precision"] or parts["type"] in NUMBER_TYPES)
+
+
+def _spec_text(node: ast.expr) -> str:
+    """A format spec's text, a nested field (`{x:,.{decimals}f}`) read as a 1."""
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "1"
+                       for v in node.values)
+    return ""
+
+
+def _rounded(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "round"
+
+
+def own_number_formats(source: str) -> list[tuple[int, str]]:
+    """Where `source` writes a number with its own format: (line, spec), `round` for a rounded number
+    written out as it is."""
+    tree = ast.parse(source)
+    read_back = {id(node.args[0]) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and isinstance(node.func, ast.Name) and node.func.id == "float" and len(node.args) == 1}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr) and id(node) not in read_back:
+            for value in node.values:
+                if isinstance(value, ast.FormattedValue):
+                    spec = _spec_text(value.format_spec) if value.format_spec is not None else ""
+                    if number_spec(spec) if spec else _rounded(value.value):
+                        found.append((value.lineno, spec or "round"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if (node.func.id == "format" and len(node.args) == 2 and isinstance(node.args[1], ast.Constant)
+                    and isinstance(node.args[1].value, str) and number_spec(node.args[1].value)):
+                found.append((node.lineno, node.args[1].value))
+            elif node.func.id == "str" and node.args and _rounded(node.args[0]):
+                found.append((node.lineno, "round"))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+              and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)):
+            found += [(node.lineno, spec) for _, field, spec, _ in string.Formatter().parse(node.func.value.value)
+                      if field is not None and spec and number_spec(spec)]
+        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant)
+              and isinstance(node.left.value, str)):
+            found += [(node.lineno, directive.group(0)) for directive in PERCENT_DIRECTIVE.finditer(node.left.value)
+                      if directive.group(1) in "diouxXeEfFgG"]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ('f"{n:,} rows"', [","]),
+        ('f"{share:.1%}"', [".1%"]),
+        ('f"{seconds:.1f} s"', [".1f"]),
+        ('f"{value:,.{decimals}f}"', [",.1f"]),
+        ('f"{x:g} is negative"', ["g"]),
+        ('f"{x:+}"', ["+"]),
+        ('f"{size:>10,}"', [">10,"]),
+        ('"{:,} rows".format(n)', [","]),
+        ('"%d rows, %.2f%%" % (n, x)', ["%d", "%.2f"]),
+        ('format(x, ".2f")', [".2f"]),
+        ("str(round(x, 2))", ["round"]),
+        ('f"height={round(x)}"', ["round"]),
+        ('f"{day:%Y-%m-%d}"', []),  # a date
+        ('f"{name!r}: {name:>10} {name:<{width}}"', []),  # text
+        ('f"{count(n)} rows, {percent(share)}"', []),  # through formats
+        ('f"%m{sep}%d{sep}%Y"', []),  # a date format for strptime
+        ('"%s: %r" % (name, value)', []),
+        ('f"inertia: {{kmeans.inertia_:,.0f}} {k}"', []),  # code shown to the reader, not run here
+        ('"{{x:,}} {k}".format(k=k)', []),
+        ('float(f"{x:.{digits}g}")', []),  # a number read back, not written
+        ('f"{float(x):.3g}"', [".3g"]),
+    ],
+)
+def test_the_number_check_finds_what_it_must(code: str, found: list[str]) -> None:
+    assert [spec for _, spec in own_number_formats(code + "\n")] == found
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES + HOOKS if p.name != "formats.py"],
+                         ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_numbers_for_people_go_through_formats(path: Path) -> None:
+    name = path.relative_to(ROOT).as_posix()
+    own = [f"line {line}: {spec}" for line, spec in own_number_formats(path.read_text(encoding="utf-8"))]
+    assert not own, f"{name} formats numbers itself (use generator/formats.py): {own}"

@@ -16,6 +16,7 @@ import importlib
 import io
 import os
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -332,6 +333,30 @@ def test_number_that_rounds_up_to_the_next_magnitude_takes_its_decimals(value: f
 @pytest.mark.parametrize(("share", "expected"), [(0.5, "50.0%"), (1.0, "100.0%"), (0.1234, "12.3%"), (0.0, "0.0%")])
 def test_percent(share: float, expected: str) -> None:
     assert formats.percent(share) == expected
+
+
+@pytest.mark.parametrize(
+    ("write", "value", "expected"),
+    [
+        (formats.count, 1234567, "1,234,567"),
+        (formats.count, 0, "0"),
+        (formats.fewer_than, 10, "< 10"),
+        (formats.tenths, 42.46, "42.5"),  # a tutorial cell: one decimal, as its code rounds
+        (formats.tenths, 1234.0, "1,234"),
+        (formats.tenths, -0.25, "-0.2"),
+        (formats.points, 0.02, "2"),  # percentage points
+        (formats.points, 0.125, "12.5"),
+        (formats.duration, 12.34, "12.3 s"),
+        (formats.duration, 1234.5, "1,234.5 s"),
+        (formats.byte, 0xA0, "0xa0"),
+        (formats.byte, 9, "0x09"),
+        (formats.exact, 2.0, "2"),  # a constant of the rules, as written in the code
+        (formats.exact, 0.25, "0.25"),
+        (formats.exact, -1234.5, "-1,234.5"),
+    ],
+)
+def test_formats_writes_each_kind_of_number(write: Callable[[Any], str], value: float, expected: str) -> None:
+    assert write(value) == expected
 
 
 # --- golden files -----------------------------------------------------------------------
