@@ -56,18 +56,20 @@ def _table(loaded: Table | Customers) -> Table:
     return loaded.table if isinstance(loaded, Customers) else loaded
 
 
-def generate(root: Path, store: cache.FolderCache | None = None,
-             log: Callable[[str], None] = lambda line: None) -> list[GeneratedFile]:
+def generate(root: Path, store: cache.FolderCache | None = None, log: Callable[[str], None] = lambda line: None,
+             workers: Executor | None = None) -> list[GeneratedFile]:
     """Every generated page, image and download of the site, in a stable order.
 
     With a `store`, a dataset whose data, configuration and code are unchanged is not
-    analysed again. `log` receives one line per dataset: "cached" or "computed in N s".
+    analysed again. `log` receives one line per dataset: "cached" or "computed in N s". `workers`:
+    processes kept between builds (a server's rebuilds, `scheduler.start_workers`).
     """
     # Stage 1: every configuration is valid before any data is read.
     configs = load_all(root)
     # Stages 2 and 3: every table not in the cache loads, then each is segmented, named and
     # drawn; the tutorial runs its own code meanwhile (see `scheduler` for where and when).
-    reports, tutorial = scheduler.run(root, configs, store, log, load, analyse_dataset, run_tutorial)
+    reports, tutorial = scheduler.run(root, configs, store, log, load, analyse_dataset, run_tutorial,
+                                      workers=workers)
     # Stage 4: each report's page, charts and downloads; then the pages spanning all of them.
     env = environment(root)
     files: list[GeneratedFile] = []

@@ -6,9 +6,9 @@ biggest datasets first, one at a time with their k and charts spread over the po
 gets every core while the rest queues); then the tutorial, and the small datasets side by side
 when there are at least as many as cores, else one at a time spread over the pool. One small
 dataset and nothing else to compute runs in this process: starting workers would cost more than
-it saves. Under `mkdocs serve`, `keep_workers` starts the pool once, with the libraries loaded,
-and every rebuild uses it, so an edit computes at once on every core. Every fit runs on one
-thread, so the results are the same bytes whichever process computes them.
+it saves. Under `mkdocs serve`, the hook starts workers once (`start_workers`), with the
+libraries loaded, and passes them to every rebuild, so an edit computes at once on every core.
+Every fit runs on one thread, so the results are the same bytes whichever process computes them.
 """
 
 from __future__ import annotations
@@ -55,12 +55,13 @@ def order(sizes: list[int]) -> tuple[list[int], list[int]]:
 
 def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | None, log: Log,
         load: Load, analyse: Analyse, lesson: Callable[[], Tutorial],
-        cores: int | None = None) -> tuple[list[Report], Tutorial]:
+        cores: int | None = None, workers: Executor | None = None) -> tuple[list[Report], Tutorial]:
     """Every dataset's report (in the order of `configs`) and the tutorial, cached or computed.
 
     Every table that is not cached loads before anything is clustered, so bad data stops the
     build before any long computation. `log` receives one line per dataset. `cores`: the
-    processes to use (all the machine's by default).
+    processes to use (all the machine's by default). `workers`: a pool kept between builds
+    (`start_workers`), used instead of starting one.
     """
     entries = [cache.key(root, config) if store else "" for config in configs]
     cached = [store.load(entry) if store and entry else None for entry in entries]
@@ -73,10 +74,10 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
              and _small_file(root, missing[0]))
     busy = (tutorial is None or bool(missing)) and not alone
     with ExitStack() as stack:
-        pool: Executor | None = (_kept if _kept is not None and (busy or alone) else
+        pool: Executor | None = (workers if workers is not None and (busy or alone) else
                                  stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
                                  if busy and cores > 1 else None)
-        if pool is not None and pool is not _kept:
+        if pool is not None and pool is not workers:
             for _ in range(cores):
                 pool.submit(_preload)  # the workers import the libraries while tables load
         tables = [load(root, config) if report is None and config.engine == "local" else None
@@ -134,31 +135,18 @@ def _preload() -> None:
     figures.preload()
 
 
-_kept: ProcessPoolExecutor | None = None  # this process's workers, kept between builds (`keep_workers`)
-
-
-def keep_workers(cores: int | None = None) -> None:
-    """Start a pool of workers that import the libraries now and serve every later build of this
-    process (a server's rebuilds), and import them here too, meanwhile. Once per process; the workers
-    leave Ctrl-C to this process, which ends them when it exits."""
-    global _kept
-    if _kept is not None:
-        return
+def start_workers(cores: int | None = None) -> ProcessPoolExecutor | None:
+    """A pool of workers that import the libraries now, to serve every later build of this process (a
+    server's rebuilds: `run(..., workers=...)`), the libraries imported here too, meanwhile; None on one
+    core. The caller keeps it and shuts it down; the workers leave Ctrl-C to this process."""
     cores = cores or os.cpu_count() or 1
     if cores < 2:
-        return
-    _kept = ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=_quiet)
+        return None
+    workers = ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=_quiet)
     for _ in range(cores):
-        _kept.submit(_preload)
+        workers.submit(_preload)
     threading.Thread(target=_preload, daemon=True).start()
-
-
-def release_workers() -> None:
-    """End the kept workers, if any (the server stops)."""
-    global _kept
-    if _kept is not None:
-        _kept.shutdown()
-        _kept = None
+    return workers
 
 
 def _quiet() -> None:

@@ -4,6 +4,12 @@ pages and images and adds them to the build in memory.
 Everything is generated in `on_config`, before MkDocs empties `site_dir`, so a bad dataset
 stops the build with the previous site untouched. Problems a site author can fix arrive as
 `UserError` and leave as `PluginError`: one line each, no traceback.
+
+Each event does its jobs by name: `generated_files` (the generator's pages, images and downloads),
+`with_reports` (every report in the navigation, as for Zensical: navigation.py), `offline_search`
+(the offline copy's search shim served with the site), `add_files`, `size_images` (every image's
+width and height in the HTML), and `keep_workers` / `release_workers` (the processes a server's
+rebuilds share). What the hook keeps between events is one `HookState`, `STATE`.
 """
 
 from __future__ import annotations
@@ -11,51 +17,49 @@ from __future__ import annotations
 import logging
 import posixpath
 import re
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from navigation import with_reports
 
 from generator.build import GeneratedFile, generate
 from generator.cache import FOLDER, FolderCache
 from generator.errors import UserError
 from generator.figures import pixels
-from generator.scheduler import keep_workers, release_workers
+from generator.scheduler import start_workers
 
-REPORTS_INDEX = "reports/index.md"
 # The offline copy's search runs in an iframe shim; Material would load it from a CDN.
 SHIM = "assets/javascripts/iframe-worker-shim.js"
 SHIM_SOURCE = Path("node_modules") / "iframe-worker" / "shim" / "index.js"
 
 log = logging.getLogger("mkdocs.hooks.segments")
 
-# This module is loaded afresh with every configuration load, so this holds one build's files.
-_generated: list[GeneratedFile] = []
+
+@dataclass
+class HookState:
+    """What the hook keeps between MkDocs's events. MkDocs (and ProperDocs) load a hook once per
+    process, so under `mkdocs serve` this outlives a build: `files` are the build's under way (set
+    in `on_config`, added in `on_files`), `workers` serve every rebuild until the server stops."""
+
+    files: list[GeneratedFile] = field(default_factory=list)
+    workers: Executor | None = None
+
+
+STATE = HookState()
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).resolve().parent
-    try:
-        files = generate(root, FolderCache(root / FOLDER), log.info)
-    except UserError as error:
-        raise PluginError(str(error)) from None
-    docs = Path(config.docs_dir)
-    clashes = [f.path for f in files if (docs / f.path).exists()]
-    if clashes:
-        raise PluginError(f"{config.docs_dir}/{clashes[0]}: a hand-written file has the path of a "
-                          "generated page; rename or remove it")
-    polyfills = config.extra.get("polyfills", [])
-    if any("iframe-worker" in url for url in polyfills):  # the offline plugin wants its shim
-        shim = root / SHIM_SOURCE
-        if not shim.is_file():
-            raise PluginError(f"{SHIM_SOURCE.as_posix()} is missing: the offline copy needs it (run npm ci)")
-        config.extra["polyfills"] = [SHIM if "iframe-worker" in url else url for url in polyfills]
-        files.append(GeneratedFile(SHIM, shim.read_bytes()))
-    _generated[:] = files
+    files = generated_files(config, root, STATE.workers)
+    shim = offline_search(config, root)
+    STATE.files = files + ([shim] if shim is not None else [])
     if config.nav is not None:
-        config.nav = _with_reports(config.nav, [f.path for f in files])
+        config.nav = with_reports(config.nav, [f.path for f in files])
     return config
 
 
@@ -69,22 +73,58 @@ def on_shutdown() -> None:
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    for generated in _generated:
-        files.append(File.generated(config, generated.path, content=generated.content))
+    return add_files(files, config, STATE.files)
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    return size_images(html, page, files)
+
+
+def generated_files(config: MkDocsConfig, root: Path, workers: Executor | None) -> list[GeneratedFile]:
+    """Every page, image and download the generator makes; a hand-written page in its way is an error."""
+    try:
+        files = generate(root, FolderCache(root / FOLDER), log.info, workers)
+    except UserError as error:
+        raise PluginError(str(error)) from None
+    docs = Path(config.docs_dir)
+    clashes = [f.path for f in files if (docs / f.path).exists()]
+    if clashes:
+        raise PluginError(f"{config.docs_dir}/{clashes[0]}: a hand-written file has the path of a "
+                          "generated page; rename or remove it")
     return files
 
 
-def _with_reports(nav: list[object], paths: list[str]) -> list[object]:
-    """The nav with the reports index expanded into a section holding every report."""
-    reports = sorted(p for p in paths if p.startswith("reports/") and p.endswith("/index.md") and p != REPORTS_INDEX)
-    expanded: list[object] = []
-    for item in nav:
-        if isinstance(item, dict) and list(item.values()) == [REPORTS_INDEX]:
-            (title,) = item
-            expanded.append({title: [REPORTS_INDEX, *reports]})
-        else:
-            expanded.append(item)
-    return expanded
+def offline_search(config: MkDocsConfig, root: Path) -> GeneratedFile | None:
+    """The offline plugin's search shim as a file of the site, its polyfill entry pointing there
+    instead of a CDN; None when the site lists no such polyfill."""
+    polyfills = config.extra.get("polyfills", [])
+    if not any("iframe-worker" in url for url in polyfills):
+        return None
+    shim = root / SHIM_SOURCE
+    if not shim.is_file():
+        raise PluginError(f"{SHIM_SOURCE.as_posix()} is missing: the offline copy needs it (run npm ci)")
+    config.extra["polyfills"] = [SHIM if "iframe-worker" in url else url for url in polyfills]
+    return GeneratedFile(SHIM, shim.read_bytes())
+
+
+def add_files(files: Files, config: MkDocsConfig, generated: list[GeneratedFile]) -> Files:
+    """The site's files with the generated ones added, in memory (nothing is written into docs_dir)."""
+    for one in generated:
+        files.append(File.generated(config, one.path, content=one.content))
+    return files
+
+
+def keep_workers() -> None:
+    """Start the workers a server's rebuilds share, once per process."""
+    if STATE.workers is None:
+        STATE.workers = start_workers()
+
+
+def release_workers() -> None:
+    """End the kept workers, if any (the server stops)."""
+    if STATE.workers is not None:
+        STATE.workers.shutdown()
+        STATE.workers = None
 
 
 # Every image of the site's own gets its width and height in the HTML: with both, the browser reserves
@@ -95,13 +135,14 @@ IMG = re.compile(r"<img\b[^>]*>")
 ATTRIBUTE = re.compile(r'\s(src|width|height)="([^"]*)"')
 
 
-def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+def size_images(html: str, page: Page, files: Files) -> str:
+    """`html` with a width and height on every `<img>` of the site's own that lacks a height."""
     def sized(match: re.Match[str]) -> str:
         tag = match.group(0)
         attributes = dict(ATTRIBUTE.findall(tag))
         if "height" in attributes or "src" not in attributes:
             return tag
-        size = _size(attributes["src"], page, files)
+        size = image_size(attributes["src"], page, files)
         if size is None:
             return tag
         width, height = size
@@ -115,7 +156,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     return IMG.sub(sized, html)
 
 
-def _size(src: str, page: Page, files: Files) -> tuple[int, int] | None:
+def image_size(src: str, page: Page, files: Files) -> tuple[int, int] | None:
     """The pixel size of the site's image at `src` (relative to the page), or None for any other."""
     path = src.split("#", 1)[0].split("?", 1)[0]
     if not path or "://" in path or path.startswith(("/", "data:")):

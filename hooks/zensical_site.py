@@ -4,7 +4,8 @@ Zensical (Material's successor) reads `mkdocs.yml` but runs no hooks, so the gen
 disk first: `python -m generator render BUILD/zensical-docs` writes them, then this script adds the
 hand-written pages beside them and writes `BUILD/zensical.yml`, the configuration Zensical reads, with
 every rendered report in the navigation as the MkDocs hook puts them there, and the site in
-`BUILD/zensical/` (Zensical wants the site inside the configuration's folder). `make zensical` runs it;
+`BUILD/zensical/` (Zensical wants the site inside the configuration's folder); the navigation is
+expanded by navigation.py, as the hook expands it. `make zensical` runs it;
 the README ("Other engines") says what differs.
 
 Zensical keeps the site's promises with three additions: the theme's classic variant (Material's look, for
@@ -24,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from navigation import with_reports
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS_INDEX = "reports/index.md"  # as in hooks/segments.py
 # What Zensical does not take from mkdocs.yml: hooks (it runs none), MkDocs plugins but the lightbox, which it
 # knows (search is built in; the offline copy is MkDocs's), and the theme overrides, which are copies of
 # Material 9.8.2's own templates (Zensical gets its own, OVERRIDES).
@@ -69,18 +70,6 @@ _Loader.add_constructor("!ENV", _env)
 yaml.SafeDumper.add_representer(_Env, _dump_env)
 
 
-def reports_nav(nav: list[Any], rendered: Path) -> list[Any]:
-    """The site's nav with the reports index expanded into a section holding every rendered report."""
-    reports = sorted(page.relative_to(rendered).as_posix() for page in rendered.glob("reports/*/index.md"))
-    expanded: list[Any] = []
-    for item in nav:
-        if isinstance(item, dict) and list(item.values()) == [REPORTS_INDEX]:
-            (title,) = item
-            item = {title: [REPORTS_INDEX, *reports]}
-        expanded.append(item)
-    return expanded
-
-
 DOCS = "zensical-docs"
 SITE = "zensical"
 CONFIG = "zensical.yml"
@@ -100,7 +89,7 @@ def configuration(docs: Path) -> dict[str, Any]:
     extra["polyfills"] = [*extra.get("polyfills", []), GLIGHTBOX_JS]  # scripts in the head, before Zensical's
     config["docs_dir"] = DOCS
     config["site_dir"] = SITE
-    config["nav"] = reports_nav(config["nav"], docs)
+    config["nav"] = with_reports(config["nav"], [page.relative_to(docs).as_posix() for page in docs.rglob("*.md")])
     return config
 
 

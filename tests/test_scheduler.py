@@ -69,22 +69,22 @@ def test_kept_workers_serve_every_later_build_of_the_process(tmp_path: Path) -> 
         pools.append(pool)
         return SimpleNamespace(config=config)  # type: ignore[return-value]
 
-    def build(cores: int) -> None:
+    def build(cores: int, workers: Executor | None = None) -> None:
         scheduler.run(tmp_path, configs, None, lambda line: None, lambda root, config: table(30), analyse,
-                      tutorial_text, cores=cores)
+                      tutorial_text, cores=cores, workers=workers)
 
     build(1)
     assert pools == [None]  # one core, nothing kept: no pool
-    scheduler.keep_workers(2)
+    assert scheduler.start_workers(1) is None  # one core: no workers to keep
+    kept = scheduler.start_workers(2)
+    assert kept is not None
     try:
-        build(2)  # one dataset for two cores: its parts spread over the pool, which is the kept one
-        scheduler.keep_workers(2)  # once per process: the same workers
-        build(2)
-        kept = pools[1]
-        assert kept is not None
+        build(2, kept)  # one dataset for two cores: its parts spread over the pool, which is the kept one
+        build(2, kept)
+        assert pools[1] is kept
         assert pools[2] is kept
         assert kept.submit(int, "7").result(timeout=60) == 7  # still running after both builds
     finally:
-        scheduler.release_workers()
+        kept.shutdown()
     build(1)
     assert pools[3] is None
