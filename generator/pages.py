@@ -242,7 +242,7 @@ def _choosing(report: Report) -> dict[str, Any]:
         "reference": silhouette(result.reference_silhouette),
         "min_share": percent(result.choice.min_share),
         "stable": stability(recommendation.STABLE_ARI),
-        "runs": STABILITY_RUNS,
+        "runs": count(STABILITY_RUNS),
         "silhouette_sampled": result.silhouette_sampled,
         "silhouette_sample": count(SILHOUETTE_SAMPLE),
         "stability_sampled": result.stability_sampled,
@@ -460,9 +460,9 @@ def _rules(report: Report) -> dict[str, Any] | None:
         return None
     shortened = [r for r in rules.segments if r.short is not None]
     return {"fidelity": percent(rules.fidelity), "low": rules.low, "threshold": percent(LOW_FIDELITY),
-            "depth": DEPTH, "agreement": points(AGREEMENT), "shortened": len(shortened),
-            "conditions": sum(sum(len(p) for p in r.paths) for r in rules.segments),
-            "said": sum(r.conditions for r in rules.segments)}
+            "depth": count(DEPTH), "agreement": points(AGREEMENT), "shortened": len(shortened),
+            "conditions": count(sum(sum(len(p) for p in r.paths) for r in rules.segments)),
+            "said": count(sum(r.conditions for r in rules.segments))}
 
 
 def _calculator(report: Report) -> dict[str, Any] | None:
@@ -506,24 +506,24 @@ def reference_page(env: jinja2.Environment) -> str:
     options = [{"key": o.key, "default": o.default, "doc": o.doc} for o in OPTIONS]
     rule = {
         "min_share": percent(recommendation.MIN_SHARE),
-        "stable": recommendation.STABLE_ARI,
-        "runs": STABILITY_RUNS,
+        "stable": exact(recommendation.STABLE_ARI),
+        "runs": count(STABILITY_RUNS),
         "stability_sample": count(STABILITY_SAMPLE),
         "silhouette_sample": count(SILHOUETTE_SAMPLE),
-        "none_silhouette": recommendation.NO_STRUCTURE_SILHOUETTE,
-        "clear_silhouette": recommendation.CLEAR_SILHOUETTE,
-        "min_gap": recommendation.MIN_GAP,
+        "none_silhouette": exact(recommendation.NO_STRUCTURE_SILHOUETTE),
+        "clear_silhouette": exact(recommendation.CLEAR_SILHOUETTE),
+        "min_gap": exact(recommendation.MIN_GAP),
         "reach_sd": exact(recommendation.REACH_SD),
         "clear_reaches": ("twice" if recommendation.CLEAR_REACHES == 2
                           else f"{exact(recommendation.CLEAR_REACHES)} times"),
-        "reference_runs": REFERENCE_RUNS,
+        "reference_runs": count(REFERENCE_RUNS),
         "noise_sd": "one" if recommendation.NOISE_SD == 1 else exact(recommendation.NOISE_SD),
-        "dissolved": recommendation.DISSOLVED,
+        "dissolved": exact(recommendation.DISSOLVED),
         "bands": _bands(),
         "fit_sample": count(FIT_SAMPLE),
         "map_sample": count(MAP_SAMPLE),
         "spark_sample": count(SPARK_SAMPLE),
-        "rules_depth": DEPTH,
+        "rules_depth": count(DEPTH),
         "low_fidelity": percent(LOW_FIDELITY),
     }
     return env.get_template("reference.md.j2").render(options=options, rule=rule)

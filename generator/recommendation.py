@@ -131,7 +131,7 @@ def recommend(candidates: Sequence[Candidate], min_share: float = MIN_SHARE) -> 
         reason += " " + _dissolved_sentence([c for c in dissolved if _score(c) > _score(best)])
     if candidates and all(c.dissolved for c in candidates):
         reason += (f" Every k in the range has a segment that dissolves in refits (Jaccard agreement under "
-                   f"{DISSOLVED}): read the segments as a rough guide.")
+                   f"{exact(DISSOLVED)}): read the segments as a rough guide.")
     # Stable k refused only for the floor that would otherwise have outranked the recommended one.
     passed = tuple(
         PassedOver(c.k, c.silhouette, c.stability, c.min_share, _score(c) > _score(best))
@@ -163,7 +163,7 @@ def _dissolved_sentence(dissolved: Sequence[Candidate]) -> str:
                    f"{stability(c.min_jaccard)})" for c in dissolved)
     which = "one of its segments dissolves" if len(dissolved) == 1 else "each has a segment that dissolves"
     return (f"Better separated but set aside, because {which} in refits (a segment's Jaccard agreement under "
-            f"{DISSOLVED}, in Hennig's reading): {ks}.")
+            f"{exact(DISSOLVED)}, in Hennig's reading): {ks}.")
 
 
 def smallest(jaccard: Sequence[float | None]) -> float | None:
@@ -204,13 +204,13 @@ class Verdict:
 # What each reason means, for readers of segments.json and of the reference page.
 REASONS = {
     "no silhouette": "the silhouette is undefined",
-    "low silhouette": f"the silhouette is at most {NO_STRUCTURE_SILHOUETTE}",
+    "low silhouette": f"the silhouette is at most {exact(NO_STRUCTURE_SILHOUETTE)}",
     "like structureless data": ("the silhouette is within the reach of structureless data (their mean silhouette "
-                                f"plus {exact(REACH_SD)} standard deviations, at least {MIN_GAP})"),
-    "moderate silhouette": f"the silhouette is at most {CLEAR_SILHOUETTE}",
+                                f"plus {exact(REACH_SD)} standard deviations, at least {exact(MIN_GAP)})"),
+    "moderate silhouette": f"the silhouette is at most {exact(CLEAR_SILHOUETTE)}",
     "small gap": f"the silhouette is less than {exact(CLEAR_REACHES)} reaches above structureless data",
     "small segments": "a segment holds fewer customers than min_segment_share",
-    "unstable": f"refits agree with an adjusted Rand index under {STABLE_ARI}",
+    "unstable": f"refits agree with an adjusted Rand index under {exact(STABLE_ARI)}",
 }
 
 
@@ -236,7 +236,7 @@ def verdict(silhouette_: float | None, reference: float | None, stability_: floa
     words: list[str] = []
     if silhouette_ <= NO_STRUCTURE_SILHOUETTE:
         reasons.append("low silhouette")
-        words.append(f"The mean silhouette is {shown}, at most {NO_STRUCTURE_SILHOUETTE} "
+        words.append(f"The mean silhouette is {shown}, at most {exact(NO_STRUCTURE_SILHOUETTE)} "
                      "(no substantial structure, in Kaufman and Rousseeuw's reading).")
     if gap is not None and gap < reaches:
         reasons.append("like structureless data")
@@ -246,8 +246,8 @@ def verdict(silhouette_: float | None, reference: float | None, stability_: floa
     if level != "none":
         if silhouette_ <= CLEAR_SILHOUETTE:
             reasons.append("moderate silhouette")
-            words.append(f"The mean silhouette is {shown}, not above {CLEAR_SILHOUETTE} (Kaufman and Rousseeuw's "
-                         "\"reasonable structure\" starts above it).")
+            words.append(f"The mean silhouette is {shown}, not above {exact(CLEAR_SILHOUETTE)} (Kaufman and "
+                         "Rousseeuw's \"reasonable structure\" starts above it).")
         if gap is not None and gap < CLEAR_REACHES * reaches:
             reasons.append("small gap")
             words.append(f"The mean silhouette is {shown}, only {silhouette(gap)} above the {against} that "

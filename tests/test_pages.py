@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import formats, pages
+from generator import build, formats, pages
 from generator.build import generate
 from generator.cache import FOLDER, FolderCache
 from generator.config import OPTIONS
@@ -396,6 +396,27 @@ def test_report_page_golden(make_project: MakeProject) -> None:
     page = site_files(make_project)["reports/tiny/index.md"].decode()
     assert re.search(r"^Software: .*scikit\\?-learn \S", page, flags=re.MULTILINE), "the page names its software"
     assert_golden("tiny-report.md", without_versions(page))
+
+
+def test_no_template_prints_a_float_of_its_own(make_project: MakeProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every number on a page goes through formats (pages hand templates text): a float a template prints
+    as it is (0.75, 0.30000000000000004) escaped it. Whole numbers may be identifiers (segment 2, k = 3)."""
+    printed: list[object] = []
+
+    def shown(value: object) -> object:
+        printed.append(value)
+        return value
+
+    def environment(root: Path) -> Any:
+        env = pages.environment(root)
+        env.finalize = shown
+        return env
+
+    monkeypatch.setattr(build, "environment", environment)
+    files = site_files(make_project)
+    assert {"reports/tiny/index.md", "reference/configuration.md", "tutorial/index.md"} <= set(files)
+    assert printed
+    assert [value for value in printed if isinstance(value, float)] == []
 
 
 def test_reports_index_golden(make_project: MakeProject) -> None:
