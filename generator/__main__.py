@@ -61,7 +61,7 @@ def _render(root: Path, folder: Path) -> None:
         target = folder / generated.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(generated.content)
-    print(f"wrote {len(files)} files to {folder}")
+    print(f"wrote {count(len(files))} files to {folder}")
 
 
 def _init(root: Path, table: Path, dataset_id: str | None, *, to_stdout: bool) -> None:
