@@ -3,10 +3,9 @@
 Zensical (Material's successor) reads `mkdocs.yml` but runs no hooks, so the generated pages must be on
 disk first: `python -m generator render BUILD/zensical-docs` writes them, then this script adds the
 hand-written pages beside them and writes `BUILD/zensical.yml`, the configuration Zensical reads, with
-every rendered report in the navigation as the MkDocs hook puts them there, and the site in
-`BUILD/zensical/` (Zensical wants the site inside the configuration's folder); the navigation is
-expanded by navigation.py, as the hook expands it. `make zensical` runs it;
-the README ("Other engines") says what differs.
+every rendered report in the navigation as the MkDocs hook puts them there (both with navigation.py),
+and the site in `BUILD/zensical/` (Zensical wants the site inside the configuration's folder). `make
+zensical` runs it; the README ("Other engines") says what differs.
 
 Zensical keeps the site's promises with three additions: the theme's classic variant (Material's look, for
 which assets/site.css is written); GLightbox from the mkdocs-glightbox package, served with the site and
