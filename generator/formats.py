@@ -63,7 +63,8 @@ WITHHELD = "withheld"  # what a table cell, an alt text or a download shows for 
 
 
 def exact(value: float) -> str:
-    """A value exactly as stored, thousands separated: a rule's threshold (12,000 / 2,345.5)."""
+    """A value exactly as stored, thousands separated: a rule's threshold (12,000 / 2,345.5), a constant
+    of the method as the code sets it (0.25, 2), a value an error line quotes."""
     if float(value).is_integer() and abs(value) < 1e15:
         return f"{int(value):,}"
     return f"{value:,}"
