@@ -40,8 +40,9 @@ from generator.formats import (
     silhouette,
     stability,
 )
+from generator.maps import MAP_SAMPLE
 from generator.migration import Migration, largest_moves
-from generator.model import MAP_SAMPLE, Segmentation
+from generator.model import Segmentation
 from generator.profiles import Profile
 from generator.recommendation import STABLE_ARI
 

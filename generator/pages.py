@@ -33,20 +33,15 @@ from generator.formats import (
     stability,
 )
 from generator.illustrations import Image, centre_formats, inertia_texts
+from generator.maps import MAP_SAMPLE
+from generator.measures import REFERENCE_RUNS, SILHOUETTE_SAMPLE, STABILITY_RUNS, STABILITY_SAMPLE
 from generator.migration import largest_moves
-from generator.model import (
-    FIT_SAMPLE,
-    MAP_SAMPLE,
-    REFERENCE_RUNS,
-    SILHOUETTE_SAMPLE,
-    SPARK_SAMPLE,
-    STABILITY_RUNS,
-    STABILITY_SAMPLE,
-)
+from generator.model import SPARK_SAMPLE
 from generator.profiles import NOTABLE
 from generator.purchases import meanings
 from generator.results import Report, Tutorial
 from generator.rules import AGREEMENT, DEPTH, LOW_FIDELITY
+from generator.scaling import FIT_SAMPLE
 from generator.scorer import nearest
 
 TEMPLATES = "templates"  # the folder of Jinja templates, under the project root

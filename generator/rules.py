@@ -25,7 +25,8 @@ import numpy as np
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.formats import exact
-from generator.model import FIT_SAMPLE, Segmentation, canonical_sample
+from generator.model import Segmentation
+from generator.scaling import FIT_SAMPLE, canonical_sample
 
 if TYPE_CHECKING:  # scikit-learn loads when rules are computed, not for cached reports
     from sklearn.tree import DecisionTreeClassifier

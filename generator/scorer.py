@@ -16,7 +16,8 @@ import numpy as np
 
 from generator.config import DatasetConfig
 from generator.data import Table, published_id
-from generator.model import Affine, Segmentation
+from generator.model import Segmentation
+from generator.scaling import Affine
 
 TABLE = "customers"  # the table or view the scorer reads
 SEGMENT = "segment"  # the column of the result that holds the segment

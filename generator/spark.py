@@ -26,27 +26,12 @@ import pandas as pd
 from generator.config import DatasetConfig, is_uri, source_digest, spark_settings
 from generator.data import LARGEST, Table, personal_data
 from generator.errors import UserError
-from generator.model import (
-    FIT_SAMPLE,
-    QUANTILES,
-    SILHOUETTE_SAMPLE,
-    SPARK_SAMPLE,
-    STABILITY_SAMPLE,
-    Affine,
-    Alternative,
-    Segment,
-    Segmentation,
-    canonical_order,
-    choose,
-    drawn_rows,
-    indices_from_sums,
-    k_values,
-    projection,
-    rounded_scaling,
-    sample_measures,
-    separation,
-)
+from generator.kmeans import canonical_order
+from generator.maps import drawn_rows, projection
+from generator.measures import SILHOUETTE_SAMPLE, STABILITY_SAMPLE, indices_from_sums, sample_measures, separation
+from generator.model import QUANTILES, SPARK_SAMPLE, Alternative, Segment, Segmentation, choose, k_values
 from generator.recommendation import Candidate, band, knee, smallest, verdict
+from generator.scaling import FIT_SAMPLE, Affine, rounded_scaling
 
 MAX_ITER = 300  # K-Means iterations at most, as in scikit-learn
 TOLERANCE = 1e-4

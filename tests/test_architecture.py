@@ -15,8 +15,10 @@ import pytest
 from tests.conftest import ROOT
 
 # Each stage may import only from the stages before it; `errors` is below them all.
-# `recommendation` (which k, and why) is pure arithmetic on the scores that `model` computes.
-STAGES = ("errors", "formats", "config", "caveats", "logs", "data", "purchases", "recommendation", "model", "spark",
+# `recommendation` (which k, and why) is pure arithmetic on the scores that `measures` computes; `model` fits
+# every k on what `scaling` gives it, with `kmeans`, measures each with `measures`, and `maps` says what is drawn.
+STAGES = ("errors", "formats", "config", "caveats", "logs", "data", "purchases", "recommendation", "scaling", "kmeans",
+          "measures", "maps", "model", "spark",
           "migration", "profiles", "figures", "rules", "scorer", "illustrations", "results", "tutorial", "pages",
           "standalone", "cache", "downloads", "scheduler", "build", "__main__")
 # Modules outside the line: what each may import from the package.
@@ -102,7 +104,7 @@ def test_hook_uses_the_pipeline_only(path: Path) -> None:
 @pytest.mark.parametrize(
     ("library", "only_in"),
     [
-        ("sklearn.cluster", {"generator/model.py"}),
+        ("sklearn.cluster", {"generator/kmeans.py"}),
         ("matplotlib", {"generator/figures.py"}),
         ("PIL", {"generator/figures.py"}),
         ("pyspark", {"generator/spark.py"}),

@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.preprocessing import StandardScaler
 
-from generator import model
+from generator import maps, model, scaling
 from generator.build import generate
 from generator.config import DatasetConfig
 from generator.data import Table
@@ -44,7 +44,7 @@ CONFIG = DatasetConfig(id="big", path="big.yml", title="Big", features=("a", "b"
 def sampled() -> tuple[np.ndarray, Segmentation]:
     values = blobs()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(model, "FIT_SAMPLE", SAMPLE)
+        patch.setattr(scaling, "FIT_SAMPLE", SAMPLE)
         return values, segment(table_of(values), CONFIG)
 
 
@@ -94,7 +94,7 @@ def test_shuffled_rows_give_the_same_segments(sampled: tuple[np.ndarray, Segment
     values, first = sampled
     order = np.random.default_rng(1).permutation(ROWS)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(model, "FIT_SAMPLE", SAMPLE)
+        patch.setattr(scaling, "FIT_SAMPLE", SAMPLE)
         second = segment(table_of(values[order]), CONFIG)
     assert second.k == first.k
     assert np.array_equal(second.labels, first.labels[order])
@@ -107,16 +107,16 @@ def test_shuffled_rows_give_the_same_segments(sampled: tuple[np.ndarray, Segment
 def test_the_canonical_sample_depends_on_values_not_positions() -> None:
     values = blobs(9)
     order = np.random.default_rng(2).permutation(len(values))
-    first = model.canonical_sample(values, 500, 42)
-    second = model.canonical_sample(values[order], 500, 42)
+    first = scaling.canonical_sample(values, 500, 42)
+    second = scaling.canonical_sample(values[order], 500, 42)
     assert len(first) == 500
     assert np.array_equal(values[first], values[order][second])
-    assert not np.array_equal(values[first], values[model.canonical_sample(values, 500, 7)])
+    assert not np.array_equal(values[first], values[scaling.canonical_sample(values, 500, 7)])
 
 
 def test_drawn_rows_keep_every_segment(sampled: tuple[np.ndarray, Segmentation]) -> None:
     _, result = sampled
-    assert len(result.drawn) == model.MAP_SAMPLE or abs(len(result.drawn) - model.MAP_SAMPLE) <= result.k
+    assert len(result.drawn) == maps.MAP_SAMPLE or abs(len(result.drawn) - maps.MAP_SAMPLE) <= result.k
     assert set(result.summaries[result.k].drawn.tolist()) == set(range(result.k))
     assert np.array_equal(result.summaries[result.k].drawn, result.labels[result.drawn])
     assert result.sample.shape == (len(result.drawn), 3)
@@ -136,7 +136,7 @@ def test_the_report_says_the_fit_was_on_a_sample(make_project: MakeProject, monk
     csv = "a,b,c\n" + "".join(f"{a},{b},{c}\n" for a, b, c in values)
     root = make_project({"big": "title: Big\nsource: t.csv\nfeatures: [a, b, c]\nn_clusters: [2, 5]\nn_init: 2\n"},
                         {"t.csv": csv})
-    monkeypatch.setattr(model, "FIT_SAMPLE", SAMPLE)
+    monkeypatch.setattr(scaling, "FIT_SAMPLE", SAMPLE)
     page = {f.path: f.content for f in generate(root)}["reports/big/index.md"].decode()
     assert f"K-Means was fitted on {SAMPLE:,} customers chosen at random" in page
     assert f"of the {ROWS:,} customers, each segment in proportion" in page  # the maps' sample

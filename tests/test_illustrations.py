@@ -211,7 +211,7 @@ def test_two_runs_draw_identical_images_and_alt_texts(case: str, request: pytest
 
 
 def test_large_maps_draw_a_proportional_sample_that_keeps_every_segment() -> None:
-    from generator.model import MAP_SAMPLE, drawn_rows
+    from generator.maps import MAP_SAMPLE, drawn_rows
 
     labels = np.repeat([0, 1, 2], [15_000, 4_990, 10])
     rows = drawn_rows(labels, 42)

@@ -10,7 +10,8 @@ import pytest
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
-from generator.model import scaling, segment
+from generator.model import segment
+from generator.scaling import scaling
 
 VALUES = np.array([[0.0, 10.0], [1.0, 100.0], [3.0, 1000.0], [99.0, 13990.0]])
 

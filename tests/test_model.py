@@ -14,11 +14,12 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
-from generator import model
+from generator import measures, scaling
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
-from generator.model import Segmentation, canonical_labels, segment
+from generator.kmeans import canonical_labels
+from generator.model import Segmentation, segment
 from generator.recommendation import structure
 
 PATH = "site_config/datasets/t.yml"
@@ -333,7 +334,7 @@ def two_groups(rows: int) -> dict[str, np.ndarray]:
 
 
 def test_silhouette_is_sampled_above_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model, "SILHOUETTE_SAMPLE", 20)
+    monkeypatch.setattr(measures, "SILHOUETTE_SAMPLE", 20)
     config, table = dataset(two_groups(40), n_clusters=2)
     result = segment(table, config)
     assert result.silhouette_sampled
@@ -348,7 +349,7 @@ def test_silhouette_is_sampled_above_the_limit(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_silhouette_is_exact_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(model, "SILHOUETTE_SAMPLE", 20)
+    monkeypatch.setattr(measures, "SILHOUETTE_SAMPLE", 20)
     config, table = dataset(two_groups(20), n_clusters=2)
     result = segment(table, config)
     assert not result.silhouette_sampled
@@ -358,7 +359,7 @@ def test_silhouette_is_exact_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_sampled_silhouette_survives_a_sample_that_misses_a_segment(monkeypatch: pytest.MonkeyPatch) -> None:
     """One far-out customer is a segment of its own; the silhouette sample may not contain it."""
-    monkeypatch.setattr(model, "SILHOUETTE_SAMPLE", 10)
+    monkeypatch.setattr(measures, "SILHOUETTE_SAMPLE", 10)
     rows = 30
     sampled = set(np.random.RandomState(42).permutation(rows)[:10].tolist())  # sklearn's sample
     outlier = min(set(range(rows)) - sampled)
@@ -382,4 +383,4 @@ def test_scaling_is_what_scikit_learns_scalers_do(method: str) -> None:
     values = np.column_stack([rng.lognormal(3, 1, 500), rng.normal(-20, 4, 500), np.full(500, 7.0)])
     scalers = {"standard": StandardScaler(), "minmax": MinMaxScaler(), "robust": RobustScaler()}
     expected = scalers[method].fit_transform(values) if method in scalers else values
-    assert model.scaling(values, method).apply(values) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert scaling.scaling(values, method).apply(values) == pytest.approx(expected, rel=1e-9, abs=1e-9)

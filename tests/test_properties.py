@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from generator.config import SCALES, DatasetConfig
 from generator.data import Table
-from generator.model import Segmentation, canonical_labels, segment
+from generator.kmeans import canonical_labels
+from generator.model import Segmentation, segment
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NAMES = ("a", "b", "c")

@@ -19,14 +19,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import model
+from generator import scaling
 from generator.build import analyse
 from generator.config import SCALES, DatasetConfig
 from generator.data import Table, published_id
 from generator.downloads import assignments_csv
-from generator.model import Affine, segment
+from generator.model import segment
 from generator.pages import environment, report_page
 from generator.results import Report
+from generator.scaling import Affine
 from generator.scorer import literal, nearest, quote, scorer_sql
 from tests.conftest import ROOT
 from tests.test_rules import SHIPPED, shipped
@@ -125,7 +126,7 @@ def test_log_scaling_is_log1p_then_standard(engine: str) -> None:
     result = segment(table, config)
     assert result.affine is not None
     given = frame.to_numpy()
-    expected = model.scaling(given[np.lexsort(given.T[::-1])], "log")  # fitted in the model's (value) order
+    expected = scaling.scaling(given[np.lexsort(given.T[::-1])], "log")  # fitted in the model's (value) order
     assert expected.log
     assert expected.shift == result.affine.shift
     assert expected.width == result.affine.width
