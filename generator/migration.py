@@ -18,8 +18,9 @@ import numpy as np
 
 from generator.config import DatasetConfig
 from generator.formats import WITHHELD, count
-from generator.model import Segment, Segmentation, segment
+from generator.model import segment
 from generator.purchases import Customers
+from generator.segmentation import Segment, Segmentation
 
 
 @dataclass(frozen=True)
@@ -98,27 +99,28 @@ class Migration:
         return replace(self, labels=np.zeros((0, len(self.dates)), dtype=np.int64))
 
 
-def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
+def follow(customers: Customers, config: DatasetConfig, result: Segmentation, segments: np.ndarray,
            pool: Executor | None = None) -> Migration:
     """Segment every snapshot date with the report's k and keep segment numbers across dates.
 
-    `result` is the report's segmentation of `customers.table`, at the last date (as_of).
+    `result` is the report's segmentation of `customers.table`, at the last date (as_of), and
+    `segments` the segment of each of its customers.
     """
     from scipy.optimize import linear_sum_assignment
 
     k = result.k
     fixed = replace(config, n_clusters=k)
     snapshots = customers.snapshots
-    results = [segment(snap.table, fixed, pool, measured=False) for snap in snapshots[:-1]] + [result]
-    spread = np.array([result.spread[f] for f in config.features])
+    results = [segment(snap.table, fixed, pool, measured=False) for snap in snapshots[:-1]] + [(result, segments)]
+    spread = np.array([result.population.spread[f] for f in config.features])
     unit = np.where(spread > 0, spread, 1.0)
 
     def centres(segments: tuple[Segment, ...]) -> np.ndarray:
         return np.array([[s.center[f] for f in config.features] for s in segments]) / unit
 
     numbers = [np.arange(k)]  # the number each date's segments take, from the last date back
-    for earlier in reversed(results[:-1]):
-        later = results[len(results) - len(numbers)]
+    for earlier, _ in reversed(results[:-1]):
+        later, _ = results[len(results) - len(numbers)]
         target = np.empty_like(numbers[0])
         ordered = centres(later.segments)
         target[numbers[0]] = np.arange(k)  # rows of `ordered` by the later date's kept numbers
@@ -131,8 +133,8 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
     labels = np.full((customers.table.rows_used, len(snapshots)), -1, dtype=np.int64)
     dates = []
     previous: np.ndarray | None = None
-    for column, (snap, found, renumber) in enumerate(zip(snapshots, results, numbers, strict=True)):
-        labels[snap.rows, column] = renumber[np.asarray(found.labels, dtype=np.int64)]
+    for column, (snap, (found, found_labels), renumber) in enumerate(zip(snapshots, results, numbers, strict=True)):
+        labels[snap.rows, column] = renumber[np.asarray(found_labels, dtype=np.int64)]
         kept = tuple(sorted((replace(s, number=int(renumber[s.number])) for s in found.segments),
                             key=lambda s: s.number))
         now = centres(kept)

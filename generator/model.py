@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,84 +23,28 @@ from generator.config import DEFAULT_N_CLUSTERS, DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
 from generator.kmeans import canonical_numbers, canonical_order, kmeans, segment_means
-from generator.maps import Projection, drawn_rows, projection
-from generator.measures import ScalingCheck, Skew, indices_from_sums, separation, skewed
-from generator.recommendation import Candidate, Recommendation, Verdict, band, knee, recommend, smallest, verdict
-from generator.scaling import Affine, Rows, check_log
+from generator.measures import indices_from_sums, skewed
+from generator.recommendation import Candidate, band, recommend, smallest
+from generator.scaling import Rows, check_log
+from generator.segmentation import (
+    QUANTILES,
+    Cautions,
+    Evidence,
+    Population,
+    Scoring,
+    Segment,
+    Segmentation,
+    Solution,
+    segmentation,
+)
 
 if TYPE_CHECKING:
     from generator.kmeans import KMeans
 
-__all__ = ["Segment", "Segmentation", "segment"]
+__all__ = ["choose", "k_values", "segment"]
 
 EVIDENCE_RANGE = DEFAULT_N_CLUSTERS  # the k evaluated beside a fixed n_clusters, to show the evidence
 SPARK_SAMPLE = 20_000  # rows the Spark engine brings back for the charts and the per-row measures
-QUANTILES = (5, 25, 50, 75, 95)  # the percentiles of each feature kept per segment (box plots)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One segment in canonical order; `center` is the mean of its rows in original units."""
-
-    number: int
-    size: int
-    share: float
-    center: dict[str, float]
-    stability: float | None = None  # mean Jaccard agreement with its match in bootstrap refits
-    band: str = "not measured"  # Hennig's reading of `stability`
-    median: dict[str, float] = field(default_factory=dict)  # the median of its rows, original units
-    quantiles: dict[str, tuple[float, ...]] = field(default_factory=dict)  # QUANTILES of its rows
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """The solution for one evaluated k, summarised: what its candidate map and table show."""
-
-    sizes: np.ndarray  # customers per segment, canonical order
-    centers: np.ndarray  # segments x features, the mean of each segment's rows in original units
-    drawn: np.ndarray  # the segment of every drawn row (Segmentation.drawn)
-
-
-@dataclass(frozen=True)
-class Segmentation:
-    """The chosen K-Means solution of a dataset, with the evidence for its k."""
-
-    k: int
-    labels: np.ndarray  # canonical segment number of every used row
-    segments: tuple[Segment, ...]
-    inertia: float  # within-segment sum of squares, in the scaled space
-    silhouette: float | None
-    silhouette_sampled: bool
-    candidates: tuple[Candidate, ...]
-    reason: str  # why this k, in plain words
-    structure: str  # "clear", "weak" or "none"
-    choice: Recommendation  # the rule's recommendation, as data: its branch and what the floor passed over
-    verdict: Verdict  # the structure verdict with the tests that decided it
-    overall: dict[str, float]  # the mean of every feature over all used rows
-    spread: dict[str, float]  # the standard deviation of every feature over all used rows
-    projection: Projection | None
-    recommended: int = 0  # the k the rule recommends (differs from k when n_clusters is fixed)
-    fixed: bool = False
-    knee: int | None = None
-    reference_silhouette: float | None = None
-    stability: float | None = None  # the chosen solution's mean adjusted Rand index across refits
-    stability_sampled: bool = False
-    alternatives: dict[int, np.ndarray] = field(default_factory=dict)  # canonical labels of every row, by k
-    scaling: ScalingCheck | None = None
-    rows: int = 0  # customers segmented
-    fitted: int = 0  # customers K-Means was fitted on: all of them, or a sample above FIT_SAMPLE
-    drawn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # rows the maps draw
-    sample: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # drawn rows x features, original units
-    summaries: dict[int, Alternative] = field(default_factory=dict)  # every evaluated k
-    affine: Affine | None = None  # the scaling the fit used; None where an engine does not say
-    fitted_centers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # K-Means' centres, scaled, canonical
-    separation: dict[str, float] = field(default_factory=dict)  # eta squared of every feature (scaled)
-    skewed: tuple[Skew, ...] = ()  # heavily skewed features, under standard scaling only
-
-    def slim(self) -> Segmentation:
-        """The same result without its per-row arrays: what pages need once downloads are written."""
-        empty = np.zeros(0, dtype=np.int8)
-        return replace(self, labels=empty, alternatives={})
 
 
 @dataclass(frozen=True)
@@ -114,8 +58,9 @@ class _Solution:
 
 
 def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *,
-            measured: bool = True) -> Segmentation:
-    """Scale the features, evaluate every candidate k, and keep the recommended (or fixed) one.
+            measured: bool = True) -> tuple[Segmentation, np.ndarray]:
+    """Scale the features, evaluate every candidate k, and keep the recommended (or fixed) one:
+    the segmentation, and the segment of every row of the table (file order).
 
     `measured=False`, with a fixed `n_clusters`, fits that k alone and measures neither its
     stability, silhouette nor structureless reference (an earlier snapshot of a migration, whose
@@ -147,53 +92,26 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
     with threadpool_limits(limits=1):
         solved = {k: _solve(rows, fitted, k) for k, fitted in fits}
         solutions = {k: solved[k] for k in ks}
-        candidates = tuple(s.candidate for s in solutions.values())
-        choice, reason, fixed, shown = choose(candidates, config)
-        chosen = solutions[shown]
+        evidence = choose(tuple(s.candidate for s in solutions.values()), config,
+                          silhouette_sampled=len(rows.fit) > measures.SILHOUETTE_SAMPLE,
+                          stability_sampled=len(rows.fit) > measures.STABILITY_SAMPLE)
+        chosen = solutions[evidence.k]
         check = (measures.scaling_check(given[rows.fit_rows], chosen.labels[rows.fit_rows], config)
                  if config.scale == "none" else None)
-    c = chosen.candidate
-    drawn = drawn_rows(chosen.labels, config.random_state)
     # Sums over rows in canonical order where every row was sorted (exact, order-free results).
     summed = given[rows.fit_rows] if rows.exact else given
     order = rows.fit_rows if rows.exact else slice(None)
-    mapped = projection(rows.fit, rows.scaled(drawn), chosen.centers) if given.shape[1] > 2 else None
-    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread, c.min_share,
-                     config.min_segment_share)
-    return Segmentation(
-        k=c.k,
-        labels=chosen.labels,
-        segments=_segments(summed, chosen.labels[order], columns, chosen.jaccard),
-        inertia=c.inertia,
-        silhouette=c.silhouette,
-        silhouette_sampled=len(rows.fit) > measures.SILHOUETTE_SAMPLE,
-        candidates=candidates,
-        reason=reason,
-        structure=judged.level,
-        choice=choice,
-        verdict=judged,
-        overall={name: float(given[:, j].mean()) for j, name in enumerate(columns)},
-        spread={name: float(given[:, j].std()) for j, name in enumerate(columns)},
-        projection=mapped,
-        recommended=choice.k,
-        fixed=fixed,
-        knee=knee(candidates),
-        reference_silhouette=c.reference,
-        stability=c.stability,
-        stability_sampled=len(rows.fit) > measures.STABILITY_SAMPLE,
-        alternatives={k: s.labels for k, s in solutions.items()},
-        scaling=check,
-        rows=rows.count,
-        fitted=len(rows.fit),
-        drawn=drawn,
-        sample=given[drawn],
-        summaries={k: Alternative(sizes=s.sizes, centers=segment_means(summed, s.labels[order], k),
-                                  drawn=s.labels[drawn]) for k, s in solutions.items()},
-        affine=rows.affine,
-        fitted_centers=chosen.fitted,
-        separation=separation(rows.scaled(drawn), chosen.labels[drawn], columns),
-        skewed=skew,
-    )
+    result = segmentation(
+        evidence,
+        {k: Solution(s.candidate, s.sizes, segment_means(summed, s.labels[order], k), s.centers, s.labels)
+         for k, s in solutions.items()},
+        _segments(summed, chosen.labels[order], columns, chosen.jaccard),
+        Population(rows=rows.count, fitted=len(rows.fit),
+                   overall={name: float(given[:, j].mean()) for j, name in enumerate(columns)},
+                   spread={name: float(given[:, j].std()) for j, name in enumerate(columns)}),
+        original=given, scaled=rows.scaled, fitted=rows.fit, seed=config.random_state,
+        scoring=Scoring(rows.affine, chosen.fitted), cautions=Cautions(check, skew))
+    return result, chosen.labels
 
 
 def preload() -> None:
@@ -327,15 +245,13 @@ def _assign_all(rows: Rows, fit: KMeans, k: int) -> tuple[np.ndarray, np.ndarray
     return renumber, labels, sizes, means, inertia, calinski, davies
 
 
-def choose(candidates: tuple[Candidate, ...], config: DatasetConfig) -> tuple[Recommendation, str, bool, int]:
-    """The rule's recommendation (with `min_segment_share`), why, whether n_clusters fixes k, and the k shown."""
-    recommended = recommend(candidates, config.min_segment_share)
-    fixed = isinstance(config.n_clusters, int)
-    if isinstance(config.n_clusters, int):
-        reason = (f"The configuration fixes k = {config.n_clusters} (n_clusters). On the evidence below, the rule "
-                  f"would recommend k = {recommended.k}. {recommended.reason}")
-        return recommended, reason, fixed, config.n_clusters
-    return recommended, recommended.reason, fixed, recommended.k
+def choose(candidates: tuple[Candidate, ...], config: DatasetConfig, *, silhouette_sampled: bool,
+           stability_sampled: bool) -> Evidence:
+    """The evidence for k: the rule's recommendation (with `min_segment_share`), and the k shown:
+    the recommended one, or the one n_clusters fixes."""
+    configured = config.n_clusters if isinstance(config.n_clusters, int) else None
+    return Evidence(candidates, recommend(candidates, config.min_segment_share), configured,
+                    silhouette_sampled, stability_sampled)
 
 
 def _segments(original: np.ndarray, labels: np.ndarray, columns: list[str],

@@ -13,10 +13,10 @@ from generator.config import DatasetConfig
 from generator.data import Table
 from generator.illustrations import Illustrations
 from generator.migration import Migration
-from generator.model import Segmentation
 from generator.profiles import Profile
 from generator.purchases import LogSummary
 from generator.rules import Rules
+from generator.segmentation import Segmentation
 
 
 @dataclass(frozen=True)

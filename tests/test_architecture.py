@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 # `recommendation` (which k, and why) is pure arithmetic on the scores that `measures` computes; `model` fits
 # every k on what `scaling` gives it, with `kmeans`, measures each with `measures`, and `maps` says what is drawn.
 STAGES = ("errors", "formats", "config", "caveats", "logs", "data", "purchases", "recommendation", "scaling", "kmeans",
-          "measures", "maps", "model", "spark",
+          "measures", "maps", "segmentation", "model", "spark",
           "migration", "profiles", "figures", "rules", "scorer", "illustrations", "results", "tutorial", "pages",
           "standalone", "cache", "downloads", "scheduler", "build", "__main__")
 # Modules outside the line: what each may import from the package.

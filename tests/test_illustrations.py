@@ -17,6 +17,7 @@ from generator.data import Table
 from generator.formats import column, number, signed
 from generator.recommendation import Candidate, knee
 from generator.results import Report
+from generator.segmentation import Segmentation
 
 FEATURES = ("age", "spend", "visits")
 LABELS = {"age": "Age (years)", "spend": "Annual spend", "visits": "Visits"}
@@ -61,6 +62,12 @@ def standardised(rep: Report) -> np.ndarray:
     return scaled
 
 
+def every_k(result: Segmentation) -> dict[int, np.ndarray]:
+    """The segment of every customer at each evaluated k: the maps draw every customer of these small tables."""
+    assert np.array_equal(result.maps.drawn, np.arange(result.population.rows))
+    return {k: s.drawn for k, s in result.maps.summaries.items()}
+
+
 def inertia_of(points: np.ndarray, labels: np.ndarray) -> float:
     """Within-segment sum of squares, from the labels alone."""
     return float(sum(((points[labels == s] - points[labels == s].mean(axis=0)) ** 2).sum() for s in np.unique(labels)))
@@ -70,7 +77,8 @@ def test_the_model_finds_the_three_groups_in_size_order(chosen: tuple[Report, np
     """The premise of the checks below: segment s is group s."""
     result, truth = chosen[0].result, chosen[1]
     assert result.k == 3
-    assert result.labels.tolist() == truth.tolist()
+    assert result.maps.drawn.tolist() == list(range(len(truth)))  # the maps draw every customer
+    assert result.maps.summaries[3].drawn.tolist() == truth.tolist()
 
 
 # --- box plots: the medians ------------------------------------------------------------------------
@@ -116,9 +124,9 @@ def test_diagnostics_alt_text_names_the_best_silhouette_and_the_chosen_k(
         case: str, request: pytest.FixtureRequest) -> None:
     rep, _ = request.getfixturevalue(case)
     result = rep.result
-    ks = [c.k for c in result.candidates]
+    ks = [c.k for c in result.evidence.candidates]
     scaled = standardised(rep)
-    silhouettes = {k: float(silhouette_score(scaled, labels)) for k, labels in result.alternatives.items()}
+    silhouettes = {k: float(silhouette_score(scaled, labels)) for k, labels in every_k(result).items()}
     best = max(ks, key=lambda k: (silhouettes[k], -k))
     alt = rep.illustrations.diagnostics.alt
 
@@ -137,12 +145,13 @@ def test_diagnostics_alt_text_with_a_fixed_k_names_both(fixed: tuple[Report, np.
 
 def test_diagnostics_alt_text_gives_inertia_and_elbow(chosen: tuple[Report, np.ndarray]) -> None:
     rep = chosen[0]
-    ks = [c.k for c in rep.result.candidates]
+    ks = [c.k for c in rep.result.evidence.candidates]
     scaled = standardised(rep)
     # The within-segment sum of squares of every partition, recomputed from its labels. K-Means
     # measures inertia to its last centres, which can sit a hair off the means (it stops at `tol`).
-    within = {k: inertia_of(scaled, rep.result.alternatives[k]) for k in ks}
-    inertia = {c.k: c.inertia for c in rep.result.candidates}
+    assert rep.result.maps.drawn.tolist() == list(range(len(scaled)))  # every customer: every k's labels
+    within = {k: inertia_of(scaled, rep.result.maps.summaries[k].drawn) for k in ks}
+    inertia = {c.k: c.inertia for c in rep.result.evidence.candidates}
     assert inertia == pytest.approx(within, rel=1e-2)
     elbow = knee([Candidate(k, within[k], None, None, None, 1.0, None) for k in ks])
     alt = rep.illustrations.diagnostics.alt
@@ -158,7 +167,7 @@ def test_diagnostics_alt_text_gives_inertia_and_elbow(chosen: tuple[Report, np.n
 @pytest.mark.parametrize("case", ["chosen", "fixed"])
 def test_every_candidate_map_names_its_k_and_each_segments_size(case: str, request: pytest.FixtureRequest) -> None:
     rep, _ = request.getfixturevalue(case)
-    ks = [c.k for c in rep.result.candidates]
+    ks = [c.k for c in rep.result.evidence.candidates]
     image = rep.illustrations.candidates  # every k's map on one figure, side by side
     assert image.src == "candidates.png"
     sections = dict(re.findall(r"Segment map for k = (\d+): (.*?)(?= Segment map for k = |$)", image.alt))
@@ -168,7 +177,7 @@ def test_every_candidate_map_names_its_k_and_each_segments_size(case: str, reque
     for k in ks:
         shown = [(int(s), int(n.replace(",", ""))) for s, n in re.findall(r"Segment (\d+): ([\d,]+) customers?",
                                                                          sections[str(k)])]
-        labels = rep.result.alternatives[k]
+        labels = every_k(rep.result)[k]
         assert shown == list(enumerate(np.bincount(labels).tolist())), (k, image.alt)
         assert [n for _, n in shown] == sorted((n for _, n in shown), reverse=True)  # largest first
         assert sum(n for _, n in shown) == rep.table.rows_used

@@ -130,7 +130,7 @@ scale: none
     root = make_project({"spend": text})
     config = load_all(root)[0]
     report = analyse(config, load_table(root, config))
-    check = report.result.scaling
+    check = report.result.cautions.scaling
     assert check is not None
     assert (check.widest, check.narrowest) == ("spend", "age")
     table = report.table.features
