@@ -1,8 +1,8 @@
 """Customer-segment site generator: tables -> K-Means -> figures -> Markdown pages.
 
 The stages run one way, each in the module named after what it produces:
-config -> data -> scaling -> kmeans -> measures -> maps -> model -> profiles -> figures ->
-pages -> build. Only `build` knows the whole pipeline; the MkDocs hook and the CLI are the
+config -> data -> scaling -> kmeans -> measures -> maps -> segmentation -> model ->
+profiles -> figures -> pages -> build. Only `build` knows the whole pipeline; the MkDocs hook and the CLI are the
 only code that writes anywhere.
 """
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from generator.data import NUMBER, published_id
+from generator.data import NUMBER, Table, published_id
 from generator.results import Report
 
 # OWASP: a cell starting with one of these is a formula to a spreadsheet program.
@@ -103,27 +103,28 @@ def without_noise(value: object) -> object:
     return float(f"{value:.15g}") if isinstance(value, float) else value
 
 
-def migration_csv(report: Report) -> bytes:
-    """`migration.csv`: every customer at the last date, then their segment at each snapshot date
-    (empty before their first purchase); the customer column only where `assignments.csv` has it."""
+def migration_csv(report: Report, table: Table, moves: np.ndarray) -> bytes:
+    """`migration.csv`: every customer at the last date of the report's `table`, then their segment
+    at each snapshot date (`moves`: customers x dates, -1 before their first purchase, written empty);
+    the customer column only where `assignments.csv` has it."""
     assert report.migration is not None
-    migration, table = report.migration, report.table
+    migration = report.migration
     header: list[str] = []
     columns: list[Column] = []
     if published_id(report.config, table) is not None and table.ids is not None:
         header.append(str(report.config.customer_column))
         columns.append(table.ids)
     for position, date in enumerate(migration.dates):
-        labels = migration.labels[:, position]
+        labels = moves[:, position]
         header.append(f"segment_{date.date.isoformat()}")
         columns.append(np.where(labels < 0, "", labels.astype(str)).astype(object))
     return table_csv(header, columns)
 
 
-def assignments_csv(report: Report, segments: np.ndarray) -> bytes:
-    """`assignments.csv`: one row per customer used: the id, the features, the segment (`segments`,
-    one per row of the report's table) and its name."""
-    config, table = report.config, report.table
+def assignments_csv(report: Report, table: Table, segments: np.ndarray) -> bytes:
+    """`assignments.csv`: one row per customer of the report's `table`: the id, the features, the
+    segment (`segments`, one per row) and its name."""
+    config = report.config
     with_ids = published_id(report.config, table) is not None and table.ids is not None
     labels = np.asarray(segments, dtype=np.int64)
     names = np.array([profile.name for profile in report.profiles], dtype=object)

@@ -59,7 +59,6 @@ class Migration:
     k: int
     dates: tuple[DateSegments, ...]
     flows: tuple[Flow, ...]
-    labels: np.ndarray  # customers at the last date x dates: the segment at each date, -1 before the first purchase
     spread: dict[str, float]  # the standard deviation of each feature at the last date: the unit of `moved`
 
     def document(self, names: list[str], suppress_below: int = 0) -> dict[str, Any]:
@@ -94,17 +93,14 @@ class Migration:
                           for f in self.flows],
         }
 
-    def slim(self) -> Migration:
-        """Without the per-customer labels: what pages need once migration.csv is written."""
-        return replace(self, labels=np.zeros((0, len(self.dates)), dtype=np.int64))
-
 
 def follow(customers: Customers, config: DatasetConfig, result: Segmentation, segments: np.ndarray,
-           pool: Executor | None = None) -> Migration:
+           pool: Executor | None = None) -> tuple[Migration, np.ndarray]:
     """Segment every snapshot date with the report's k and keep segment numbers across dates.
 
     `result` is the report's segmentation of `customers.table`, at the last date (as_of), and
-    `segments` the segment of each of its customers.
+    `segments` the segment of each of its customers. Returns the migration and, for every
+    customer at the last date, the segment at each date (-1 before the first purchase).
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -148,8 +144,8 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation, se
         rows = np.where(start[present] < 0, k, start[present])
         counts = np.bincount(rows * k + end[present], minlength=(k + 1) * k).reshape(k + 1, k)
         flows.append(Flow(snapshots[column].date, snapshots[column + 1].date, counts))
-    return Migration(k=k, dates=tuple(dates), flows=tuple(flows), labels=labels,
-                     spread={f: float(v) for f, v in zip(config.features, spread, strict=True)})
+    return Migration(k=k, dates=tuple(dates), flows=tuple(flows),
+                     spread={f: float(v) for f, v in zip(config.features, spread, strict=True)}), labels
 
 
 def hidden_cells(counts: np.ndarray, small: np.ndarray) -> np.ndarray:

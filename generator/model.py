@@ -3,7 +3,8 @@ original units.
 
 The jobs around it have their own modules: `scaling` (what K-Means sees), `kmeans` (the one
 fit every part runs, and its canonical numbering), `measures` (silhouette, stability, the
-structureless reference and the cautions) and `maps` (what the segment maps draw). Every fit
+structureless reference and the cautions), `maps` (what the segment maps draw) and
+`segmentation` (the result, built by the constructor the Spark engine calls too). Every fit
 runs on one thread: small fits run many times faster so, and results then do not depend on
 the number of cores (parallelism belongs to whole datasets).
 """

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.config import DatasetConfig
-from generator.data import Table
+from generator.data import Accounting
 from generator.illustrations import Illustrations
 from generator.migration import Migration
 from generator.profiles import Profile
@@ -24,7 +24,7 @@ class Report:
     """Everything one report page shows."""
 
     config: DatasetConfig
-    table: Table
+    table: Accounting  # the table's rows read, used and dropped, and where they came from (no rows)
     result: Segmentation
     profiles: tuple[Profile, ...]
     illustrations: Illustrations

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from generator.config import DatasetConfig
-from generator.data import Table, published_id
+from generator.data import Accounting, Table, published_id
 from generator.scaling import Affine
 from generator.segmentation import Segmentation
 
@@ -36,7 +36,7 @@ def literal(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def scorer_sql(config: DatasetConfig, result: Segmentation, table: Table) -> str | None:
+def scorer_sql(config: DatasetConfig, result: Segmentation, table: Table | Accounting) -> str | None:
     """`scorer.sql` for one report; None when the engine did not say how it scaled (Spark), or
     when every segment is withheld (`suppress_below`)."""
     if result.scoring is None or result.scoring.centers.shape != (result.k, len(config.features)):

@@ -256,16 +256,17 @@ def test_downloads_are_byte_identical(make_project: MakeProject) -> None:
 
 def bare_report(columns: dict[str, list[float]], labels: list[int], ids: list[str] | None = None,
                 names: tuple[str, ...] = ("Low", "High"), personal: str | None = None,
-                publish_personal: bool = False) -> tuple[Report, np.ndarray]:
-    """What `assignments_csv` reads of a report, without clustering, and the segment of every row."""
+                publish_personal: bool = False) -> tuple[Report, Table, np.ndarray]:
+    """What `assignments_csv` reads, without clustering: a report, its table and the segment of every row."""
     frame = pd.DataFrame({name: np.asarray(values, dtype=np.float64) for name, values in columns.items()})
     config = DatasetConfig(id="bare", path="site_config/datasets/bare.yml", title="Bare",
                            features=tuple(frame.columns), id_column="id" if ids is not None else None,
                            publish_personal=publish_personal)
     table = Table(features=frame, ids=tuple(ids) if ids is not None else None, rows_read=len(frame), dropped={},
                   sha256="0" * 64, origin="bare", personal=personal)
-    return cast(Report, SimpleNamespace(config=config, table=table, profiles=[SimpleNamespace(name=name)
-                                                                              for name in names])), np.array(labels)
+    report = cast(Report, SimpleNamespace(config=config, table=table.accounting,
+                                          profiles=[SimpleNamespace(name=name) for name in names]))
+    return report, table, np.array(labels)
 
 
 SPECIAL = (0.0, -0.0, 1e-7, -1e-7, 1e-5, 1e-4, 1e16, -1e16, 2.0**53, 2.0**53 + 2, 2.0**63, -(2.0**63), 2.0**62,
@@ -280,7 +281,7 @@ texts = st.one_of(st.text(max_size=12), st.sampled_from(HOSTILE))
 
 
 @st.composite
-def bare_reports(draw: st.DrawFn) -> tuple[Report, np.ndarray]:
+def bare_reports(draw: st.DrawFn) -> tuple[Report, Table, np.ndarray]:
     rows = draw(st.integers(0, 25))
     columns = {name: draw(st.lists(values, min_size=rows, max_size=rows))
                for name in draw(st.lists(st.sampled_from(["x", "=y", "a,b", 'q"', "z"]), min_size=1, unique=True))}
@@ -291,12 +292,12 @@ def bare_reports(draw: st.DrawFn) -> tuple[Report, np.ndarray]:
 
 @settings(max_examples=200, deadline=None)
 @given(bare=bare_reports())
-def test_assignments_read_back_exactly(bare: tuple[Report, np.ndarray]) -> None:
+def test_assignments_read_back_exactly(bare: tuple[Report, Table, np.ndarray]) -> None:
     """Parsed as CSV: the same float64 for every value, integers for whole values, text neutralised."""
-    report, labels = bare
-    header, *rows = read_csv(assignments_csv(report, labels))
+    report, table, labels = bare
+    header, *rows = read_csv(assignments_csv(report, table, labels))
     features = list(report.config.features)
-    ids = report.table.ids
+    ids = table.ids
     assert header == [neutralise(name) for name in ([*(["id"] if ids is not None else []), *features])] + [
         "segment", "segment_name"]
     assert len(rows) == report.table.rows_used
@@ -304,7 +305,7 @@ def test_assignments_read_back_exactly(bare: tuple[Report, np.ndarray]) -> None:
         if ids is not None:
             assert row.pop(0) == neutralise(ids[number])
         for feature, cell in zip(features, row, strict=False):
-            value = float(report.table.features[feature].iloc[number])
+            value = float(table.features[feature].iloc[number])
             assert float(cell) == value
             if value.is_integer() and abs(value) < 2**63:
                 assert cell == str(int(value))

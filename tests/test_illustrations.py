@@ -58,7 +58,7 @@ def fixed() -> tuple[Report, np.ndarray]:
 
 
 def standardised(rep: Report) -> np.ndarray:
-    scaled: np.ndarray = StandardScaler().fit_transform(rep.table.features.to_numpy())
+    scaled: np.ndarray = StandardScaler().fit_transform(groups()[0].to_numpy())  # the rows analysed
     return scaled
 
 
@@ -87,7 +87,7 @@ def test_the_model_finds_the_three_groups_in_size_order(chosen: tuple[Report, np
 def test_box_plot_alt_text_gives_every_segments_median(chosen: tuple[Report, np.ndarray]) -> None:
     rep, truth = chosen
     alt = rep.illustrations.distributions.alt
-    values = rep.table.features
+    values = groups()[0]  # the rows analysed
     for feature in FEATURES:
         medians = [float(np.median(values[feature].to_numpy()[truth == s])) for s in range(3)]
         expected = ", ".join(f"{number(m)} in segment {s}" for s, m in enumerate(medians))
@@ -100,7 +100,7 @@ def test_box_plot_alt_text_gives_every_segments_median(chosen: tuple[Report, np.
 def test_profile_alt_text_gives_every_segments_z_values(chosen: tuple[Report, np.ndarray]) -> None:
     rep, truth = chosen
     alt = rep.illustrations.profiles.alt
-    values = rep.table.features.to_numpy()
+    values = groups()[0].to_numpy()  # the rows analysed
     mean, spread = values.mean(axis=0), values.std(axis=0, ddof=0)
     for s, named in enumerate(rep.profiles):
         z = (values[truth == s].mean(axis=0) - mean) / spread

@@ -133,7 +133,7 @@ scale: none
     check = report.result.cautions.scaling
     assert check is not None
     assert (check.widest, check.narrowest) == ("spend", "age")
-    table = report.table.features
+    table = load_table(root, config).features
     assert check.ratio == pytest.approx(table["spend"].std(ddof=0) / table["age"].std(ddof=0))
     page = {f.path: f.content for f in generate(root)}["reports/spend/index.md"].decode()
     assert "Features on very different scales" in page

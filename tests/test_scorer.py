@@ -152,7 +152,7 @@ def test_hostile_column_names_stay_names(engine: str) -> None:
     report = replace(report, config=replace(report.config, id_column='id" --'))
     sql = scorer_sql(report.config, report.result, report.table)
     assert sql is not None
-    rows = frame.assign(**{'id" --': list(report.table.ids or ())})
+    rows = frame.assign(**{'id" --': hostile_ids})
     got = scored(engine, sql, rows.assign(segment=segments_of(report)), 'id" --')
     assert np.array_equal(got, segments_of(report))
     for name in HOSTILE:
@@ -163,7 +163,7 @@ def test_hostile_column_names_stay_names(engine: str) -> None:
 def test_a_blank_feature_gets_no_segment() -> None:
     report = direct_report(skewed(30), n_clusters=2)
     assert report.scorer is not None
-    rows = report.table.features.copy()
+    rows = skewed(30)
     rows.loc[3, "Milk"] = np.nan
     out = run_sqlite(report.scorer, rows)
     assert out["segment"].isna().tolist() == [i == 3 for i in range(30)]
@@ -186,7 +186,7 @@ def test_an_id_named_like_an_inner_column_is_kept_apart() -> None:
     config = replace(report.config, id_column="scorer_d0")
     sql = scorer_sql(config, report.result, report.table)
     assert sql is not None
-    rows = report.table.features.assign(scorer_d0=[f"c{i}" for i in range(30)], segment=segments_of(report))
+    rows = skewed(30).assign(scorer_d0=[f"c{i}" for i in range(30)], segment=segments_of(report))
     assert np.array_equal(scored("sqlite", sql, rows, "scorer_d0"), segments_of(report))
 
 
