@@ -172,6 +172,18 @@ def test_no_private_name_crosses_a_module(path: Path) -> None:
     assert not reached, f"{path.name} uses private names of other modules: {reached}"
 
 
+def test_the_segmentation_is_one_small_type_built_in_one_place() -> None:
+    """`Segmentation` has a dozen fields at most, and only its own module calls it: both engines go
+    through its one constructor (no engine assembles it field by field)."""
+    from dataclasses import fields
+
+    from generator.segmentation import Segmentation
+    assert len(fields(Segmentation)) <= 12
+    builders = {path.name for path in MODULES for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Segmentation"}
+    assert builders == {"segmentation.py"}
+
+
 def test_result_types_live_below_the_presentation() -> None:
     """`Report` is read by pages, downloads, the single-file report and the cache: it is defined
     in `results`, and pages needs neither the Spark engine nor the tutorial's code."""
