@@ -27,8 +27,9 @@ from bench import FEATURES, SMALL_K_RANGE, customers
 from generator import illustrations
 from generator.config import DatasetConfig, load_all
 from generator.data import load_table
-from generator.model import Segmentation, segment
+from generator.model import segment
 from generator.profiles import Profile, profile
+from generator.segmentation import Segmentation
 
 
 def report_inputs(rows: int, folder: Path) -> tuple[DatasetConfig, Segmentation, tuple[Profile, ...]]:
@@ -41,7 +42,7 @@ def report_inputs(rows: int, folder: Path) -> tuple[DatasetConfig, Segmentation,
         f"features: [{', '.join(FEATURES)}]\nn_clusters: [{SMALL_K_RANGE[0]}, {SMALL_K_RANGE[1]}]\n",
         encoding="utf-8")
     (config,) = load_all(folder)
-    result = segment(load_table(folder, config), config, None)
+    result, _ = segment(load_table(folder, config), config, None)
     return config, result, profile(result, config)
 
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
-
 from generator import __version__, cache, scheduler
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
@@ -97,42 +95,36 @@ def generate(root: Path, store: cache.FolderCache | None = None, log: Callable[[
 
 def analyse_dataset(root: Path, config: DatasetConfig, table: Table | Customers | None,
                     pool: Executor | None) -> Report:
-    """One dataset's report as pages and the cache need it: analysed, its download written,
-    its per-row arrays let go (a cache entry stays small whatever the number of rows)."""
-    return _slim(analyse(config, table, pool, root=root))
+    """One dataset's report as pages and the cache need it (the scheduler's task)."""
+    return analyse(config, table, pool, root=root)
 
 
 def analyse(config: DatasetConfig, loaded: Table | Customers | None, pool: Executor | None = None, *,
             root: Path | None = None) -> Report:
-    """One dataset's segments, profiles and charts; its parts in `pool`'s processes, if given.
+    """One dataset's segments, profiles, charts and downloads; its parts in `pool`'s processes, if given.
 
     The local engine works on the loaded table (or the customers of a purchase log, followed
     across its snapshot dates); the Spark engine (nothing loaded) reads the data itself, from `root`.
+    The rows (the table, the segment of every customer, their segments over time) are read here
+    (rules, the scorer, assignments.csv and migration.csv) and not kept: the report holds what pages
+    and the cache need, so a cache entry stays small whatever the number of rows.
     """
     customers = loaded if isinstance(loaded, Customers) else None
     if loaded is None:
         if root is None:
             raise ValueError("the Spark engine needs the project root")
-        table, result = segment_spark(root, config)
+        table, result, labels = segment_spark(root, config)
     else:
         table = _table(loaded)
-        result = segment(table, config, pool)
-    flows = follow(customers, config, result, pool) if customers is not None and customers.snapshots else None
+        result, labels = segment(table, config, pool)
+    flows, moves = (follow(customers, config, result, labels, pool)
+                    if customers is not None and customers.snapshots else (None, None))
     named = profile(result, config)
     versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
-    return Report(config, table, result, named, illustrate(config, result, named, pool, flows), versions,
-                  rules=explain(table, result, config), scorer=scorer_sql(config, result, table),
-                  purchases=customers.summary if customers is not None else None, migration=flows)
-
-
-def _slim(report: Report) -> Report:
-    """The report with its download written and without per-row arrays: what pages and the
-    cache need (a cache entry stays small, and loads fast, whatever the number of rows)."""
-    table = report.table
-    rows = assignments_csv(report) if report.config.publish_rows else None
-    moves = migration_csv(report) if report.config.publish_rows and report.migration is not None else None
-    slim = Table(features=pd.DataFrame(index=pd.RangeIndex(table.rows_used)), ids=None, rows_read=table.rows_read,
-                 dropped=table.dropped, sha256=table.sha256, origin=table.origin, notes=table.notes,
-                 personal=table.personal, reading=table.reading)
-    return replace(report, table=slim, result=report.result.slim(), rows=rows, migration_rows=moves,
-                   migration=report.migration.slim() if report.migration is not None else None)
+    report = Report(config, table.accounting, result, named, illustrate(config, result, named, pool, flows),
+                    versions, rules=explain(table, result, labels, config), scorer=scorer_sql(config, result, table),
+                    purchases=customers.summary if customers is not None else None, migration=flows)
+    if not config.publish_rows:
+        return report
+    return replace(report, rows=assignments_csv(report, table, labels),
+                   migration_rows=migration_csv(report, table, moves) if moves is not None else None)

@@ -105,6 +105,20 @@ COMMA = Marks(",", "." + GROUPING)
 
 
 @dataclass(frozen=True)
+class Accounting:
+    """What a report keeps of its table: where the rows came from and what became of them, no rows."""
+
+    rows_read: int
+    rows_used: int
+    dropped: dict[str, int]  # reason -> number of rows
+    sha256: str
+    origin: str  # where the rows came from, for people
+    notes: tuple[str, ...] = ()  # things a reader should know about the data
+    personal: str | None = None  # why the id column looks like personal data, if it does
+    reading: tuple[str, ...] = ()  # how the file was read, where not as by default
+
+
+@dataclass(frozen=True)
 class Table:
     """The rows a dataset clusters on: features as floats, ids as text, and the accounting."""
 
@@ -121,6 +135,11 @@ class Table:
     @property
     def rows_used(self) -> int:
         return len(self.features)
+
+    @property
+    def accounting(self) -> Accounting:
+        return Accounting(self.rows_read, self.rows_used, self.dropped, self.sha256, self.origin, self.notes,
+                          self.personal, self.reading)
 
 
 class Places:
@@ -784,7 +803,7 @@ def _texts(column: pd.Series) -> tuple[str, ...]:
     return tuple(map(as_text, column)) if column.isna().any() else tuple(_arrow_text(column).to_pylist())
 
 
-def published_id(config: DatasetConfig, table: Table) -> str | None:
+def published_id(config: DatasetConfig, table: Table | Accounting) -> str | None:
     """The id column that downloads and `scorer.sql` carry: the configured id (or a purchase log's
     customer column), unless it looks like personal data and `publish_personal` is not set."""
     column = config.customer_column

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from generator.data import NUMBER, published_id
+from generator.data import NUMBER, Table, published_id
 from generator.results import Report
 
 # OWASP: a cell starting with one of these is a formula to a spreadsheet program.
@@ -55,13 +55,13 @@ def segments_json(report: Report) -> bytes:
              "stability": s.stability, "stability_band": s.band}
             for s, p in zip(result.segments, report.profiles, strict=True)
         ],
-        "overall_mean": result.overall,
-        "overall_sd": result.spread,
+        "overall_mean": result.population.overall,
+        "overall_sd": result.population.spread,
         "inertia": result.inertia,
         "silhouette": result.silhouette,
-        "silhouette_sampled": result.silhouette_sampled,
+        "silhouette_sampled": result.evidence.silhouette_sampled,
         "stability": result.stability,
-        "stability_sampled": result.stability_sampled,
+        "stability_sampled": result.evidence.stability_sampled,
         # Evaluated for a range, and beside a fixed n_clusters as evidence.
         "candidates": [
             {"k": c.k, "inertia": c.inertia, "silhouette": c.silhouette,
@@ -69,18 +69,18 @@ def segments_json(report: Report) -> bytes:
              "stability": c.stability, "min_share": c.min_share, "reference_silhouette": c.reference,
              "reference_spread": c.reference_spread, "min_jaccard": c.min_jaccard,
              "silhouette_spread": c.silhouette_spread}
-            for c in result.candidates
+            for c in result.evidence.candidates
         ],
-        "recommendation": {"k": result.recommended, "reason": result.reason, "fixed": result.fixed,
-                           "rule": result.choice.rule, "min_segment_share": result.choice.min_share,
-                           "passed_over": [asdict(p) for p in result.choice.passed_over],
-                           "dissolved": list(result.choice.dissolved),
-                           "best_separated": result.choice.best_separated},
-        "structure_reasons": list(result.verdict.reasons),
-        "knee": result.knee,
+        "recommendation": {"k": result.recommended, "reason": result.evidence.reason, "fixed": result.evidence.fixed,
+                           "rule": result.evidence.choice.rule, "min_segment_share": result.evidence.choice.min_share,
+                           "passed_over": [asdict(p) for p in result.evidence.choice.passed_over],
+                           "dissolved": list(result.evidence.choice.dissolved),
+                           "best_separated": result.evidence.choice.best_separated},
+        "structure_reasons": list(result.evidence.verdict.reasons),
+        "knee": result.evidence.knee,
         "structure": result.structure,
         "reference_silhouette": result.reference_silhouette,
-        "reference_spread": next((c.reference_spread for c in result.candidates if c.k == result.k), None),
+        "reference_spread": next((c.reference_spread for c in result.evidence.candidates if c.k == result.k), None),
         "data_sha256": table.sha256,
         "versions": report.versions,
     }
@@ -103,28 +103,30 @@ def without_noise(value: object) -> object:
     return float(f"{value:.15g}") if isinstance(value, float) else value
 
 
-def migration_csv(report: Report) -> bytes:
-    """`migration.csv`: every customer at the last date, then their segment at each snapshot date
-    (empty before their first purchase); the customer column only where `assignments.csv` has it."""
+def migration_csv(report: Report, table: Table, moves: np.ndarray) -> bytes:
+    """`migration.csv`: every customer at the last date of the report's `table`, then their segment
+    at each snapshot date (`moves`: customers x dates, -1 before their first purchase, written empty);
+    the customer column only where `assignments.csv` has it."""
     assert report.migration is not None
-    migration, table = report.migration, report.table
+    migration = report.migration
     header: list[str] = []
     columns: list[Column] = []
     if published_id(report.config, table) is not None and table.ids is not None:
         header.append(str(report.config.customer_column))
         columns.append(table.ids)
     for position, date in enumerate(migration.dates):
-        labels = migration.labels[:, position]
+        labels = moves[:, position]
         header.append(f"segment_{date.date.isoformat()}")
         columns.append(np.where(labels < 0, "", labels.astype(str)).astype(object))
     return table_csv(header, columns)
 
 
-def assignments_csv(report: Report) -> bytes:
-    """`assignments.csv`: one row per customer used: the id, the features, the segment and its name."""
-    config, table, result = report.config, report.table, report.result
+def assignments_csv(report: Report, table: Table, segments: np.ndarray) -> bytes:
+    """`assignments.csv`: one row per customer of the report's `table`: the id, the features, the
+    segment (`segments`, one per row) and its name."""
+    config = report.config
     with_ids = published_id(report.config, table) is not None and table.ids is not None
-    labels = np.asarray(result.labels, dtype=np.int64)
+    labels = np.asarray(segments, dtype=np.int64)
     names = np.array([profile.name for profile in report.profiles], dtype=object)
     header = [*([str(config.customer_column)] if with_ids else []), *config.features, "segment", "segment_name"]
     columns: list[Column] = [table.ids] if with_ids and table.ids is not None else []

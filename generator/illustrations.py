@@ -41,10 +41,11 @@ from generator.formats import (
     silhouette,
     stability,
 )
+from generator.maps import MAP_SAMPLE
 from generator.migration import Migration, largest_moves
-from generator.model import MAP_SAMPLE, Segmentation
 from generator.profiles import Profile
 from generator.recommendation import STABLE_ARI
+from generator.segmentation import Segmentation
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,9 @@ def plot_axes(config: DatasetConfig, result: Segmentation) -> tuple[str, str]:
     configuration's order (the first is the horizontal axis)."""
     if config.plot is not None:
         return config.plot
-    if not result.separation:
+    if not result.maps.separation:
         return config.features[0], config.features[1]
-    ranked = sorted(config.features, key=lambda f: (-result.separation[f], config.features.index(f)))
+    ranked = sorted(config.features, key=lambda f: (-result.maps.separation[f], config.features.index(f)))
     first, second = sorted(ranked[:2], key=config.features.index)  # in the configuration's order
     return first, second
 
@@ -187,7 +188,8 @@ def centre_formats(config: DatasetConfig, result: Segmentation) -> dict[str, For
     """How each feature's centres read: as in the centroid table's column (the segments' centres
     and the overall mean), so a centre reads the same in every table, chart and alt text."""
     withheld = config.withheld(s.size for s in result.segments)
-    return {f: formatter([s.center[f] for s in result.segments if s.number not in withheld] + [result.overall[f]])
+    overall = result.population.overall
+    return {f: formatter([s.center[f] for s in result.segments if s.number not in withheld] + [overall[f]])
             for f in config.features}
 
 
@@ -205,10 +207,10 @@ def map_alt(result: Segmentation, named: Sequence[Profile], axes: tuple[str, str
 
 
 def _sample_note(result: Segmentation) -> str:
-    if len(result.drawn) == result.rows:
+    if len(result.maps.drawn) == result.population.rows:
         return ""
-    return (f" Drawn: a random {count(len(result.drawn))} of the {count(result.rows)} customers, each segment in "
-            f"proportion (maps draw every customer up to {count(MAP_SAMPLE)}).")
+    return (f" Drawn: a random {count(len(result.maps.drawn))} of the {count(result.population.rows)} customers, "
+            f"each segment in proportion (maps draw every customer up to {count(MAP_SAMPLE)}).")
 
 
 def _centres_note(withheld: frozenset[int], k: int) -> str:
@@ -222,7 +224,7 @@ def _centres_note(withheld: frozenset[int], k: int) -> str:
 
 def _drawn(config: DatasetConfig, result: Segmentation, feature: str) -> np.ndarray:
     """The values of one feature for the rows the maps draw."""
-    values: np.ndarray = result.sample[:, config.features.index(feature)]
+    values: np.ndarray = result.maps.sample[:, config.features.index(feature)]
     return values
 
 
@@ -238,7 +240,7 @@ def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...
     names = [p.name for p in named]
     note = _sample_note(result)
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
-    chosen = result.summaries[result.k].drawn
+    chosen = result.maps.summaries[result.k].drawn
     chart = Scatter(x=x, y=y, labels=chosen, centers=np.array(centres), names=names, xlabel=x_label,
                     ylabel=y_label)
     drawn = charts.both(scatter, chart)
@@ -248,8 +250,8 @@ def _maps(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...
                   f"Customers by {x_label} and {y_label}, coloured by segment; {_centres_note(withheld, result.k)}."
                   f"{_axes_note(config, result, (x_name, y_name))}{_overlap_note(chart)}{note}",
                   *drawn, data=_centre_rows(result, named, (x_label, y_label), texts))]
-    if result.projection is not None:
-        pca = result.projection
+    if result.maps.projection is not None:
+        pca = result.maps.projection
         axes = (f"PC1 ({percent(pca.explained[0])} of variance)", f"PC2 ({percent(pca.explained[1])} of variance)")
         pca_centres = np.array([[math.nan, math.nan] if s in withheld else c for s, c in enumerate(pca.centers)])
         pca_chart = Scatter(x=pca.points[:, 0], y=pca.points[:, 1], labels=chosen,
@@ -271,9 +273,9 @@ def _axes_note(config: DatasetConfig, result: Segmentation, axes: tuple[str, str
     """Why these two features: `plot`, or the measure that chose them."""
     if config.plot is not None:
         return " The configuration (plot) chose these two features."
-    if not result.separation or len(config.features) == 2:
+    if not result.maps.separation or len(config.features) == 2:
         return ""
-    shares = " and ".join(percent(result.separation[f]) for f in axes)
+    shares = " and ".join(percent(result.maps.separation[f]) for f in axes)
     return (f" These two of the {len(config.features)} features separate the segments most: the segments' "
             f"means explain {shares} of their variance (eta squared, on the scaled features).")
 
@@ -288,17 +290,17 @@ def _overlap_note(chart: Scatter) -> str:
 
 
 def _diagnostics(result: Segmentation, charts: _Drawings) -> Image:
-    cands = result.candidates
+    cands = result.evidence.candidates
     chart = Diagnostics(
         ks=[c.k for c in cands], inertia=[c.inertia for c in cands],
         silhouette=[c.silhouette for c in cands], stability=[c.stability for c in cands],
-        chosen=result.k, knee=result.knee, stable_line=STABLE_ARI, reference=[c.reference for c in cands])
+        chosen=result.k, knee=result.evidence.knee, stable_line=STABLE_ARI, reference=[c.reference for c in cands])
     drawn = charts.both(diagnostics, chart)
     inertias = inertia_texts(result)
     parts = [f"Three charts over k from {cands[0].k} to {cands[-1].k}."]
     parts.append(f"Inertia falls from {inertias[0]} at k = {cands[0].k} to "
                  f"{inertias[-1]} at k = {cands[-1].k}"
-                 + (f", with its elbow at k = {result.knee}." if result.knee is not None else "."))
+                 + (f", with its elbow at k = {result.evidence.knee}." if result.evidence.knee is not None else "."))
     scored = [c for c in cands if c.silhouette is not None]
     if scored:
         best = max(scored, key=lambda c: (c.silhouette or 0.0, -c.k))
@@ -321,7 +323,7 @@ def _diagnostics(result: Segmentation, charts: _Drawings) -> Image:
 
 def inertia_texts(result: Segmentation) -> list[str]:
     """Every candidate's inertia as the choosing-k table and the chart's data table show it."""
-    return column([c.inertia for c in result.candidates])
+    return column([c.inertia for c in result.evidence.candidates])
 
 
 def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawings) -> Image:
@@ -331,9 +333,9 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
     x, y = _drawn(config, result, x_name), _drawn(config, result, y_name)
     at = (config.features.index(x_name), config.features.index(y_name))
     x_label, y_label = config.label(x_name), config.label(y_name)
-    passed = {p.k for p in result.choice.passed_over}
+    passed = {p.k for p in result.evidence.choice.passed_over}
     planned, titles = [], []
-    for k, summary in result.summaries.items():
+    for k, summary in result.maps.summaries.items():
         withheld = config.withheld(summary.sizes)
         centres = [(math.nan, math.nan) if s in withheld else
                    (float(summary.centers[s, at[0]]), float(summary.centers[s, at[1]])) for s in range(k)]
@@ -342,11 +344,11 @@ def _candidate_maps(config: DatasetConfig, result: Segmentation, charts: _Drawin
                                xlabel=x_label, ylabel=y_label))
         titles.append(f"k = {k}" + (" (chosen)" if k == result.k else " (passed over)" if k in passed else ""))
     drawn = charts.both(panels, planned, titles=titles)
-    ks = list(result.summaries)
+    ks = list(result.maps.summaries)
     parts = [f"Segment maps for k = {ks[0]} to {ks[-1]}, side by side: {y_label} against {x_label}; "
              f"the chosen k = {result.k}."]
     rows = []
-    for (k, summary), chart, title in zip(result.summaries.items(), planned, titles, strict=True):
+    for (k, summary), chart, title in zip(result.maps.summaries.items(), planned, titles, strict=True):
         texts = [(WITHHELD, WITHHELD) if not np.isfinite(cx) else (shown[x_name](cx), shown[y_name](cy))
                  for cx, cy in chart.centers]
         parts.append(f"Segment map for k = {k}:")

@@ -18,8 +18,9 @@ import numpy as np
 
 from generator.config import DatasetConfig
 from generator.formats import WITHHELD, count
-from generator.model import Segment, Segmentation, segment
+from generator.model import segment
 from generator.purchases import Customers
+from generator.segmentation import Segment, Segmentation
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,6 @@ class Migration:
     k: int
     dates: tuple[DateSegments, ...]
     flows: tuple[Flow, ...]
-    labels: np.ndarray  # customers at the last date x dates: the segment at each date, -1 before the first purchase
     spread: dict[str, float]  # the standard deviation of each feature at the last date: the unit of `moved`
 
     def document(self, names: list[str], suppress_below: int = 0) -> dict[str, Any]:
@@ -93,32 +93,30 @@ class Migration:
                           for f in self.flows],
         }
 
-    def slim(self) -> Migration:
-        """Without the per-customer labels: what pages need once migration.csv is written."""
-        return replace(self, labels=np.zeros((0, len(self.dates)), dtype=np.int64))
 
-
-def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
-           pool: Executor | None = None) -> Migration:
+def follow(customers: Customers, config: DatasetConfig, result: Segmentation, segments: np.ndarray,
+           pool: Executor | None = None) -> tuple[Migration, np.ndarray]:
     """Segment every snapshot date with the report's k and keep segment numbers across dates.
 
-    `result` is the report's segmentation of `customers.table`, at the last date (as_of).
+    `result` is the report's segmentation of `customers.table`, at the last date (as_of), and
+    `segments` the segment of each of its customers. Returns the migration and, for every
+    customer at the last date, the segment at each date (-1 before the first purchase).
     """
     from scipy.optimize import linear_sum_assignment
 
     k = result.k
     fixed = replace(config, n_clusters=k)
     snapshots = customers.snapshots
-    results = [segment(snap.table, fixed, pool, measured=False) for snap in snapshots[:-1]] + [result]
-    spread = np.array([result.spread[f] for f in config.features])
+    results = [segment(snap.table, fixed, pool, measured=False) for snap in snapshots[:-1]] + [(result, segments)]
+    spread = np.array([result.population.spread[f] for f in config.features])
     unit = np.where(spread > 0, spread, 1.0)
 
     def centres(segments: tuple[Segment, ...]) -> np.ndarray:
         return np.array([[s.center[f] for f in config.features] for s in segments]) / unit
 
     numbers = [np.arange(k)]  # the number each date's segments take, from the last date back
-    for earlier in reversed(results[:-1]):
-        later = results[len(results) - len(numbers)]
+    for earlier, _ in reversed(results[:-1]):
+        later, _ = results[len(results) - len(numbers)]
         target = np.empty_like(numbers[0])
         ordered = centres(later.segments)
         target[numbers[0]] = np.arange(k)  # rows of `ordered` by the later date's kept numbers
@@ -131,8 +129,8 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
     labels = np.full((customers.table.rows_used, len(snapshots)), -1, dtype=np.int64)
     dates = []
     previous: np.ndarray | None = None
-    for column, (snap, found, renumber) in enumerate(zip(snapshots, results, numbers, strict=True)):
-        labels[snap.rows, column] = renumber[np.asarray(found.labels, dtype=np.int64)]
+    for column, (snap, (found, found_labels), renumber) in enumerate(zip(snapshots, results, numbers, strict=True)):
+        labels[snap.rows, column] = renumber[np.asarray(found_labels, dtype=np.int64)]
         kept = tuple(sorted((replace(s, number=int(renumber[s.number])) for s in found.segments),
                             key=lambda s: s.number))
         now = centres(kept)
@@ -146,8 +144,8 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation,
         rows = np.where(start[present] < 0, k, start[present])
         counts = np.bincount(rows * k + end[present], minlength=(k + 1) * k).reshape(k + 1, k)
         flows.append(Flow(snapshots[column].date, snapshots[column + 1].date, counts))
-    return Migration(k=k, dates=tuple(dates), flows=tuple(flows), labels=labels,
-                     spread={f: float(v) for f, v in zip(config.features, spread, strict=True)})
+    return Migration(k=k, dates=tuple(dates), flows=tuple(flows),
+                     spread={f: float(v) for f, v in zip(config.features, spread, strict=True)}), labels
 
 
 def hidden_cells(counts: np.ndarray, small: np.ndarray) -> np.ndarray:

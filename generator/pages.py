@@ -37,20 +37,15 @@ from generator.formats import (
     tenths,
 )
 from generator.illustrations import Image, centre_formats, inertia_texts
+from generator.maps import MAP_SAMPLE
+from generator.measures import REFERENCE_RUNS, SILHOUETTE_SAMPLE, STABILITY_RUNS, STABILITY_SAMPLE
 from generator.migration import largest_moves
-from generator.model import (
-    FIT_SAMPLE,
-    MAP_SAMPLE,
-    REFERENCE_RUNS,
-    SILHOUETTE_SAMPLE,
-    SPARK_SAMPLE,
-    STABILITY_RUNS,
-    STABILITY_SAMPLE,
-)
+from generator.model import SPARK_SAMPLE
 from generator.profiles import NOTABLE
 from generator.purchases import meanings
 from generator.results import Report, Tutorial
 from generator.rules import AGREEMENT, DEPTH, LOW_FIDELITY
+from generator.scaling import FIT_SAMPLE
 from generator.scorer import nearest
 
 TEMPLATES = "templates"  # the folder of Jinja templates, under the project root
@@ -135,7 +130,7 @@ def report_page(report: Report, env: jinja2.Environment, *, standalone: bool = F
         "credit": author_markdown(config.credit),
         "summary": text(summary(report)),
         "structure": result.structure,
-        "verdict": text(result.verdict.text),
+        "verdict": text(result.evidence.verdict.text),
         "skewed": _skewed(report),
         "outliers": _outliers(report),
         "average_band": "a quarter" if NOTABLE == 0.25 else exact(NOTABLE),
@@ -169,7 +164,7 @@ def summary(report: Report) -> str:
     """One line about a report, for the reports index and the page's lead."""
     result, table = report.result, report.table
     largest = max(zip(result.segments, report.profiles, strict=True), key=lambda pair: pair[0].size)
-    how = "fixed" if result.fixed else "recommended"
+    how = "fixed" if result.evidence.fixed else "recommended"
     verdict = {"clear": "clear structure", "weak": "weak structure", "none": "no clear structure"}
     return (f"{plural(table.rows_used, 'customer')}, {len(report.config.features)} features, "
             f"{result.k} segments ({how}; {verdict[result.structure]}); the largest is "
@@ -205,7 +200,7 @@ def _centroids(report: Report) -> dict[str, Any]:
     shown = centre_formats(config, result)
     withheld = config.withheld(s.size for s in segments)
     columns += [[WITHHELD if s.number in withheld else shown[f](s.center[f]) for s in segments]
-                + [shown[f](result.overall[f])] for f in features]
+                + [shown[f](result.population.overall[f])] for f in features]
     header = ["Segment", "Name", "Customers", "Share"] + [text(config.label(f)) for f in features]
     return _table(header, ["---:", ":---", "---:", "---:"] + ["---:"] * len(features), columns)
 
@@ -223,8 +218,8 @@ def _indices(report: Report) -> dict[str, Any]:
 
 def _choosing(report: Report) -> dict[str, Any]:
     result = report.result
-    cands = result.candidates
-    passed = {p.k for p in result.choice.passed_over}
+    cands = result.evidence.candidates
+    passed = {p.k for p in result.evidence.choice.passed_over}
     marked = [f"**{c.k}**" if c.k == result.k else f"{c.k} (passed over)" if c.k in passed else str(c.k)
               for c in cands]
     columns = [marked, inertia_texts(result), [silhouette(c.silhouette) for c in cands],
@@ -233,28 +228,28 @@ def _choosing(report: Report) -> dict[str, Any]:
                [stability(c.stability) for c in cands]]
     header = ["k", "Inertia", "Silhouette", "Calinski-Harabasz", "Davies-Bouldin", "Smallest segment", "Stability"]
     return {
-        "reason": text(result.reason),
-        "fixed": result.fixed,
+        "reason": text(result.evidence.reason),
+        "fixed": result.evidence.fixed,
         "chart": _image(report.illustrations.diagnostics),
         "table": _table(header, ["---:"] * len(header), columns),
         "candidates": _image(report.illustrations.candidates),
-        "knee": result.knee,
+        "knee": result.evidence.knee,
         "reference": silhouette(result.reference_silhouette),
-        "min_share": percent(result.choice.min_share),
+        "min_share": percent(result.evidence.choice.min_share),
         "stable": stability(recommendation.STABLE_ARI),
         "runs": count(STABILITY_RUNS),
-        "silhouette_sampled": result.silhouette_sampled,
+        "silhouette_sampled": result.evidence.silhouette_sampled,
         "silhouette_sample": count(SILHOUETTE_SAMPLE),
-        "stability_sampled": result.stability_sampled,
+        "stability_sampled": result.evidence.stability_sampled,
         "stability_sample": count(STABILITY_SAMPLE),
-        "fit_sampled": 0 < result.fitted < result.rows,
-        "fitted": count(result.fitted),
+        "fit_sampled": 0 < result.population.fitted < result.population.rows,
+        "fitted": count(result.population.fitted),
         "engine": "Spark MLlib" if report.config.engine == "spark" else "",
     }
 
 
 def _scaling(report: Report) -> dict[str, Any] | None:
-    check = report.result.scaling
+    check = report.result.cautions.scaling
     if check is None:
         return None
     label = report.config.label
@@ -351,7 +346,7 @@ def _cell_text(cell: int | str) -> str:
 
 def _skewed(report: Report) -> str | None:
     """Heavily skewed features under standard scaling, each with its numbers (the report suggests `scale: log`)."""
-    found = report.result.skewed
+    found = report.result.cautions.skewed
     if not found:
         return None
     label = report.config.label
@@ -372,10 +367,11 @@ def _outliers(report: Report) -> str | None:
         return None
     floor = percent(config.min_segment_share)
     sizes = "; ".join(f"segment {s.number} holds {plural(s.size, 'customer')} ({percent(s.share)})" for s in small)
-    why = ("the configuration fixes k (n_clusters)" if result.fixed
-           else f"every k from {result.candidates[0].k} to {result.candidates[-1].k} has a segment under it")
-    return text(f"Of {plural(result.rows, 'customer')}, {sizes}: under the {floor} of customers that a recommended k's "
-                f"segments must hold, kept because {why}.")
+    evidence = result.evidence
+    why = ("the configuration fixes k (n_clusters)" if evidence.fixed
+           else f"every k from {evidence.candidates[0].k} to {evidence.candidates[-1].k} has a segment under it")
+    return text(f"Of {plural(result.population.rows, 'customer')}, {sizes}: under the {floor} of customers that a "
+                f"recommended k's segments must hold, kept because {why}.")
 
 
 def _data_section(report: Report) -> dict[str, Any]:
@@ -469,13 +465,13 @@ def _calculator(report: Report) -> dict[str, Any] | None:
     """The calculator's fields prefilled with the average customer, the segment of those values,
     and the model the script applies (JSON, HTML-escaped for a `data-` attribute)."""
     config, result = report.config, report.result
-    affine, centers = result.affine, result.fitted_centers
-    if affine is None or centers.shape != (result.k, len(config.features)):
+    if result.scoring is None or result.scoring.centers.shape != (result.k, len(config.features)):
         return None
+    affine, centers = result.scoring.affine, result.scoring.centers
     withheld = config.withheld(s.size for s in result.segments)
     if len(withheld) == result.k:
         return None
-    prefill = [entry(result.overall[f]) for f in config.features]
+    prefill = [entry(result.population.overall[f]) for f in config.features]
     names = [p.name for p in report.profiles]
     start = nearest([float(v) for v in prefill], affine, centers, withheld)
     # A withheld centre is null: the script skips it, as `nearest` does (suppress_below).

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from generator.config import DatasetConfig
 from generator.formats import index as index_text
-from generator.model import Segmentation
+from generator.segmentation import Segmentation
 
 NOTABLE = 0.25  # |z| from which a feature sets a segment apart; within it on every feature, a segment is average
 STRONG = 1.0  # |z| from which it is "much" higher or lower
@@ -44,8 +44,8 @@ def profile(result: Segmentation, config: DatasetConfig) -> tuple[Profile, ...]:
     """Name and describe every segment of `result`, in segment order."""
     drafts = []
     for segment in result.segments:
-        z = {f: _z(c, result.overall[f], result.spread[f]) for f, c in segment.center.items()}
-        index = {f: (100 * c / result.overall[f] if result.overall[f] else None)
+        z = {f: _z(c, result.population.overall[f], result.population.spread[f]) for f, c in segment.center.items()}
+        index = {f: (100 * c / result.population.overall[f] if result.population.overall[f] else None)
                  for f, c in segment.center.items()}
         drafts.append((segment.number, z, index))
     names = _unique_names([z for _, z, _ in drafts], config)

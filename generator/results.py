@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.config import DatasetConfig
-from generator.data import Table
+from generator.data import Accounting
 from generator.illustrations import Illustrations
 from generator.migration import Migration
-from generator.model import Segmentation
 from generator.profiles import Profile
 from generator.purchases import LogSummary
 from generator.rules import Rules
+from generator.segmentation import Segmentation
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Report:
     """Everything one report page shows."""
 
     config: DatasetConfig
-    table: Table
+    table: Accounting  # the table's rows read, used and dropped, and where they came from (no rows)
     result: Segmentation
     profiles: tuple[Profile, ...]
     illustrations: Illustrations

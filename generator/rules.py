@@ -25,7 +25,8 @@ import numpy as np
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.formats import exact
-from generator.model import FIT_SAMPLE, Segmentation, canonical_sample
+from generator.scaling import FIT_SAMPLE, canonical_sample
+from generator.segmentation import Segmentation
 
 if TYPE_CHECKING:  # scikit-learn loads when rules are computed, not for cached reports
     from sklearn.tree import DecisionTreeClassifier
@@ -115,10 +116,11 @@ class _Leaf:
     segment: int
 
 
-def explain(table: Table, result: Segmentation, config: DatasetConfig) -> Rules | None:
-    """The rules of `result`'s segments over the table's customers; None without per-customer labels."""
+def explain(table: Table, result: Segmentation, segments: np.ndarray, config: DatasetConfig) -> Rules | None:
+    """The rules of `result`'s segments over the table's customers (`segments`: the segment of each);
+    None without per-customer segments."""
     values = table.features[list(config.features)].to_numpy(dtype=float)
-    labels = np.asarray(result.labels).astype(np.int64)
+    labels = np.asarray(segments).astype(np.int64)
     if len(labels) == 0 or len(labels) != len(values):
         return None
     from sklearn.tree import DecisionTreeClassifier

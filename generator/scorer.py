@@ -15,8 +15,9 @@ import math
 import numpy as np
 
 from generator.config import DatasetConfig
-from generator.data import Table, published_id
-from generator.model import Affine, Segmentation
+from generator.data import Accounting, Table, published_id
+from generator.scaling import Affine
+from generator.segmentation import Segmentation
 
 TABLE = "customers"  # the table or view the scorer reads
 SEGMENT = "segment"  # the column of the result that holds the segment
@@ -35,12 +36,12 @@ def literal(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def scorer_sql(config: DatasetConfig, result: Segmentation, table: Table) -> str | None:
+def scorer_sql(config: DatasetConfig, result: Segmentation, table: Table | Accounting) -> str | None:
     """`scorer.sql` for one report; None when the engine did not say how it scaled (Spark), or
     when every segment is withheld (`suppress_below`)."""
-    affine, centers = result.affine, result.fitted_centers
-    if affine is None or centers.shape != (result.k, len(config.features)):
+    if result.scoring is None or result.scoring.centers.shape != (result.k, len(config.features)):
         return None
+    affine, centers = result.scoring.affine, result.scoring.centers
     withheld = config.withheld(s.size for s in result.segments)
     shown = [s for s in range(result.k) if s not in withheld]  # a withheld centre is not written down
     if not shown:

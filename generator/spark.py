@@ -26,27 +26,12 @@ import pandas as pd
 from generator.config import DatasetConfig, is_uri, source_digest, spark_settings
 from generator.data import LARGEST, Table, personal_data
 from generator.errors import UserError
-from generator.model import (
-    FIT_SAMPLE,
-    QUANTILES,
-    SILHOUETTE_SAMPLE,
-    SPARK_SAMPLE,
-    STABILITY_SAMPLE,
-    Affine,
-    Alternative,
-    Segment,
-    Segmentation,
-    canonical_order,
-    choose,
-    drawn_rows,
-    indices_from_sums,
-    k_values,
-    projection,
-    rounded_scaling,
-    sample_measures,
-    separation,
-)
-from generator.recommendation import Candidate, band, knee, smallest, verdict
+from generator.kmeans import canonical_order
+from generator.measures import SILHOUETTE_SAMPLE, STABILITY_SAMPLE, indices_from_sums, sample_measures
+from generator.model import SPARK_SAMPLE, choose, k_values
+from generator.recommendation import Candidate, band, smallest
+from generator.scaling import FIT_SAMPLE, Affine, rounded_scaling
+from generator.segmentation import QUANTILES, Population, Scoring, Segment, Segmentation, Solution, segmentation
 
 MAX_ITER = 300  # K-Means iterations at most, as in scikit-learn
 TOLERANCE = 1e-4
@@ -66,8 +51,9 @@ class _Solution:
     jaccard: tuple[float | None, ...]
 
 
-def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentation]:
-    """The table's accounting and its segmentation, computed in Spark."""
+def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentation, np.ndarray]:
+    """The table's accounting, its segmentation, and the segment of every row (file order; none unless
+    `publish_rows`), computed in Spark."""
     session = _session(root, config)
     from pyspark.ml.clustering import KMeans
     from pyspark.ml.feature import VectorAssembler
@@ -118,10 +104,10 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
                 best = fitted
         assert best is not None
         solutions[k] = _summarise(best, vectors, names, k, count, points, config)
-    candidates = tuple(s.candidate for s in solutions.values())
-    choice, reason, fixed, shown = choose(candidates, config)
-    chosen = solutions[shown]
-    c = chosen.candidate
+    evidence = choose(tuple(s.candidate for s in solutions.values()), config,
+                      silhouette_sampled=len(points) < count or len(points) > SILHOUETTE_SAMPLE,
+                      stability_sampled=len(points) < count or len(points) > STABILITY_SAMPLE)
+    chosen = solutions[evidence.k]
     renumber = chosen.renumber
     predicted = chosen.model.transform(vectors)
     cuts = predicted.groupBy("cluster").agg(*[
@@ -135,43 +121,30 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
                 stability=chosen.jaccard[s], band=band(chosen.jaccard[s]),
                 median={f: quantiles[s][j][QUANTILES.index(50)] for j, f in enumerate(config.features)},
                 quantiles={f: quantiles[s][j] for j, f in enumerate(config.features)})
-        for s in range(c.k))
+        for s in range(evidence.k))
 
     labels, table_frame, ids = _rows(predicted, names, config, renumber) if config.publish_rows else (
         np.zeros(0, dtype=np.int8), pd.DataFrame(index=pd.RangeIndex(count)), None)
-    sample_labels = chosen.sample
-    drawn = drawn_rows(sample_labels, config.random_state)
     table = Table(
         features=table_frame, ids=ids, rows_read=total,
         dropped={"blank or non-numeric feature values": bad} if bad else {},
         sha256=_digest(root, config), origin=origin, notes=(),
         personal=_personal(drawn_frame, config),
     )
-    judged = verdict(c.silhouette, c.reference, c.stability, c.reference_spread, c.min_share,
-                     config.min_segment_share)
-    result = Segmentation(
-        k=c.k, labels=labels, segments=segments, inertia=c.inertia, silhouette=c.silhouette,
-        silhouette_sampled=len(points) < count or len(points) > SILHOUETTE_SAMPLE, candidates=candidates,
-        reason=reason,
-        structure=judged.level, choice=choice, verdict=judged,
-        overall={f: float(mean[j]) for j, f in enumerate(config.features)},
-        spread={f: float(spread[j]) for j, f in enumerate(config.features)},
-        projection=projection(points, points[drawn], (chosen.centers - shift) / width)
-        if len(names) > 2 else None,
-        recommended=choice.k, fixed=fixed, knee=knee(candidates), reference_silhouette=c.reference,
-        stability=c.stability, stability_sampled=len(points) < count or len(points) > STABILITY_SAMPLE,
-        rows=count, fitted=count, drawn=drawn,
-        sample=local[drawn],
-        summaries={k: Alternative(sizes=s.sizes, centers=s.centers, drawn=s.sample[drawn])
-                   for k, s in solutions.items()},
-        separation=separation(points[drawn], sample_labels[drawn], list(config.features)),
+    result = segmentation(
+        evidence,
+        {k: Solution(s.candidate, s.sizes, s.centers, (s.centers - shift) / width, s.sample)
+         for k, s in solutions.items()},
+        segments,
+        Population(rows=count, fitted=count, overall={f: float(mean[j]) for j, f in enumerate(config.features)},
+                   spread={f: float(spread[j]) for j, f in enumerate(config.features)}),
+        original=local, scaled=lambda rows: points[rows], fitted=points, seed=config.random_state,
         # What scorer.sql and the calculator apply: Spark's scaling and its own centres, in segment order.
-        affine=Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width)),
-        fitted_centers=np.array(chosen.model.clusterCenters())[np.argsort(renumber)],
-    )
+        scoring=Scoring(Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width)),
+                        np.array(chosen.model.clusterCenters())[np.argsort(renumber)]))
     vectors.unpersist()
     checked.unpersist()
-    return table, result
+    return table, result, labels
 
 
 def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, points: np.ndarray,

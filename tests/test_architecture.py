@@ -16,8 +16,10 @@ import pytest
 from tests.conftest import ROOT
 
 # Each stage may import only from the stages before it; `errors` is below them all.
-# `recommendation` (which k, and why) is pure arithmetic on the scores that `model` computes.
-STAGES = ("errors", "formats", "config", "caveats", "logs", "data", "purchases", "recommendation", "model", "spark",
+# `recommendation` (which k, and why) is pure arithmetic on the scores that `measures` computes; `model` fits
+# every k on what `scaling` gives it, with `kmeans`, measures each with `measures`, and `maps` says what is drawn.
+STAGES = ("errors", "formats", "config", "caveats", "logs", "data", "purchases", "recommendation", "scaling", "kmeans",
+          "measures", "maps", "segmentation", "model", "spark",
           "migration", "profiles", "figures", "rules", "scorer", "illustrations", "results", "tutorial", "pages",
           "standalone", "cache", "downloads", "scheduler", "build", "__main__")
 # Modules outside the line: what each may import from the package.
@@ -103,7 +105,7 @@ def test_hook_uses_the_pipeline_only(path: Path) -> None:
 @pytest.mark.parametrize(
     ("library", "only_in"),
     [
-        ("sklearn.cluster", {"generator/model.py"}),
+        ("sklearn.cluster", {"generator/kmeans.py"}),
         ("matplotlib", {"generator/figures.py"}),
         ("PIL", {"generator/figures.py"}),
         ("pyspark", {"generator/spark.py"}),
@@ -169,6 +171,18 @@ def test_no_private_name_crosses_a_module(path: Path) -> None:
                 and isinstance(node.value, ast.Name) and node.value.id in imported_modules
                 and private(node.attr)]
     assert not reached, f"{path.name} uses private names of other modules: {reached}"
+
+
+def test_the_segmentation_is_one_small_type_built_in_one_place() -> None:
+    """`Segmentation` has a dozen fields at most, and only its own module calls it: both engines go
+    through its one constructor (no engine assembles it field by field)."""
+    from dataclasses import fields
+
+    from generator.segmentation import Segmentation
+    assert len(fields(Segmentation)) <= 12
+    builders = {path.name for path in MODULES for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Segmentation"}
+    assert builders == {"segmentation.py"}
 
 
 def test_result_types_live_below_the_presentation() -> None:

@@ -19,11 +19,12 @@ from sklearn.preprocessing import StandardScaler
 from generator.build import analyse
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
-from generator.downloads import assignments_csv, segments_json
+from generator.downloads import segments_json
 from generator.figures import style
-from generator.model import Segmentation, segment
+from generator.model import segment
 from generator.profiles import profile
 from generator.recommendation import STABLE_ARI, band, knee, structure
+from generator.segmentation import Segmentation
 from tests.conftest import MakeProject
 
 PATH = "site_config/datasets/t.yml"
@@ -97,12 +98,12 @@ def known_k() -> list[tuple[Blobs, Segmentation]]:
     results = []
     for case in CASES:
         config, table = dataset(blobs(case)[0])
-        results.append((case, segment(table, config)))
+        results.append((case, segment(table, config)[0]))
     return results
 
 
 def test_recommended_k_is_the_true_k_in_at_least_95_percent(known_k: list[tuple[Blobs, Segmentation]]) -> None:
-    misses = [f"{case}: recommended {result.k} ({result.reason})" for case, result in known_k
+    misses = [f"{case}: recommended {result.k} ({result.evidence.reason})" for case, result in known_k
               if result.k != case.k]
     share = 1 - len(misses) / len(known_k)
     print(f"true k recommended in {share:.0%} of {len(known_k)} cases")
@@ -124,7 +125,7 @@ def test_at_the_true_k_the_partition_is_the_truth_and_every_segment_is_highly_st
         known_k: list[tuple[Blobs, Segmentation]]) -> None:
     for case, result in known_k:
         _, truth = blobs(case)
-        labels = result.alternatives[case.k]
+        labels = every_k(result)[case.k]
         assert adjusted_rand_score(truth, labels) == 1.0, case
         if result.k == case.k:
             # Refits with other seeds number their segments differently: only the Hungarian
@@ -140,7 +141,7 @@ def test_at_the_true_k_the_partition_is_the_truth_and_every_segment_is_highly_st
 def test_uniform_noise_is_reported_as_having_no_structure(seed: int, dims: int) -> None:
     points = np.random.default_rng(seed).uniform(size=(200, dims))
     config, table = dataset(points)
-    result = segment(table, config)
+    result, _ = segment(table, config)
     assert result.structure == "none", (result.k, result.silhouette, result.reference_silhouette)
 
 
@@ -148,9 +149,9 @@ def test_uniform_noise_is_reported_as_having_no_structure(seed: int, dims: int) 
 def test_one_gaussian_cloud_is_reported_as_having_no_structure(seed: int, dims: int, rows: int) -> None:
     points = np.random.default_rng(seed).normal(size=(rows, dims))
     config, table = dataset(points, n_init=3)
-    result = segment(table, config)
+    result, _ = segment(table, config)
     assert result.structure == "none", (result.k, result.silhouette, result.reference_silhouette)
-    assert "like structureless data" in result.verdict.reasons
+    assert "like structureless data" in result.evidence.verdict.reasons
 
 
 # --- five groups of customers that stand apart (the mall customers of issue 21) --------------------
@@ -172,16 +173,16 @@ def test_five_groups_apart_give_five_clear_segments_and_the_middle_one_is_averag
     frame, truth = five_groups(seed)
     config = DatasetConfig(id="t", path=PATH, title="T", features=("income", "score"), labels=MALL_LABELS, n_init=4)
     table = Table(features=frame, ids=None, rows_read=len(frame), dropped={}, sha256="0" * 64, origin="t")
-    result = segment(table, config)
-    assert (result.k, result.structure) == (5, "clear"), (result.reason, result.verdict.text)
-    assert result.silhouette == pytest.approx(silhouette_score(StandardScaler().fit_transform(frame), result.labels))
-    assert adjusted_rand_score(truth, result.labels) > 0.85  # loose groups: a few customers overlap
+    result, labels = segment(table, config)
+    assert (result.k, result.structure) == (5, "clear"), (result.evidence.reason, result.evidence.verdict.text)
+    assert result.silhouette == pytest.approx(silhouette_score(StandardScaler().fit_transform(frame), labels))
+    assert adjusted_rand_score(truth, labels) > 0.85  # loose groups: a few customers overlap
     names = [p.name for p in profile(result, config)]
     assert len(set(names)) == 5
     # The segment holding most of the middle group: its centre (plain pandas) is within a quarter of a
     # standard deviation of the average customer on both features, and its name says so.
-    middle = int(pd.Series(result.labels[truth == 2]).mode()[0])
-    centre = frame[result.labels == middle].mean()
+    middle = int(pd.Series(labels[truth == 2]).mode()[0])
+    centre = frame[labels == middle].mean()
     assert ((centre - frame.mean()).abs() / frame.std(ddof=0) < 0.25).all()
     assert names[middle] == "Average customers"
     for number, name in enumerate(names):
@@ -195,10 +196,10 @@ def test_five_groups_apart_give_five_clear_segments_and_the_middle_one_is_averag
 
 def test_no_recommended_k_has_a_dissolved_segment(known_k: list[tuple[Blobs, Segmentation]]) -> None:
     for case, result in known_k:
-        if all(c.dissolved for c in result.candidates):
+        if all(c.dissolved for c in result.evidence.candidates):
             continue
         assert all(s.stability is None or s.stability >= 0.5 for s in result.segments), case
-        assert not next(c for c in result.candidates if c.k == result.k).dissolved, case
+        assert not next(c for c in result.evidence.candidates if c.k == result.k).dissolved, case
 
 
 # --- the evidence for every k ------------------------------------------------------------------------
@@ -215,9 +216,15 @@ def four_blobs() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def ranged(four_blobs: tuple[np.ndarray, np.ndarray]) -> tuple[Table, Segmentation]:
+def ranged(four_blobs: tuple[np.ndarray, np.ndarray]) -> tuple[Table, Segmentation, np.ndarray]:
     config, table = dataset(four_blobs[0])
-    return table, segment(table, config)
+    return table, *segment(table, config)
+
+
+def every_k(result: Segmentation) -> dict[int, np.ndarray]:
+    """The segment of every row at each evaluated k: the maps draw every row of these small tables."""
+    assert np.array_equal(result.maps.drawn, np.arange(result.population.rows))
+    return {k: s.drawn for k, s in result.maps.summaries.items()}
 
 
 def within(points: np.ndarray, labels: np.ndarray) -> float:
@@ -226,13 +233,13 @@ def within(points: np.ndarray, labels: np.ndarray) -> float:
 
 
 def test_every_k_in_the_range_is_measured(four_blobs: tuple[np.ndarray, np.ndarray],
-                                          ranged: tuple[Table, Segmentation]) -> None:
-    _, result = ranged
+                                          ranged: tuple[Table, Segmentation, np.ndarray]) -> None:
+    _, result, _ = ranged
     scaled = StandardScaler().fit_transform(four_blobs[0])
-    assert [c.k for c in result.candidates] == list(range(2, 9))
-    assert sorted(result.alternatives) == list(range(2, 9))
-    for c in result.candidates:
-        labels = result.alternatives[c.k]
+    assert [c.k for c in result.evidence.candidates] == list(range(2, 9))
+    assert sorted(every_k(result)) == list(range(2, 9))
+    for c in result.evidence.candidates:
+        labels = every_k(result)[c.k]
         assert sorted(set(labels.tolist())) == list(range(c.k)), c.k
         # Inertia is measured to K-Means' last centres, which may sit a hair off the segment means.
         assert within(scaled, labels) <= c.inertia + 1e-9
@@ -246,29 +253,29 @@ def test_every_k_in_the_range_is_measured(four_blobs: tuple[np.ndarray, np.ndarr
 
 
 def test_the_evidence_recommends_the_four_blobs(four_blobs: tuple[np.ndarray, np.ndarray],
-                                                 ranged: tuple[Table, Segmentation]) -> None:
+                                                 ranged: tuple[Table, Segmentation, np.ndarray]) -> None:
     truth = four_blobs[1]
-    _, result = ranged
-    assert (result.k, result.recommended, result.fixed) == (4, 4, False)
-    assert result.reason.startswith("The recommended k = 4 has the best silhouette")
-    assert result.knee == 4 == knee(result.candidates)
-    assert adjusted_rand_score(truth, result.labels) == 1.0
+    _, result, labels = ranged
+    assert (result.k, result.recommended, result.evidence.fixed) == (4, 4, False)
+    assert result.evidence.reason.startswith("The recommended k = 4 has the best silhouette")
+    assert result.evidence.knee == 4 == knee(result.evidence.candidates)
+    assert adjusted_rand_score(truth, labels) == 1.0
     assert [s.size for s in result.segments] == [50, 40, 30, 12]
-    assert np.array_equal(result.alternatives[4], result.labels)
-    assert result.silhouette == max(c.silhouette or -1.0 for c in result.candidates)
+    assert np.array_equal(every_k(result)[4], labels)
+    assert result.silhouette == max(c.silhouette or -1.0 for c in result.evidence.candidates)
     assert result.structure == structure(result.silhouette, result.reference_silhouette, result.stability)
     assert result.structure == "clear"
     assert result.stability is not None
     assert result.stability >= STABLE_ARI
 
 
-def test_alternatives_are_numbered_largest_first(ranged: tuple[Table, Segmentation]) -> None:
-    for k, labels in ranged[1].alternatives.items():
+def test_alternatives_are_numbered_largest_first(ranged: tuple[Table, Segmentation, np.ndarray]) -> None:
+    for k, labels in every_k(ranged[1]).items():
         sizes = np.bincount(labels, minlength=k).tolist()
         assert sizes == sorted(sizes, reverse=True), (k, sizes)
 
 
-def test_segment_bands_read_their_jaccard(ranged: tuple[Table, Segmentation]) -> None:
+def test_segment_bands_read_their_jaccard(ranged: tuple[Table, Segmentation, np.ndarray]) -> None:
     for s in ranged[1].segments:
         assert s.stability is not None
         assert 0.0 <= s.stability <= 1.0
@@ -276,7 +283,7 @@ def test_segment_bands_read_their_jaccard(ranged: tuple[Table, Segmentation]) ->
 
 
 def test_reference_silhouette_of_structureless_data_is_well_below_the_blobs(
-        ranged: tuple[Table, Segmentation]) -> None:
+        ranged: tuple[Table, Segmentation, np.ndarray]) -> None:
     result = ranged[1]
     assert result.reference_silhouette is not None
     assert result.silhouette is not None
@@ -287,7 +294,7 @@ def test_overlapping_segments_are_less_stable_than_separated_ones() -> None:
     """Uniform noise cut into 6: refits draw other borders, so agreement is below that of blobs."""
     points = np.random.default_rng(3).uniform(size=(150, 2))
     config, table = dataset(points, n_clusters=6)
-    result = segment(table, config)
+    result, _ = segment(table, config)
     jaccard = [s.stability for s in result.segments]
     assert all(j is not None and 0.0 <= j <= 1.0 for j in jaccard)
     assert result.stability is not None
@@ -302,15 +309,15 @@ def test_overlapping_segments_are_less_stable_than_separated_ones() -> None:
 def test_fixed_k_is_respected_and_the_evidence_still_shown(four_blobs: tuple[np.ndarray, np.ndarray],
                                                            n_clusters: int, evaluated: list[int]) -> None:
     config, table = dataset(four_blobs[0], n_clusters=n_clusters)
-    result = segment(table, config)
-    assert (result.k, result.fixed, result.recommended) == (n_clusters, True, 4)
+    result, labels = segment(table, config)
+    assert (result.k, result.evidence.fixed, result.recommended) == (n_clusters, True, 4)
     assert len(result.segments) == n_clusters
-    assert sorted(set(result.labels.tolist())) == list(range(n_clusters))
-    assert [c.k for c in result.candidates] == evaluated
-    assert sorted(result.alternatives) == evaluated
-    assert result.reason.startswith(f"The configuration fixes k = {n_clusters} (n_clusters). On the evidence "
+    assert sorted(set(labels.tolist())) == list(range(n_clusters))
+    assert [c.k for c in result.evidence.candidates] == evaluated
+    assert sorted(every_k(result)) == evaluated
+    assert result.evidence.reason.startswith(f"The configuration fixes k = {n_clusters} (n_clusters). On the evidence "
                                     "below, the rule would recommend k = 4. The recommended k = 4 has the best")
-    chosen = next(c for c in result.candidates if c.k == n_clusters)
+    chosen = next(c for c in result.evidence.candidates if c.k == n_clusters)
     assert (result.inertia, result.silhouette, result.stability) == (chosen.inertia, chosen.silhouette,
                                                                      chosen.stability)
 
@@ -335,7 +342,7 @@ def customers_csv(order: np.ndarray | None) -> str:
 
 def customers_yml(source: str) -> str:
     return (f"title: Customers\nsource: {source}\nid_column: id\nfeatures: [age, spend, visits]\n"
-            "n_clusters: [2, 5]\n")
+            "n_clusters: [2, 5]\npublish_rows: true\n")
 
 
 def close(a: Any, b: Any) -> bool:
@@ -369,7 +376,9 @@ def test_shuffled_rows_give_the_same_segments_names_and_colours(make_project: Ma
         assert close(plain[key], mixed[key]), key
 
     def assignments(name: str) -> dict[str, str]:
-        reader = csv.DictReader(io.StringIO(assignments_csv(reports[name]).decode()))
+        written = reports[name].rows
+        assert written is not None
+        reader = csv.DictReader(io.StringIO(written.decode()))
         return {row["id"]: row["segment"] for row in reader}
 
     assert assignments("plain") == assignments("shuffled")
@@ -378,19 +387,19 @@ def test_shuffled_rows_give_the_same_segments_names_and_colours(make_project: Ma
     assert len(set(names)) == 3
 
 
-def test_the_same_centre_keeps_its_number_when_rows_are_shuffled(four_blobs: tuple[np.ndarray, np.ndarray],
-                                                                  ranged: tuple[Table, Segmentation]) -> None:
+def test_the_same_centre_keeps_its_number_when_rows_are_shuffled(
+        four_blobs: tuple[np.ndarray, np.ndarray], ranged: tuple[Table, Segmentation, np.ndarray]) -> None:
     points, _ = four_blobs
     order = np.random.default_rng(9).permutation(len(points))
     config, table = dataset(points[order])
-    result = segment(table, config)
+    result, labels = segment(table, config)
     first = ranged[1]
-    assert result.labels.tolist() == first.labels[order].tolist()
+    assert labels.tolist() == ranged[2][order].tolist()
     for a, b in zip(first.segments, result.segments, strict=True):
         assert (a.number, a.size, a.band) == (b.number, b.size, b.band)
         assert b.center == pytest.approx(a.center, rel=1e-9)
-    assert [c.k for c in result.candidates] == [c.k for c in first.candidates]
-    for a_, b_ in zip(first.candidates, result.candidates, strict=True):
+    assert [c.k for c in result.evidence.candidates] == [c.k for c in first.evidence.candidates]
+    for a_, b_ in zip(first.evidence.candidates, result.evidence.candidates, strict=True):
         assert b_.silhouette == pytest.approx(a_.silhouette, rel=1e-9)
         assert b_.stability == pytest.approx(a_.stability, rel=1e-9)
     assert result.k == first.k

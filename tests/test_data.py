@@ -782,10 +782,10 @@ def loaded(make_project: MakeProject, files: Files, *lines: str,
 
 def check_segments_of(config: DatasetConfig, table: Table, expected: pd.DataFrame) -> None:
     """The segments are K-Means' on pandas' reading of the file, their centres its segments' means."""
-    result = segment(table, config)
+    result, labels = segment(table, config)
     fit = KMeans(n_clusters=3, n_init=10, random_state=42).fit(StandardScaler().fit_transform(expected))
-    assert len(set(zip(result.labels, fit.labels_, strict=True))) == 3  # the same partition, numbered apart
-    means = expected.groupby(result.labels).mean()
+    assert len(set(zip(labels, fit.labels_, strict=True))) == 3  # the same partition, numbered apart
+    means = expected.groupby(labels).mean()
     for found in result.segments:
         assert found.center == pytest.approx(means.loc[found.number].to_dict(), rel=1e-12)
 

@@ -47,6 +47,12 @@ def direct_report(columns: dict[str, list[float]], ids: list[str] | None = None,
     return report
 
 
+def written(report: Report) -> bytes:
+    """assignments.csv as the analysis wrote it (the report publishes its rows)."""
+    assert report.rows is not None
+    return report.rows
+
+
 def read_csv(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))
 
@@ -92,7 +98,7 @@ def test_segments_json_contract_for_a_range(make_project: MakeProject) -> None:
 
     assert set(document) >= CONTRACT_KEYS | RANGE_KEYS
     assert [c["k"] for c in document["candidates"]] == [2, 3, 4]
-    for entry, candidate in zip(document["candidates"], report.result.candidates, strict=True):
+    for entry, candidate in zip(document["candidates"], report.result.evidence.candidates, strict=True):
         assert {"k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "stability"} <= set(entry)
         assert (entry["inertia"], entry["silhouette"]) == (candidate.inertia, candidate.silhouette)
     assert document["recommendation"]["k"] == document["n_clusters"] == len(document["segments"])
@@ -119,7 +125,7 @@ def test_rows_count_what_was_dropped(make_project: MakeProject) -> None:
     document = json.loads(segments_json(report))
     assert document["rows"] == {"read": 8, "used": 6, "dropped": 2}
     assert sum(s["size"] for s in document["segments"]) == 6
-    assert [row[0] for row in read_csv(assignments_csv(report))[1:]] == ["a", "b", "c", "d", "e", "f"]
+    assert [row[0] for row in read_csv(written(report))[1:]] == ["a", "b", "c", "d", "e", "f"]
 
 
 def test_json_centres_are_the_means_of_the_csv_rows() -> None:
@@ -127,7 +133,7 @@ def test_json_centres_are_the_means_of_the_csv_rows() -> None:
     report = direct_report({"a": points[:, 0].tolist(), "b": points[:, 1].tolist(), "c": points[:, 2].tolist()},
                            ids=[f"c{i}" for i in range(40)], n_clusters=3)
     document = json.loads(segments_json(report))
-    header, *rows = read_csv(assignments_csv(report))
+    header, *rows = read_csv(written(report))
     assert header == ["id", "a", "b", "c", "segment", "segment_name"]
 
     groups: dict[int, list[list[float]]] = {}
@@ -150,7 +156,7 @@ def test_json_centres_are_the_means_of_the_csv_rows() -> None:
 def test_assignments_csv_golden(make_project: MakeProject) -> None:
     report = project_report(make_project)
     low, high = (profile.name.encode() for profile in report.profiles)
-    assert assignments_csv(report) == (
+    assert written(report) == (
         b"id,x,y,segment,segment_name\r\n"
         b"a,1,1,0," + low + b"\r\n"
         b"b,2,1,0," + low + b"\r\n"
@@ -164,14 +170,14 @@ def test_assignments_csv_golden(make_project: MakeProject) -> None:
 def test_assignments_csv_without_id_column() -> None:
     report = direct_report({"x": [1.0, 2.0, 10.0], "y": [1.0, 2.0, 10.0]}, n_clusters=2)
     low, high = (profile.name.encode() for profile in report.profiles)
-    assert assignments_csv(report) == (b"x,y,segment,segment_name\r\n1,1,0," + low + b"\r\n2,2,0," + low
+    assert written(report) == (b"x,y,segment,segment_name\r\n1,1,0," + low + b"\r\n2,2,0," + low
                                        + b"\r\n10,10,1," + high + b"\r\n")
 
 
 def test_numbers_integral_as_ints_others_round_trip() -> None:
     x = [12669.0, 7057.0, -3.0, 0.1, 0.1 + 0.2, 1 / 3, 1e-7, 123456.789, 2.0**53, 1e20]
     y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.5]
-    header, *rows = read_csv(assignments_csv(direct_report({"x": x, "y": y}, n_clusters=2)))
+    header, *rows = read_csv(written(direct_report({"x": x, "y": y}, n_clusters=2)))
     assert header == ["x", "y", "segment", "segment_name"]
     cells = [row[0] for row in rows]
     assert cells[:3] == ["12669", "7057", "-3"]
@@ -184,7 +190,7 @@ def test_numbers_integral_as_ints_others_round_trip() -> None:
 def test_ids_are_quoted_as_rfc_4180() -> None:
     ids = ["a,b", 'say "hi"', "line\nbreak", "plain"]
     report = direct_report({"x": [1.0, 2.0, 10.0, 11.0], "y": [1.0, 2.0, 10.0, 11.0]}, ids=ids, n_clusters=2)
-    content = assignments_csv(report)
+    content = written(report)
     assert content.startswith(b"id,x,y,segment,segment_name\r\n")
     assert b'\r\n"a,b",1,1,' in content
     assert b'\r\n"say ""hi""",2,2,' in content
@@ -200,7 +206,7 @@ def test_formulas_are_neutralised_in_ids() -> None:
                 "'quoted", "a=b"]
     values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 50.0, 51.0, 52.0, 53.0, 54.0, 55.0]
     report = direct_report({"x": values, "y": values}, ids=ids, n_clusters=2)
-    assert [row[0] for row in read_csv(assignments_csv(report))[1:]] == expected
+    assert [row[0] for row in read_csv(written(report))[1:]] == expected
 
 
 @pytest.mark.parametrize(
@@ -229,7 +235,7 @@ def test_neutralise(cell: str, expected: str) -> None:
 
 def test_formula_like_column_names_are_neutralised_in_the_header() -> None:
     frame = {"=x": [1.0, 2.0, 10.0], "y": [1.0, 2.0, 10.0]}
-    header = read_csv(assignments_csv(direct_report(frame, n_clusters=2)))[0]
+    header = read_csv(written(direct_report(frame, n_clusters=2)))[0]
     assert header == ["'=x", "y", "segment", "segment_name"]
 
 
@@ -239,10 +245,9 @@ def test_formula_like_column_names_are_neutralised_in_the_header() -> None:
 def test_downloads_are_byte_identical(make_project: MakeProject) -> None:
     report = project_report(make_project)
     assert segments_json(report) == segments_json(report)
-    assert assignments_csv(report) == assignments_csv(report)
     again = project_report(make_project)
     assert segments_json(again) == segments_json(report)
-    assert assignments_csv(again) == assignments_csv(report)
+    assert written(again) == written(report)
     assert segments_json(report).endswith(b"\n")
 
 
@@ -251,16 +256,17 @@ def test_downloads_are_byte_identical(make_project: MakeProject) -> None:
 
 def bare_report(columns: dict[str, list[float]], labels: list[int], ids: list[str] | None = None,
                 names: tuple[str, ...] = ("Low", "High"), personal: str | None = None,
-                publish_personal: bool = False) -> Report:
-    """What `assignments_csv` reads of a report, without clustering: the labels and names are given."""
+                publish_personal: bool = False) -> tuple[Report, Table, np.ndarray]:
+    """What `assignments_csv` reads, without clustering: a report, its table and the segment of every row."""
     frame = pd.DataFrame({name: np.asarray(values, dtype=np.float64) for name, values in columns.items()})
     config = DatasetConfig(id="bare", path="site_config/datasets/bare.yml", title="Bare",
                            features=tuple(frame.columns), id_column="id" if ids is not None else None,
                            publish_personal=publish_personal)
     table = Table(features=frame, ids=tuple(ids) if ids is not None else None, rows_read=len(frame), dropped={},
                   sha256="0" * 64, origin="bare", personal=personal)
-    return cast(Report, SimpleNamespace(config=config, table=table, result=SimpleNamespace(labels=np.array(labels)),
-                                        profiles=[SimpleNamespace(name=name) for name in names]))
+    report = cast(Report, SimpleNamespace(config=config, table=table.accounting,
+                                          profiles=[SimpleNamespace(name=name) for name in names]))
+    return report, table, np.array(labels)
 
 
 SPECIAL = (0.0, -0.0, 1e-7, -1e-7, 1e-5, 1e-4, 1e16, -1e16, 2.0**53, 2.0**53 + 2, 2.0**63, -(2.0**63), 2.0**62,
@@ -275,7 +281,7 @@ texts = st.one_of(st.text(max_size=12), st.sampled_from(HOSTILE))
 
 
 @st.composite
-def bare_reports(draw: st.DrawFn) -> Report:
+def bare_reports(draw: st.DrawFn) -> tuple[Report, Table, np.ndarray]:
     rows = draw(st.integers(0, 25))
     columns = {name: draw(st.lists(values, min_size=rows, max_size=rows))
                for name in draw(st.lists(st.sampled_from(["x", "=y", "a,b", 'q"', "z"]), min_size=1, unique=True))}
@@ -285,12 +291,13 @@ def bare_reports(draw: st.DrawFn) -> Report:
 
 
 @settings(max_examples=200, deadline=None)
-@given(report=bare_reports())
-def test_assignments_read_back_exactly(report: Report) -> None:
+@given(bare=bare_reports())
+def test_assignments_read_back_exactly(bare: tuple[Report, Table, np.ndarray]) -> None:
     """Parsed as CSV: the same float64 for every value, integers for whole values, text neutralised."""
-    header, *rows = read_csv(assignments_csv(report))
+    report, table, labels = bare
+    header, *rows = read_csv(assignments_csv(report, table, labels))
     features = list(report.config.features)
-    ids = report.table.ids
+    ids = table.ids
     assert header == [neutralise(name) for name in ([*(["id"] if ids is not None else []), *features])] + [
         "segment", "segment_name"]
     assert len(rows) == report.table.rows_used
@@ -298,11 +305,11 @@ def test_assignments_read_back_exactly(report: Report) -> None:
         if ids is not None:
             assert row.pop(0) == neutralise(ids[number])
         for feature, cell in zip(features, row, strict=False):
-            value = float(report.table.features[feature].iloc[number])
+            value = float(table.features[feature].iloc[number])
             assert float(cell) == value
             if value.is_integer() and abs(value) < 2**63:
                 assert cell == str(int(value))
-        segment = int(report.result.labels[number])
+        segment = int(labels[number])
         assert row[-2:] == [str(segment), neutralise(report.profiles[segment].name)]
 
 
@@ -313,8 +320,8 @@ def test_a_million_rows_read_back_exactly() -> None:
     columns = {"bits": np.where(np.isfinite(bits), bits, 1.0), "money": np.round(rng.lognormal(4, 2, n), 2),
                "counts": rng.integers(0, 10**6, n).astype(np.float64), "normal": rng.normal(size=n) * 1e5}
     ids = [f"{i:07d}" for i in range(n)]
-    report = bare_report({k: v.tolist() for k, v in columns.items()}, (np.arange(n) % 2).tolist(), ids)
-    content = assignments_csv(report)
+    content = assignments_csv(*bare_report({k: v.tolist() for k, v in columns.items()}, (np.arange(n) % 2).tolist(),
+                                           ids))
     names = ["id", *columns, "segment", "segment_name"]
     read = pcsv.read_csv(io.BytesIO(content), convert_options=pcsv.ConvertOptions(
         column_types={"id": pa.string(), "segment_name": pa.string(), **dict.fromkeys(columns, pa.float64())}))
@@ -329,20 +336,20 @@ def test_a_million_rows_read_back_exactly() -> None:
 
 
 def test_formulas_are_neutralised_in_segment_names() -> None:
-    report = bare_report({"x": [1.0, 2.0]}, [0, 1], names=("=HYPERLINK(\"x\")", "-5"))
-    assert read_csv(assignments_csv(report))[1:] == [["1", "0", "'=HYPERLINK(\"x\")"], ["2", "1", "-5"]]
+    bare = bare_report({"x": [1.0, 2.0]}, [0, 1], names=("=HYPERLINK(\"x\")", "-5"))
+    assert read_csv(assignments_csv(*bare))[1:] == [["1", "0", "'=HYPERLINK(\"x\")"], ["2", "1", "-5"]]
 
 
 def test_personal_ids_stay_out_unless_allowed() -> None:
     columns, labels, ids = {"x": [1.0, 2.0]}, [0, 1], ["a@example.com", "b@example.com"]
     hidden = bare_report(columns, labels, ids, personal="e-mail addresses")
     shown = bare_report(columns, labels, ids, personal="e-mail addresses", publish_personal=True)
-    assert assignments_csv(hidden) == b"x,segment,segment_name\r\n1,0,Low\r\n2,1,High\r\n"
-    assert assignments_csv(shown).startswith(b"id,x,segment,segment_name\r\na@example.com,1,0,Low\r\n")
+    assert assignments_csv(*hidden) == b"x,segment,segment_name\r\n1,0,Low\r\n2,1,High\r\n"
+    assert assignments_csv(*shown).startswith(b"id,x,segment,segment_name\r\na@example.com,1,0,Low\r\n")
 
 
 def test_empty_table_is_a_header() -> None:
-    assert assignments_csv(bare_report({"x": []}, [], [])) == b"id,x,segment,segment_name\r\n"
+    assert assignments_csv(*bare_report({"x": []}, [], [])) == b"id,x,segment,segment_name\r\n"
 
 
 def test_table_csv_writes_any_header_and_columns() -> None:

@@ -17,6 +17,7 @@ from generator.data import Table
 from generator.formats import column, number, signed
 from generator.recommendation import Candidate, knee
 from generator.results import Report
+from generator.segmentation import Segmentation
 
 FEATURES = ("age", "spend", "visits")
 LABELS = {"age": "Age (years)", "spend": "Annual spend", "visits": "Visits"}
@@ -57,8 +58,14 @@ def fixed() -> tuple[Report, np.ndarray]:
 
 
 def standardised(rep: Report) -> np.ndarray:
-    scaled: np.ndarray = StandardScaler().fit_transform(rep.table.features.to_numpy())
+    scaled: np.ndarray = StandardScaler().fit_transform(groups()[0].to_numpy())  # the rows analysed
     return scaled
+
+
+def every_k(result: Segmentation) -> dict[int, np.ndarray]:
+    """The segment of every customer at each evaluated k: the maps draw every customer of these small tables."""
+    assert np.array_equal(result.maps.drawn, np.arange(result.population.rows))
+    return {k: s.drawn for k, s in result.maps.summaries.items()}
 
 
 def inertia_of(points: np.ndarray, labels: np.ndarray) -> float:
@@ -70,7 +77,8 @@ def test_the_model_finds_the_three_groups_in_size_order(chosen: tuple[Report, np
     """The premise of the checks below: segment s is group s."""
     result, truth = chosen[0].result, chosen[1]
     assert result.k == 3
-    assert result.labels.tolist() == truth.tolist()
+    assert result.maps.drawn.tolist() == list(range(len(truth)))  # the maps draw every customer
+    assert result.maps.summaries[3].drawn.tolist() == truth.tolist()
 
 
 # --- box plots: the medians ------------------------------------------------------------------------
@@ -79,7 +87,7 @@ def test_the_model_finds_the_three_groups_in_size_order(chosen: tuple[Report, np
 def test_box_plot_alt_text_gives_every_segments_median(chosen: tuple[Report, np.ndarray]) -> None:
     rep, truth = chosen
     alt = rep.illustrations.distributions.alt
-    values = rep.table.features
+    values = groups()[0]  # the rows analysed
     for feature in FEATURES:
         medians = [float(np.median(values[feature].to_numpy()[truth == s])) for s in range(3)]
         expected = ", ".join(f"{number(m)} in segment {s}" for s, m in enumerate(medians))
@@ -92,7 +100,7 @@ def test_box_plot_alt_text_gives_every_segments_median(chosen: tuple[Report, np.
 def test_profile_alt_text_gives_every_segments_z_values(chosen: tuple[Report, np.ndarray]) -> None:
     rep, truth = chosen
     alt = rep.illustrations.profiles.alt
-    values = rep.table.features.to_numpy()
+    values = groups()[0].to_numpy()  # the rows analysed
     mean, spread = values.mean(axis=0), values.std(axis=0, ddof=0)
     for s, named in enumerate(rep.profiles):
         z = (values[truth == s].mean(axis=0) - mean) / spread
@@ -116,9 +124,9 @@ def test_diagnostics_alt_text_names_the_best_silhouette_and_the_chosen_k(
         case: str, request: pytest.FixtureRequest) -> None:
     rep, _ = request.getfixturevalue(case)
     result = rep.result
-    ks = [c.k for c in result.candidates]
+    ks = [c.k for c in result.evidence.candidates]
     scaled = standardised(rep)
-    silhouettes = {k: float(silhouette_score(scaled, labels)) for k, labels in result.alternatives.items()}
+    silhouettes = {k: float(silhouette_score(scaled, labels)) for k, labels in every_k(result).items()}
     best = max(ks, key=lambda k: (silhouettes[k], -k))
     alt = rep.illustrations.diagnostics.alt
 
@@ -137,12 +145,13 @@ def test_diagnostics_alt_text_with_a_fixed_k_names_both(fixed: tuple[Report, np.
 
 def test_diagnostics_alt_text_gives_inertia_and_elbow(chosen: tuple[Report, np.ndarray]) -> None:
     rep = chosen[0]
-    ks = [c.k for c in rep.result.candidates]
+    ks = [c.k for c in rep.result.evidence.candidates]
     scaled = standardised(rep)
     # The within-segment sum of squares of every partition, recomputed from its labels. K-Means
     # measures inertia to its last centres, which can sit a hair off the means (it stops at `tol`).
-    within = {k: inertia_of(scaled, rep.result.alternatives[k]) for k in ks}
-    inertia = {c.k: c.inertia for c in rep.result.candidates}
+    assert rep.result.maps.drawn.tolist() == list(range(len(scaled)))  # every customer: every k's labels
+    within = {k: inertia_of(scaled, rep.result.maps.summaries[k].drawn) for k in ks}
+    inertia = {c.k: c.inertia for c in rep.result.evidence.candidates}
     assert inertia == pytest.approx(within, rel=1e-2)
     elbow = knee([Candidate(k, within[k], None, None, None, 1.0, None) for k in ks])
     alt = rep.illustrations.diagnostics.alt
@@ -158,7 +167,7 @@ def test_diagnostics_alt_text_gives_inertia_and_elbow(chosen: tuple[Report, np.n
 @pytest.mark.parametrize("case", ["chosen", "fixed"])
 def test_every_candidate_map_names_its_k_and_each_segments_size(case: str, request: pytest.FixtureRequest) -> None:
     rep, _ = request.getfixturevalue(case)
-    ks = [c.k for c in rep.result.candidates]
+    ks = [c.k for c in rep.result.evidence.candidates]
     image = rep.illustrations.candidates  # every k's map on one figure, side by side
     assert image.src == "candidates.png"
     sections = dict(re.findall(r"Segment map for k = (\d+): (.*?)(?= Segment map for k = |$)", image.alt))
@@ -168,7 +177,7 @@ def test_every_candidate_map_names_its_k_and_each_segments_size(case: str, reque
     for k in ks:
         shown = [(int(s), int(n.replace(",", ""))) for s, n in re.findall(r"Segment (\d+): ([\d,]+) customers?",
                                                                          sections[str(k)])]
-        labels = rep.result.alternatives[k]
+        labels = every_k(rep.result)[k]
         assert shown == list(enumerate(np.bincount(labels).tolist())), (k, image.alt)
         assert [n for _, n in shown] == sorted((n for _, n in shown), reverse=True)  # largest first
         assert sum(n for _, n in shown) == rep.table.rows_used
@@ -211,7 +220,7 @@ def test_two_runs_draw_identical_images_and_alt_texts(case: str, request: pytest
 
 
 def test_large_maps_draw_a_proportional_sample_that_keeps_every_segment() -> None:
-    from generator.model import MAP_SAMPLE, drawn_rows
+    from generator.maps import MAP_SAMPLE, drawn_rows
 
     labels = np.repeat([0, 1, 2], [15_000, 4_990, 10])
     rows = drawn_rows(labels, 42)

@@ -11,9 +11,10 @@ import pytest
 
 from generator.config import DatasetConfig
 from generator.data import Table
-from generator.model import Segment, Segmentation, segment
+from generator.model import segment
 from generator.profiles import Profile, profile, word
-from generator.recommendation import Candidate, recommend, verdict
+from generator.recommendation import Candidate, recommend
+from generator.segmentation import Evidence, Population, Segment, Segmentation
 
 LABELS = {"x": "Income", "y": "Age", "z": "Visits"}
 
@@ -30,10 +31,7 @@ def segmentation(centres: list[dict[str, float]], overall: dict[str, float],
     candidate = Candidate(k=k, inertia=0.0, silhouette=None, calinski_harabasz=None, davies_bouldin=None,
                           min_share=1 / k, stability=None)
     segments = tuple(Segment(number=i, size=1, share=1 / k, center=c) for i, c in enumerate(centres))
-    return Segmentation(k=k, labels=np.arange(k), segments=segments, inertia=0.0, silhouette=None,
-                        silhouette_sampled=False, candidates=(), reason="", structure="none",
-                        choice=recommend([candidate]), verdict=verdict(None, None, None),
-                        overall=overall, spread=spread, projection=None)
+    return Segmentation(segments, Evidence((candidate,), recommend([candidate])), Population(k, k, overall, spread))
 
 
 # Mean 100 on both features; x spread 50, y spread 20 (the standard deviation of the centres).
@@ -81,7 +79,7 @@ def test_description_index_matches_centre_over_mean() -> None:
     for item, centre in zip(profile(result, config()), result.segments, strict=True):
         parts = [re.fullmatch(r"(\w+) .* \(index (\d+)\)", part) for part in item.description.rstrip(".").split("; ")]
         shown = {m.group(1): int(m.group(2)) for m in parts if m is not None}
-        expected = {LABELS[f]: round(c / result.overall[f] * 100) for f, c in centre.center.items()}
+        expected = {LABELS[f]: round(c / result.population.overall[f] * 100) for f, c in centre.center.items()}
         assert shown == expected
     assert "index 123" in profile(result, config())[0].description
     assert "index 50" in profile(result, config())[0].description
@@ -163,7 +161,7 @@ def test_profiles_of_a_real_segmentation() -> None:
     frame = pd.DataFrame({"x": values, "y": values})
     table = Table(features=frame, ids=None, rows_read=6, dropped={}, sha256="0" * 64, origin="t")
     settings = config(n_clusters=3, scale="none")
-    result = segment(table, settings)
+    result, _ = segment(table, settings)
     profiles: tuple[Profile, ...] = profile(result, settings)
 
     assert [s.center for s in result.segments] == [{"x": 10.0, "y": 10.0}, {"x": 100.0, "y": 100.0},

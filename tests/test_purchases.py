@@ -148,7 +148,7 @@ def test_names_say_recent_and_lapsed(make_project: MakeProject) -> None:
     root = make_project({"shop": shop(snapshots="", features="[recency, monetary]")}, {LOG: log})
     config = load_dataset(root, root / SHOWN)
     from generator.model import segment
-    result = segment(load_customers(root, config).table, config)
+    result, _ = segment(load_customers(root, config).table, config)
     names = [p.name for p in profile(result, config)]
     assert sorted(names) == ["Lapsed", "Recent"], names
     assert not any("ecency" in name for name in names), names
@@ -162,7 +162,7 @@ def test_names_of_log_features_read_as_words(make_project: MakeProject) -> None:
     root = make_project({"shop": shop(snapshots="", features="[frequency, monetary]")}, {LOG: log})
     config = load_dataset(root, root / SHOWN)
     from generator.model import segment
-    result = segment(load_customers(root, config).table, config)
+    result, _ = segment(load_customers(root, config).table, config)
     names = [p.name for p in profile(result, config)]
     assert sorted(names) == ["Frequent, big-spending", "Occasional, small-spending"], names
 

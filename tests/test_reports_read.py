@@ -22,6 +22,7 @@ from generator.build import analyse
 from generator.config import DatasetConfig
 from generator.data import Table
 from generator.formats import number
+from generator.model import segment
 from generator.pages import environment, report_page
 from generator.recommendation import REASONS, STABLE_ARI
 from tests.conftest import ROOT, TINY
@@ -362,7 +363,7 @@ def test_skewed_features_get_a_warning_that_names_them_and_suggests_log() -> Non
     table = Table(features=frame, ids=None, rows_read=400, dropped={}, sha256="0" * 64, origin="t.csv")
     env = environment(ROOT)
     standard = analyse(DatasetConfig(id="s", path="s.yml", title="S", features=("spend", "visits")), table)
-    (skew,) = standard.result.skewed
+    (skew,) = standard.result.cautions.skewed
     assert skew.feature == "spend"
     assert skew.skewness > 2
     assert skew.maximum == spend.max()
@@ -378,7 +379,7 @@ def test_skewed_features_get_a_warning_that_names_them_and_suggests_log() -> Non
     assert f"maximum {number(spend.max())} against a median of {number(float(np.median(spend)))}" in report_page(
         shown, env).replace("\\", "")
     logged = analyse(DatasetConfig(id="s", path="s.yml", title="S", features=("spend", "visits"), scale="log"), table)
-    assert logged.result.skewed == ()
+    assert logged.result.cautions.skewed == ()
     assert "Heavily skewed features" not in report_page(logged, env)
 
 
@@ -395,12 +396,12 @@ def test_segments_of_a_few_extreme_customers_are_named_as_such_with_their_number
     config = DatasetConfig(id="x", path="x.yml", title="X", features=("spend", "orders"), n_init=3)
     report = analyse(config, table)
     result = report.result
-    assert result.choice.rule == "all small"
+    assert result.evidence.choice.rule == "all small"
     assert result.structure != "clear"
-    assert "small segments" in result.verdict.reasons
+    assert "small segments" in result.evidence.verdict.reasons
     page = report_page(report, environment(ROOT)).replace("\\", "")
     assert 'warning "A few extreme customers"' in page
-    sizes = pd.Series(result.labels).value_counts()
+    sizes = pd.Series(segment(table, config)[1]).value_counts()  # the segment of every customer
     small = sorted(int(s) for s in sizes.index if sizes[s] / len(frame) < config.min_segment_share)
     assert small
     for s in small:

@@ -15,7 +15,8 @@ import pytest
 from generator.build import analyse, load
 from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
-from generator.downloads import assignments_csv, segments_json
+from generator.downloads import segments_json
+from generator.model import segment
 from generator.pages import environment, report_page, text
 from generator.results import Report
 from generator.rules import explain, readable
@@ -28,9 +29,10 @@ SHIPPED = sorted(path.stem for path in (ROOT / "site_config" / "datasets").glob(
 def shipped(dataset: str) -> tuple[Report, dict[str, Any], pd.DataFrame]:
     """A shipped dataset analysed as the build does: the report, its segments.json and assignments.csv."""
     (config,) = [c for c in load_all(ROOT) if c.id == dataset]
-    report = analyse(config, load(ROOT, config))
+    report = analyse(replace(config, publish_rows=True), load(ROOT, config))  # assignments.csv written
     document = json.loads(segments_json(report))
-    rows = pd.read_csv(io.BytesIO(assignments_csv(report)))
+    assert report.rows is not None
+    rows = pd.read_csv(io.BytesIO(report.rows))
     return report, document, rows
 
 
@@ -92,9 +94,10 @@ def test_a_segment_no_leaf_gives_has_no_paths() -> None:
     # Customers 2 and 3 are alike, but 3 is put in segment 2: no threshold can tell them apart.
     frame = pd.DataFrame({"x": [1.0, 1.0, 1.0, 10.0, 11.0, 12.0], "y": [1.0, 1.0, 1.0, 10.0, 10.0, 10.0]})
     config, table = direct(frame, n_clusters=2)
-    result = analyse(config, table).result
+    result, _ = segment(table, config)
     labels = np.array([0, 0, 2, 1, 1, 1])
-    rules = explain(table, replace(result, labels=labels, k=3), config)
+    third = replace(result.segments[1], number=2, size=1, share=1 / 6)
+    rules = explain(table, replace(result, segments=(*result.segments, third)), labels, config)
     assert rules is not None
     assert rules.segments[2].paths == ()
     assert rules.segments[2].text.startswith("No simple rule describes this segment")
@@ -107,11 +110,11 @@ def test_rows_in_another_order_give_the_same_rules() -> None:
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(rng.gamma(2.0, 1000.0, size=(150, 3)), columns=["a", "b", "c"])
     config, table = direct(frame, n_clusters=4)
-    result = analyse(config, table).result
+    result, labels = segment(table, config)
     order = rng.permutation(len(frame))
     moved = replace(table, features=frame.iloc[order].reset_index(drop=True))
-    first = explain(table, result, config)
-    second = explain(moved, replace(result, labels=result.labels[order]), config)
+    first = explain(table, result, labels, config)
+    second = explain(moved, result, labels[order], config)
     assert first is not None
     assert second == first
 
@@ -177,9 +180,8 @@ def matches(paths: list[list[dict[str, Any]]], frame: pd.DataFrame) -> np.ndarra
 
 @pytest.mark.parametrize("dataset", SHIPPED)
 def test_a_short_rule_is_shorter_and_within_two_points_of_the_exact_one(dataset: str) -> None:
-    report, document, _ = shipped(dataset)
-    frame = report.table.features
-    labels = np.asarray(report.result.labels)
+    _, document, frame = shipped(dataset)  # assignments.csv: every customer's features and segment
+    labels = frame["segment"].to_numpy()
     for rule in document["rules"]["segments"]:
         own = labels == rule["segment"]
         exact = matches(rule["paths"], frame)

@@ -130,10 +130,10 @@ scale: none
     root = make_project({"spend": text})
     config = load_all(root)[0]
     report = analyse(config, load_table(root, config))
-    check = report.result.scaling
+    check = report.result.cautions.scaling
     assert check is not None
     assert (check.widest, check.narrowest) == ("spend", "age")
-    table = report.table.features
+    table = load_table(root, config).features
     assert check.ratio == pytest.approx(table["spend"].std(ddof=0) / table["age"].std(ddof=0))
     page = {f.path: f.content for f in generate(root)}["reports/spend/index.md"].decode()
     assert "Features on very different scales" in page

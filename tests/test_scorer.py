@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import model
+from generator import scaling
 from generator.build import analyse
 from generator.config import SCALES, DatasetConfig
 from generator.data import Table, published_id
-from generator.downloads import assignments_csv
-from generator.model import Affine, segment
+from generator.model import segment
 from generator.pages import environment, report_page
 from generator.results import Report
+from generator.scaling import Affine
 from generator.scorer import literal, nearest, quote, scorer_sql
 from tests.conftest import ROOT
 from tests.test_rules import SHIPPED, shipped
@@ -60,7 +60,15 @@ ENGINES: dict[str, Callable[[str, pd.DataFrame], pd.DataFrame]] = {"sqlite": run
 def published_rows(report: Report) -> pd.DataFrame:
     """assignments.csv as published, read back with every column as the file holds it."""
     column = published_id(report.config, report.table)
-    return pd.read_csv(io.BytesIO(assignments_csv(report)), dtype={column: str} if column else None)
+    assert report.rows is not None
+    return pd.read_csv(io.BytesIO(report.rows), dtype={column: str} if column else None)
+
+
+def segments_of(report: Report) -> np.ndarray:
+    """The segment of every customer, as assignments.csv publishes it."""
+    assert report.rows is not None
+    found: np.ndarray = pd.read_csv(io.BytesIO(report.rows))["segment"].to_numpy()
+    return found
 
 
 def scored(engine: str, sql: str, rows: pd.DataFrame, id_column: str | None) -> np.ndarray:
@@ -122,17 +130,18 @@ def test_log_scaling_is_log1p_then_standard(engine: str) -> None:
     config = DatasetConfig(id="logged", path="site_config/datasets/logged.yml", title="Logged",
                            features=tuple(frame.columns), n_clusters=3)
     table = Table(features=logged, ids=None, rows_read=len(frame), dropped={}, sha256="f" * 64, origin="direct")
-    result = segment(table, config)
-    assert result.affine is not None
+    result, labels = segment(table, config)
+    assert result.scoring is not None
     given = frame.to_numpy()
-    expected = model.scaling(given[np.lexsort(given.T[::-1])], "log")  # fitted in the model's (value) order
+    expected = scaling.scaling(given[np.lexsort(given.T[::-1])], "log")  # fitted in the model's (value) order
     assert expected.log
-    assert expected.shift == result.affine.shift
-    assert expected.width == result.affine.width
-    sql = scorer_sql(replace(config, scale="log"), replace(result, affine=expected), table)
+    assert expected.shift == result.scoring.affine.shift
+    assert expected.width == result.scoring.affine.width
+    scoring = replace(result.scoring, affine=expected)
+    sql = scorer_sql(replace(config, scale="log"), replace(result, scoring=scoring), table)
     assert sql is not None
     assert "LN(1 + CAST(" in sql
-    assert np.array_equal(scored(engine, sql, frame, None), result.labels)
+    assert np.array_equal(scored(engine, sql, frame, None), labels)
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
@@ -143,9 +152,9 @@ def test_hostile_column_names_stay_names(engine: str) -> None:
     report = replace(report, config=replace(report.config, id_column='id" --'))
     sql = scorer_sql(report.config, report.result, report.table)
     assert sql is not None
-    rows = frame.assign(**{'id" --': list(report.table.ids or ())})
-    got = scored(engine, sql, rows.assign(segment=report.result.labels), 'id" --')
-    assert np.array_equal(got, report.result.labels)
+    rows = frame.assign(**{'id" --': hostile_ids})
+    got = scored(engine, sql, rows.assign(segment=segments_of(report)), 'id" --')
+    assert np.array_equal(got, segments_of(report))
     for name in HOSTILE:
         assert quote(name) in sql
     assert "\n2" not in sql.replace(quote(HOSTILE[2]), "")  # the line break stays inside its quotes
@@ -154,7 +163,7 @@ def test_hostile_column_names_stay_names(engine: str) -> None:
 def test_a_blank_feature_gets_no_segment() -> None:
     report = direct_report(skewed(30), n_clusters=2)
     assert report.scorer is not None
-    rows = report.table.features.copy()
+    rows = skewed(30)
     rows.loc[3, "Milk"] = np.nan
     out = run_sqlite(report.scorer, rows)
     assert out["segment"].isna().tolist() == [i == 3 for i in range(30)]
@@ -177,8 +186,8 @@ def test_an_id_named_like_an_inner_column_is_kept_apart() -> None:
     config = replace(report.config, id_column="scorer_d0")
     sql = scorer_sql(config, report.result, report.table)
     assert sql is not None
-    rows = report.table.features.assign(scorer_d0=[f"c{i}" for i in range(30)], segment=report.result.labels)
-    assert np.array_equal(scored("sqlite", sql, rows, "scorer_d0"), report.result.labels)
+    rows = skewed(30).assign(scorer_d0=[f"c{i}" for i in range(30)], segment=segments_of(report))
+    assert np.array_equal(scored("sqlite", sql, rows, "scorer_d0"), segments_of(report))
 
 
 # --- the calculator's arithmetic ------------------------------------------------------------------
@@ -223,7 +232,7 @@ def test_calculator_is_prefilled_with_the_average_and_its_segment() -> None:
     page = report_page(report, environment(ROOT))
     fields = re.findall(r'<input id="[^"]+" name="([^"]+)" type="number" step="any" value="([^"]+)" required>', page)
     assert [name for name, _ in fields] == list(report.config.features)
-    averages = [report.result.overall[f] for f in report.config.features]
+    averages = [report.result.population.overall[f] for f in report.config.features]
     assert [float(value) for _, value in fields] == pytest.approx(averages, rel=1e-3, abs=0.5)
     embedded = page_model(report)
     affine = Affine(tuple(embedded["shift"]), tuple(embedded["width"]), embedded["log"])
@@ -248,8 +257,9 @@ def test_a_withheld_centre_is_in_neither_the_scorer_nor_the_calculator(engine: s
         (size, s) for s, size in enumerate(sizes) if size >= 10)[1]}  # the smallest other one too
     published = [s for s in range(3) if s not in withheld]
     assert report.scorer is not None
+    assert report.result.scoring is not None
     for s in withheld:
-        for value in report.result.fitted_centers[s]:
+        for value in report.result.scoring.centers[s]:
             assert repr(float(value)) not in report.scorer
     embedded = page_model(report)
     assert [c is None for c in embedded["centers"]] == [s in withheld for s in range(3)]

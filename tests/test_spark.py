@@ -18,7 +18,6 @@ from generator.build import analyse
 from generator.cache import key
 from generator.config import load_all, spark_settings
 from generator.data import load_table
-from generator.downloads import assignments_csv
 from generator.errors import UserError
 from generator.results import Report
 from tests.conftest import MakeProject
@@ -62,7 +61,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Report]:
 def test_spark_chooses_the_same_k_on_well_separated_data(both: tuple[Report, Report]) -> None:
     local, spark = both
     assert local.result.k == spark.result.k == len(SHARES)
-    assert [c.k for c in spark.result.candidates] == [c.k for c in local.result.candidates]
+    assert [c.k for c in spark.result.evidence.candidates] == [c.k for c in local.result.evidence.candidates]
 
 
 def test_spark_centres_and_sizes_are_within_one_percent(both: tuple[Report, Report]) -> None:
@@ -76,11 +75,11 @@ def test_spark_centres_and_sizes_are_within_one_percent(both: tuple[Report, Repo
 
 def test_spark_centres_are_the_means_of_its_published_rows(both: tuple[Report, Report]) -> None:
     _, spark = both
-    labels = spark.result.labels
+    assert spark.rows is not None
+    frame = pd.read_csv(io.BytesIO(spark.rows), dtype={"customer": str})  # assignments.csv
+    labels = frame["segment"].to_numpy()
     assert len(labels) == spark.table.rows_used == 4000
-    assert spark.table.ids is not None
-    assert spark.table.ids[:2] == ("C00000", "C00001")  # file order
-    frame = spark.table.features
+    assert frame["customer"].tolist()[:2] == ["C00000", "C00001"]  # file order
     for segment in spark.result.segments:
         members = frame[labels == segment.number]
         assert len(members) == segment.size
@@ -93,7 +92,8 @@ def test_spark_scorer_gives_every_published_segment(both: tuple[Report, Report])
     """scorer.sql of a Spark report applies Spark's scaling and centres: every published row keeps its segment."""
     _, spark = both
     assert spark.scorer is not None
-    rows = pd.read_csv(io.BytesIO(assignments_csv(spark)), dtype={"customer": str})
+    assert spark.rows is not None
+    rows = pd.read_csv(io.BytesIO(spark.rows), dtype={"customer": str})
     connection = sqlite3.connect(":memory:")
     rows.drop(columns=["segment", "segment_name"]).to_sql("customers", connection, index=False)
     scored = pd.read_sql_query(spark.scorer, connection).set_index("customer")["segment"]
@@ -102,8 +102,8 @@ def test_spark_scorer_gives_every_published_segment(both: tuple[Report, Report])
 
 def test_spark_measures_match_scikit_learn_definitions(both: tuple[Report, Report]) -> None:
     local, spark = both
-    theirs = {c.k: c for c in spark.result.candidates}
-    for mine in local.result.candidates:
+    theirs = {c.k: c for c in spark.result.evidence.candidates}
+    for mine in local.result.evidence.candidates:
         other = theirs[mine.k]
         if mine.k == local.result.k:  # the same partition: the same sums, whichever engine
             assert other.calinski_harabasz == pytest.approx(mine.calinski_harabasz, rel=0.01)
