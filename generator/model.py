@@ -23,6 +23,7 @@ from generator import measures
 from generator.config import DEFAULT_N_CLUSTERS, DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
+from generator.formats import count
 from generator.kmeans import canonical_numbers, canonical_order, kmeans, segment_means
 from generator.measures import indices_from_sums, skewed
 from generator.recommendation import Candidate, band, recommend, smallest
@@ -132,13 +133,13 @@ def k_values(scaled: np.ndarray, config: DatasetConfig) -> list[int]:
     if isinstance(config.n_clusters, int):
         if distinct < config.n_clusters:
             raise UserError(f"{config.path}: n_clusters: {config.n_clusters} segments need at least "
-                            f"{config.n_clusters} distinct customers; the data has {distinct}")
+                            f"{config.n_clusters} distinct customers; the data has {count(distinct)}")
         evidence = range(EVIDENCE_RANGE[0], min(EVIDENCE_RANGE[1], usable) + 1)
         return sorted({config.n_clusters, *evidence})
     low, high = config.n_clusters
     if min(high, usable) < low:
         raise UserError(f"{config.path}: n_clusters: the range starts at {low} but the data has only "
-                        f"{len(scaled)} rows ({distinct} distinct); lower the range")
+                        f"{count(len(scaled))} rows ({count(distinct)} distinct); lower the range")
     return list(range(low, min(high, usable) + 1))
 
 
