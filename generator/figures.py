@@ -586,9 +586,27 @@ def themed(figure: Figure) -> Pair:
     same pixels with every palette entry swapped for its dark counterpart (`darkened`). The two show
     the same data in the same places, and the figure is laid out and drawn once."""
     light = _quantized(figure)
-    dark = light.copy()
-    dark.putpalette(darkened(light.getpalette() or []))
-    return _save(light), _save(dark)
+    saved = _save(light)
+    return saved, _repainted(saved, darkened(light.getpalette() or []))
+
+
+def _repainted(saved: bytes, palette: list[int]) -> bytes:
+    """A palette PNG with its PLTE chunk's colours replaced by `palette` (as many entries): the pixels
+    are palette indices, so the compressed image data is the same for both palettes and is encoded
+    once; the bytes are those that saving the same picture with `palette` would give."""
+    import zlib
+    start = 8  # after the signature: chunks of length, type, data, CRC
+    while saved[start + 4:start + 8] != b"PLTE":
+        if start >= len(saved):
+            raise ValueError("not a palette PNG")
+        start += 12 + int.from_bytes(saved[start:start + 4], "big")
+    length = int.from_bytes(saved[start:start + 4], "big")
+    colours = bytes(palette)
+    if len(colours) != length:
+        raise ValueError(f"a palette of {len(colours)} bytes for a PLTE chunk of {length}")
+    chunk = b"PLTE" + colours
+    return (saved[:start] + length.to_bytes(4, "big") + chunk + zlib.crc32(chunk).to_bytes(4, "big")
+            + saved[start + 12 + length:])
 
 
 def _rgb(colour: str) -> list[int]:
