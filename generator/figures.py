@@ -107,9 +107,7 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
         figure = Figure(figsize=size, dpi=DPI)
         try:
             ax = figure.add_subplot()
-            ax.set_xlabel(plain(chart.xlabel))
-            ax.set_ylabel(plain(chart.ylabel))
-            _tidy(ax)
+            _tidy(ax, xlabel=chart.xlabel, ylabel=chart.ylabel, font=font)
             stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
             legend = figure.legend(handles=_handles(range(len(chart.names)), labels),
@@ -132,39 +130,112 @@ def _height(figure: Figure, artist: Any) -> float:
 def _title(ax: Any, text: str, font: float) -> None:
     """A title above an axes, placed by offset (`Axes.set_title` would measure every tick label to
     find its place)."""
-    ax.annotate(plain(text), (0.5, 1.0), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
-                ha="center", va="bottom", fontsize=font)
+    ax.text(0.5, 1.0, plain(text), transform=_offset(ax, ax.transAxes, 0, 5), ha="center", va="bottom", fontsize=font)
+
+
+def _offset(ax: Any, transform: Any, right: float, up: float) -> Any:
+    """`transform`, then `right` and `up` points further (text beside a point, without an annotation's
+    cost: an annotation checks its point against the axes at every drawing)."""
+    from matplotlib.transforms import ScaledTranslation
+    return transform + ScaledTranslation(right / 72, up / 72, ax.figure.dpi_scale_trans)
 
 
 def _place(figure: Figure, axes: Sequence[Any], font: float, below: float = 0.0, titled: bool = False) -> None:
     """Axes stacked one above the other, sharing x, placed without a layout engine: room on the left
     for the widest y tick label and the y label, below for the x tick labels, the x label and `below`
-    inches (a legend), above each for its title. Tick labels are measured once, with the renderer
-    that draws them."""
+    inches (a legend), above each for its title. The y ticks (and the x ticks, unless `_axis` drew
+    them already) are matplotlib's automatic ones for the axes' final size, drawn by `_axis`; tick
+    labels are measured once, with the renderer that draws them."""
     renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
     width, height = figure.get_size_inches()
     line = font / 72 * 1.25
     bottom_axis = axes[-1]
-    ticks_x = max((t.get_window_extent(renderer).height for t in bottom_axis.get_xticklabels() if t.get_text()),
-                  default=0.0) / figure.dpi
-    under = below + 0.08 + (line + 0.05 if bottom_axis.get_xlabel() else 0.0) + ticks_x + 0.1
+    automatic_x = not _texts(bottom_axis, "x")
+    ticks_x = max((t.get_window_extent(renderer).height for t in _texts(bottom_axis, "x")),
+                  default=_line_height(figure, font) if automatic_x else 0.0) / figure.dpi
+    x_label = _texts(bottom_axis, "xlabel")
+    under = below + 0.08 + (line + 0.05 if x_label else 0.0) + ticks_x + 0.1
     above = 0.15 + (line + 0.1 if titled else 0.0)
     gap = line + 0.15 if titled else 0.15
     plot = (height - under - above - gap * (len(axes) - 1)) / len(axes)
     for n, ax in enumerate(axes):  # provisional width: the y ticks depend on the height alone
         ax.set_position([0.2, (under + (len(axes) - 1 - n) * (plot + gap)) / height, 0.7, plot / height])
-    widest = max((t.get_window_extent(renderer).width for ax in axes for t in ax.get_yticklabels() if t.get_text()),
+        _axis(ax, "y", _automatic(ax.yaxis), font)
+    widest = max((t.get_window_extent(renderer).width for ax in axes for t in _texts(ax, "y")),
                  default=0.0) / figure.dpi
-    left = 0.08 + (line + 0.05 if any(ax.get_ylabel() for ax in axes) else 0.0) + widest + 0.1
+    y_labels = [t for ax in axes for t in _texts(ax, "ylabel")]
+    left = 0.08 + (line + 0.05 if y_labels else 0.0) + widest + 0.1
     right = 0.25
     for n, ax in enumerate(axes):
         ax.set_position([left / width, (under + (len(axes) - 1 - n) * (plot + gap)) / height,
                          (width - left - right) / width, plot / height])
-        ax.yaxis.set_label_coords(-(widest + 0.1 + 0.05) / (width - left - right), 0.5)
-    bottom_axis.xaxis.set_label_coords(0.5, -(ticks_x + 0.1 + 0.05) / plot)
-    for ax in axes:
-        ax.yaxis.label.set_verticalalignment("bottom")
-        ax.xaxis.label.set_verticalalignment("top")
+    if automatic_x:
+        _axis(bottom_axis, "x", _automatic(bottom_axis.xaxis), font)
+    for text in y_labels:
+        text.set_position((-(widest + 0.1 + 0.05) / (width - left - right), 0.5))
+    for text in x_label:
+        text.set_position((0.5, -(ticks_x + 0.1 + 0.05) / plot))
+
+
+def _texts(ax: Any, tag: str) -> list[Any]:
+    """The texts of `ax` that `_axis` or `_tidy` tagged: tick labels ("x", "y") or axis labels."""
+    return [text for text in ax.texts if text.get_gid() == tag]
+
+
+def _line_height(figure: Figure, font: float) -> float:
+    """The height in pixels of one line of text (any single line: matplotlib sizes them alike)."""
+    from matplotlib.text import Text
+    probe = Text(0, 0, "0", fontsize=font)
+    probe.set_figure(figure)
+    height: float = probe.get_window_extent(_canvas(figure).get_renderer()).height  # type: ignore[no-untyped-call]
+    return height
+
+
+def _automatic(axis: Any) -> list[float]:
+    """The ticks matplotlib would draw on `axis` at its axes' present size (its default locator),
+    within the view."""
+    low, high = sorted(axis.get_view_interval())
+    slack = 1e-10 * (high - low)
+    return [float(v) for v in axis.get_major_locator()() if low - slack <= v <= high + slack]
+
+
+TICK_LENGTH = 3.5  # points, as matplotlib's default major ticks
+TICK_PAD = 3.5
+
+
+def _axis(ax: Any, side: str, values: Sequence[float], font: float, labels: Sequence[str] | None = (),
+          marked: bool = True, rotation: float = 0.0) -> None:
+    """One side's grid lines, tick marks and tick labels, drawn without matplotlib's Tick objects (five
+    artists each, built and drawn, were a third of a small chart's time; `_tidy` hides the axes'
+    own): the grid one collection across the axes, the marks one line of tick markers on the bottom
+    (x) or left (y) edge, each label a plain text tagged `side` for `_place` to measure. Labels are
+    the values through formats, unless given; None: no labels, and no marks unless `marked`."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.markers import TICKDOWN, TICKLEFT
+    colours = THEMES["light"]
+    across = side == "x"
+    transform = ax.get_xaxis_transform() if across else ax.get_yaxis_transform()
+    ends = [((v, 0.0), (v, 1.0)) if across else ((0.0, v), (1.0, v)) for v in values]
+    ax.add_collection(LineCollection(ends, colors=colours.grid, linewidths=0.6, zorder=0.5, transform=transform),
+                      autolim=False)
+    if labels is None and not marked:
+        return
+    edge = [0.0] * len(values)
+    marker: Any = TICKDOWN if across else TICKLEFT
+    # An artist of its own, not a plotted line: a legend placed "best" does not avoid tick marks.
+    ax.add_artist(Line2D(*((values, edge) if across else (edge, values)), transform=transform, linestyle="none",
+                         marker=marker, markersize=TICK_LENGTH, markeredgewidth=0.8,
+                         color=colours.ink, clip_on=False))
+    if labels is None:
+        return
+    shown = [tick(v) for v in values] if not labels else [plain(label) for label in labels]
+    away = TICK_LENGTH + TICK_PAD
+    placed = _offset(ax, transform, 0.0, -away) if across else _offset(ax, transform, -away, 0.0)
+    for value, label in zip(values, shown, strict=True):
+        ax.text(*((value, 0.0) if across else (0.0, value)), label, transform=placed, fontsize=font,
+                ha=("right" if rotation else "center") if across else "right",
+                va="top" if across else "center_baseline", rotation=rotation, gid=side)
 
 
 def _canvas(figure: Figure) -> FigureCanvasAgg:
@@ -210,9 +281,10 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
         figure = Figure(figsize=(width, height), dpi=DPI)
         try:
             panel_width = (width - left - right - 0.2 * (columns - 1)) / columns
-            axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw={
-                "left": left / width, "right": 1 - right / width, "bottom": bottom / height,
-                "top": 1 - top / height, "wspace": 0.2 / panel_width, "hspace": between / PANEL_HEIGHT}).ravel()
+            grid = figure.add_gridspec(rows, columns, left=left / width, right=1 - right / width,
+                                       bottom=bottom / height, top=1 - top / height, wspace=0.2 / panel_width,
+                                       hspace=between / PANEL_HEIGHT)
+            axes = [figure.add_subplot(grid[n // columns, n % columns]) for n in range(len(charts))]
             stacks = False
             for n, (ax, chart, title) in enumerate(zip(axes, charts, titles, strict=False)):
                 stacks |= _marks(ax, chart, font, point_size=(16 if len(chart.x) <= 500 else 6))
@@ -221,9 +293,9 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
                 ax.set_xlim(*x_limits)
                 ax.set_ylim(*y_limits)
                 # Tick labels on the outer maps only (the lowest in each column, the first column).
-                _grid(ax, x_values, y_values, labelled=(n + columns >= len(charts), n % columns == 0))
-            for ax in axes[len(charts):]:
-                ax.set_visible(False)
+                _tidy(ax)
+                _axis(ax, "x", x_values, font, () if n + columns >= len(charts) else None, marked=False)
+                _axis(ax, "y", y_values, font, () if n % columns == 0 else None, marked=False)
             figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
             figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
             figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
@@ -253,21 +325,6 @@ def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[float]]:
     return (low, high), [float(v) for v in _locator().tick_values(low, high) if low <= v <= high]
 
 
-def _grid(ax: Any, x_values: Sequence[float] | range, y_values: Sequence[float], labelled: tuple[bool, bool]) -> None:
-    """Fixed ticks, labelled through formats on the axes `labelled` says (x, y), none on the others,
-    and the grid behind as one collection: a small map without the ticks it does not label."""
-    from matplotlib.collections import LineCollection
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    lines = [((x, y0), (x, y1)) for x in x_values] + [((x0, y), (x1, y)) for y in y_values]
-    ax.add_collection(LineCollection(lines, colors=THEMES["light"].grid, linewidths=0.6, zorder=0.5), autolim=False)
-    for axis, values, shown in ((ax.xaxis, x_values, labelled[0]), (ax.yaxis, y_values, labelled[1])):
-        axis.set_major_locator(FixedLocator(values) if shown else NullLocator())
-        axis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
 class _Measure:
     """Text sizes in inches at one font size, measured with the Agg renderer (which draws it)."""
 
@@ -291,23 +348,31 @@ def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
     """A chart's points, coloured and shaped by segment, and its circled, numbered centres, drawn on
     `ax`; whether some markers stand for several customers at one point. The points are one
     collection (each its segment's marker), drawn segment after segment; the centres another."""
+    from matplotlib.collections import PathCollection
     from matplotlib.markers import MarkerStyle
+    from matplotlib.transforms import IdentityTransform
     colours = THEMES["light"]
     xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)  # ordered by segment
     alpha = 0.85 if len(chart.x) <= 500 else 0.45
     areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
-    shapes = [MarkerStyle(style(number)[1]) for number in range(len(chart.names))]
+    shapes = [MarkerStyle(marker) for marker in (*(style(number)[1] for number in range(len(chart.names))), "o")]
     paths = [shape.get_path().transformed(shape.get_transform()) for shape in shapes]
-    points = ax.scatter(xs, ys, s=areas, c=[style(int(number))[0] for number in labels], alpha=alpha,
-                        edgecolors=colours.halo, linewidths=0.4)
-    points.set_paths([paths[number] for number in labels])
+    # The collections `Axes.scatter` would make, made directly (its argument handling cost more than them).
+    points = PathCollection([paths[number] for number in labels], areas, offsets=np.column_stack([xs, ys]),
+                            offset_transform=ax.transData, facecolors=[style(int(number))[0] for number in labels],
+                            edgecolors=colours.halo, linewidths=0.4, alpha=alpha)
+    points.set_transform(IdentityTransform())
+    ax.add_collection(points)
     # A withheld centre (suppress_below) is not a number: its customers are drawn, but no marker.
     numbers = [number for number, centre in enumerate(chart.centers) if np.isfinite(centre).all()]
-    ax.scatter(chart.centers[numbers, 0], chart.centers[numbers, 1], s=22 * font ** 2 / 10, c=colours.halo,
-               marker="o", edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
+    centres = PathCollection(paths[-1:], [22 * font ** 2 / 10], offsets=chart.centers[numbers].reshape(-1, 2),
+                             offset_transform=ax.transData, facecolors=colours.halo,
+                             edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
+    centres.set_transform(IdentityTransform())
+    ax.add_collection(centres)
     for number, (cx, cy) in zip(numbers, chart.centers[numbers], strict=True):
-        ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
-                    fontweight="bold", color=colours.ink, zorder=4)
+        ax.text(cx, cy, str(number), ha="center", va="center", fontsize=font, fontweight="bold", color=colours.ink,
+                zorder=4)
     return bool(len(counts) and counts.max() > 1)
 
 
@@ -364,9 +429,8 @@ def diagnostics(chart: Diagnostics) -> Pair:
                             ax.scatter([k], [y], s=160, facecolors="none", edgecolors=colours.palette[3],
                                        linewidths=2.2, zorder=3, label=f"chosen k = {k}")
                 _title(ax, title, font)
-                ax.set_xticks(list(chart.ks))
-                _tidy(ax)
-            panels[-1].set_xlabel("k (number of segments)")
+                _tidy(ax, xlabel="k (number of segments)" if ax is panels[-1] else None, font=font)
+                _axis(ax, "x", list(chart.ks), font, [str(k) for k in chart.ks] if ax is panels[-1] else None)
             if chart.knee is not None:
                 panels[0].axvline(chart.knee, color=colours.guide, linestyle=":", linewidth=1.2,
                                   label=f"elbow k = {chart.knee}")
@@ -433,14 +497,16 @@ def distributions(chart: Distributions) -> Pair:
                 _boxes(ax, cuts, colours)
                 ax.set_xlim(0.5, chart.k + 0.5)
                 ax.set_ylim(*limits)
-                _grid(ax, range(1, chart.k + 1), values, labelled=(False, True))
+                _tidy(ax)
+                _axis(ax, "x", range(1, chart.k + 1), font, None, marked=False)
+                _axis(ax, "y", values, font, marked=False)
                 for number in range(chart.k):  # the segments under their boxes: labels without ticks
-                    ax.annotate(str(number), (number + 1, 0.0), xycoords=("data", "axes fraction"), xytext=(0, -5),
-                                textcoords="offset points", ha="center", va="top", fontsize=font)
+                    ax.text(number + 1, 0.0, str(number), transform=_offset(ax, ax.get_xaxis_transform(), 0, -5),
+                            ha="center", va="top", fontsize=font)
                 ax.text(0.5, 1.0 + 0.08 / BOX_HEIGHT, plain(label), transform=ax.transAxes, ha="center",
                         va="bottom", fontsize=font)
-                ax.annotate("segment", (0.5, 0.0), xycoords="axes fraction", xytext=(0, -(7 + line * 72 + 3)),
-                            textcoords="offset points", ha="center", va="top", fontsize=font)
+                ax.text(0.5, 0.0, "segment", transform=_offset(ax, ax.transAxes, 0, -(7 + line * 72 + 3)),
+                        ha="center", va="top", fontsize=font)
             for ax in axes[len(chart.features):]:
                 ax.set_visible(False)
             return themed(figure)
@@ -499,10 +565,8 @@ def profiles(chart: Profiles) -> Pair:
                 colour, marker = style(number)
                 ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
                         label=plain(f"{number}: {name}"))
-            ax.set_xticks(positions, [plain(f) for f in chart.features], rotation=30 if len(positions) <= 4 else 45,
-                          ha="right", fontsize=font)
-            ax.set_ylabel("centre vs average (standard deviations)")
-            _tidy(ax, named_x=True)
+            _tidy(ax, ylabel="centre vs average (standard deviations)", font=font)
+            _axis(ax, "x", list(positions), font, chart.features, rotation=30 if len(positions) <= 4 else 45)
             legend = figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
                                    loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
             _place(figure, [ax], font, below=_height(figure, legend))
@@ -511,17 +575,18 @@ def profiles(chart: Profiles) -> Pair:
             _close(figure)
 
 
-def _tidy(ax: Any, named_x: bool = False) -> None:
-    """Grid behind, no top and right frame, number tick labels through formats (thousands separated,
-    as in the tables); `named_x` keeps the x tick labels already set (segments, features)."""
-    from matplotlib.ticker import FuncFormatter
-    axes = (ax.yaxis,) if named_x else (ax.xaxis, ax.yaxis)
-    for axis in axes:
-        axis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))
-    ax.grid(True, linewidth=0.6)
-    ax.set_axisbelow(True)
+def _tidy(ax: Any, xlabel: str | None = None, ylabel: str | None = None, font: float = 10.0) -> None:
+    """No top and right frame; the axes' own ticks hidden (`_axis` draws them); the axis labels as
+    plain texts tagged for `_place`, which puts them beside the tick labels."""
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    if xlabel:
+        ax.text(0.5, 0.0, plain(xlabel), transform=ax.transAxes, ha="center", va="top", fontsize=font, gid="xlabel")
+    if ylabel:
+        ax.text(0.0, 0.5, plain(ylabel), transform=ax.transAxes, ha="center", va="bottom", rotation=90,
+                rotation_mode="anchor", fontsize=font, gid="ylabel")
 
 
 def _close(figure: Figure) -> None:
