@@ -336,7 +336,11 @@ class _Panel:
         self.figure.add_artist(collection)
 
     def add_artist(self, artist: Any) -> None:
+        if not artist.is_transform_set():
+            artist.set_transform(self.transData)
         self.figure.add_artist(artist)
+
+    add_line = add_artist
 
     def text(self, x: float, y: float, text: str, transform: Any = None, **options: Any) -> None:
         self.figure.text(x, y, text, transform=self.transData if transform is None else transform, **options)
@@ -381,9 +385,10 @@ class _Measure:
 
 def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
     """A chart's points, coloured and shaped by segment, and its circled, numbered centres, drawn on
-    `ax`; whether some markers stand for several customers at one point. The points are one
-    collection (each its segment's marker), drawn segment after segment; the centres another."""
+    `ax`; whether some markers stand for several customers at one point. The points are drawn segment
+    after segment; the centres are one collection, above them."""
     from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
     from matplotlib.markers import MarkerStyle
     from matplotlib.transforms import IdentityTransform
     colours = THEMES["light"]
@@ -392,12 +397,23 @@ def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
     areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
     shapes = [MarkerStyle(marker) for marker in (*(style(number)[1] for number in range(len(chart.names))), "o")]
     paths = [shape.get_path().transformed(shape.get_transform()) for shape in shapes]
-    # The collections `Axes.scatter` would make, made directly (its argument handling cost more than them).
-    points = PathCollection([paths[number] for number in labels], areas, offsets=np.column_stack([xs, ys]),
-                            offset_transform=ax.transData, facecolors=[style(int(number))[0] for number in labels],
-                            edgecolors=colours.halo, linewidths=0.4, alpha=alpha)
-    points.set_transform(IdentityTransform())
-    ax.add_collection(points)
+    # Segment after segment: its single customers as one line of markers (a marker is rasterised once
+    # and stamped, a sixth of the time of a collection's paths), then its stacked ones, larger, as a
+    # collection (the one `Axes.scatter` would make, made directly). Same zorder: drawn in this order.
+    for number in np.unique(labels):
+        colour, marker = style(int(number))
+        single = (labels == number) & (counts == 1)
+        ax.add_line(Line2D(xs[single], ys[single], linestyle="none", marker=marker, markersize=np.sqrt(point_size),
+                           markerfacecolor=colour, markeredgecolor=colours.halo, markeredgewidth=0.4, alpha=alpha,
+                           zorder=1))
+        stacked_here = (labels == number) & (counts > 1)
+        if stacked_here.any():
+            points = PathCollection([paths[number]], areas[stacked_here],
+                                    offsets=np.column_stack([xs[stacked_here], ys[stacked_here]]),
+                                    offset_transform=ax.transData, facecolors=colour, edgecolors=colours.halo,
+                                    linewidths=0.4, alpha=alpha, zorder=1)
+            points.set_transform(IdentityTransform())
+            ax.add_collection(points)
     # A withheld centre (suppress_below) is not a number: its customers are drawn, but no marker.
     numbers = [number for number, centre in enumerate(chart.centers) if np.isfinite(centre).all()]
     centres = PathCollection(paths[-1:], [22 * font ** 2 / 10], offsets=chart.centers[numbers].reshape(-1, 2),
