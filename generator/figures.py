@@ -7,6 +7,7 @@ stamp, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -421,10 +422,40 @@ def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
                              edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
     centres.set_transform(IdentityTransform())
     ax.add_collection(centres)
-    for number, (cx, cy) in zip(numbers, chart.centers[numbers], strict=True):
-        ax.text(cx, cy, str(number), ha="center", va="center", fontsize=font, fontweight="bold", color=colours.ink,
-                zorder=4)
+    _numbers(ax, chart.centers[numbers].reshape(-1, 2), [str(n) for n in numbers], ax.transData, font, bold=True,
+             top=False)
     return bool(len(counts) and counts.max() > 1)
+
+
+def _numbers(ax: Any, at: np.ndarray, texts: Sequence[str], transform: Any, font: float, bold: bool,
+             top: bool) -> None:
+    """Short texts (segment numbers) centred on points of `transform` (or hanging from them: `top`), as
+    one collection of their glyphs' outlines in the ink: the outlines are made once per process
+    (`_outline`), and a report draws some eighty such numbers, each a Text laid out twice otherwise."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.transforms import Affine2D
+    if not len(texts):
+        return
+    numbers = PathCollection([_outline(text, font, bold, top) for text in texts], offsets=at,
+                             offset_transform=transform, facecolors=THEMES["light"].ink, edgecolors="none",
+                             linewidths=0.0, zorder=4)
+    numbers.set_transform(Affine2D().scale(DPI / 72))
+    ax.add_collection(numbers)
+
+
+@functools.lru_cache(maxsize=512)
+def _outline(text: str, font: float, bold: bool, top: bool) -> Any:
+    """The outline of `text` at `font` points, in points, its ink centred on (0, 0), or hanging from it."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+    path = TextPath((0, 0), text, prop=FontProperties(size=font, weight="bold" if bold else "normal"))
+    (x0, y0), (x1, y1) = path.get_extents().get_points()
+    return path.transformed(_shift(-(x0 + x1) / 2, -y1 if top else -(y0 + y1) / 2))
+
+
+def _shift(right: float, up: float) -> Any:
+    from matplotlib.transforms import Affine2D
+    return Affine2D().translate(right, up)
 
 
 def _handles(numbers: Sequence[int] | range, labels: Sequence[str]) -> list[Any]:
@@ -548,9 +579,9 @@ def distributions(chart: Distributions) -> Pair:
                 _boxes(ax, cuts, colours)
                 _axis(ax, "x", range(1, chart.k + 1), font, None, marked=False)
                 _axis(ax, "y", values, font, marked=False)
-                for number in range(chart.k):  # the segments under their boxes: labels without ticks
-                    ax.text(number + 1, 0.0, str(number), transform=_offset(ax, ax.get_xaxis_transform(), 0, -5),
-                            ha="center", va="top", fontsize=font)
+                _numbers(ax, np.column_stack([np.arange(1, chart.k + 1), np.zeros(chart.k)]),  # under the boxes
+                         [str(n) for n in range(chart.k)], _offset(ax, ax.get_xaxis_transform(), 0, -5), font,
+                         bold=False, top=True)
                 ax.text(0.5, 1.0 + 0.08 / BOX_HEIGHT, plain(label), transform=ax.transAxes, ha="center",
                         va="bottom", fontsize=font)
                 ax.text(0.5, 0.0, "segment", transform=_offset(ax, ax.transAxes, 0, -(7 + line * 72 + 3)),
