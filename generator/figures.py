@@ -508,8 +508,9 @@ def diagnostics(chart: Diagnostics) -> Pair:
                     ax.plot(ks, ys, color=colours.palette[0], marker="o", linewidth=1.8)
                     for k, y in points:
                         if k == chart.chosen:
-                            ax.scatter([k], [y], s=160, facecolors="none", edgecolors=colours.palette[3],
-                                       linewidths=2.2, zorder=3, label=f"chosen k = {k}")
+                            ax.plot([k], [y], linestyle="none", marker="o", markersize=np.sqrt(160),
+                                    markerfacecolor="none", markeredgecolor=colours.palette[3], markeredgewidth=2.2,
+                                    zorder=3, label=f"chosen k = {k}")
                 _title(ax, title, font)
                 _tidy(ax, xlabel="k (number of segments)" if ax is panels[-1] else None, font=font)
                 _axis(ax, "x", list(chart.ks), font, [str(k) for k in chart.ks] if ax is panels[-1] else None)
