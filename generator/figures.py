@@ -108,7 +108,7 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
         figure = Figure(figsize=size, dpi=DPI)
         try:
             ax = figure.add_subplot()
-            _tidy(ax, xlabel=chart.xlabel, ylabel=chart.ylabel, font=font)
+            _tidy(ax, font, xlabel=chart.xlabel, ylabel=chart.ylabel)
             stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
             legend = figure.legend(handles=_handles(range(len(chart.names)), labels),
@@ -207,10 +207,10 @@ TICK_PAD = 3.5
 def _axis(ax: Any, side: str, values: Sequence[float], font: float, labels: Sequence[str] | None = (),
           marked: bool = True, rotation: float = 0.0) -> None:
     """One side's grid lines, tick marks and tick labels, drawn without matplotlib's Tick objects (five
-    artists each, built and drawn, were a third of a small chart's time; `_tidy` hides the axes'
-    own): the grid one collection across the axes, the marks one line of tick markers on the bottom
-    (x) or left (y) edge, each label a plain text tagged `side` for `_place` to measure. Labels are
-    the values through formats, unless given; None: no labels, and no marks unless `marked`."""
+    artists each, built, clipped and drawn; `_tidy` hides the axes' own): the grid one collection
+    across the axes, the marks one line of tick markers on the bottom (x) or left (y) edge, each
+    label a plain text tagged `side` for `_place` to measure. Labels are the values through
+    formats, unless given; None: no labels, and no marks unless `marked`."""
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
     from matplotlib.markers import TICKDOWN, TICKLEFT
@@ -512,7 +512,7 @@ def diagnostics(chart: Diagnostics) -> Pair:
                                     markerfacecolor="none", markeredgecolor=colours.palette[3], markeredgewidth=2.2,
                                     zorder=3, label=f"chosen k = {k}")
                 _title(ax, title, font)
-                _tidy(ax, xlabel="k (number of segments)" if ax is panels[-1] else None, font=font)
+                _tidy(ax, font, xlabel="k (number of segments)" if ax is panels[-1] else None)
                 _axis(ax, "x", list(chart.ks), font, [str(k) for k in chart.ks] if ax is panels[-1] else None)
             if chart.knee is not None:
                 panels[0].axvline(chart.knee, color=colours.guide, linestyle=":", linewidth=1.2,
@@ -643,7 +643,7 @@ def profiles(chart: Profiles) -> Pair:
                 colour, marker = style(number)
                 ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
                         label=plain(f"{number}: {name}"))
-            _tidy(ax, ylabel="centre vs average (standard deviations)", font=font)
+            _tidy(ax, font, ylabel="centre vs average (standard deviations)")
             _axis(ax, "x", list(positions), font, chart.features, rotation=30 if len(positions) <= 4 else 45)
             legend = figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
                                    loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
@@ -653,7 +653,7 @@ def profiles(chart: Profiles) -> Pair:
             _close(figure)
 
 
-def _tidy(ax: Any, xlabel: str | None = None, ylabel: str | None = None, font: float = 10.0) -> None:
+def _tidy(ax: Any, font: float, xlabel: str | None = None, ylabel: str | None = None) -> None:
     """No top and right frame; the axes' own ticks hidden (`_axis` draws them); the axis labels as
     plain texts tagged for `_place`, which puts them beside the tick labels."""
     ax.xaxis.set_visible(False)
