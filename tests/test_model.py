@@ -387,7 +387,7 @@ def test_scaling_is_what_scikit_learns_scalers_do(method: str) -> None:
 
 @pytest.mark.parametrize(("rows", "k", "seed"), [(500, 2, 0), (500, 5, 1), (500, 8, 2), (37, 3, 3), (60, 30, 4)])
 def test_the_refits_silhouette_is_scikit_learns_to_the_last_bit(rows: int, k: int, seed: int) -> None:
-    """The stability refits' silhouettes come from one distance matrix (model._mean_silhouette): the same
+    """The stability refits' silhouettes come from one distance matrix (model.mean_silhouette): the same
     number, bit for bit, as scikit-learn's silhouette_score on the same rows, also with a segment of
     one row and with segment numbers that skip some (a refit's labels on a sample)."""
     from sklearn.metrics import pairwise_distances
@@ -396,6 +396,6 @@ def test_the_refits_silhouette_is_scikit_learns_to_the_last_bit(rows: int, k: in
     labels = rng.integers(0, k, size=rows) * 2  # every other number unused
     labels[0] = 2 * k + 1  # a segment of one row
     distances = pairwise_distances(points)
-    ours = model._mean_silhouette(distances, labels)
+    ours = model.mean_silhouette(distances, labels)
     assert ours == silhouette_score(distances, labels, metric="precomputed")
     assert ours == silhouette_score(points, labels)
