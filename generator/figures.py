@@ -7,6 +7,7 @@ stamp, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ PHONE_COLUMN = 358
 SMALLEST_TEXT = 9.0
 MAX_MARKER_AREA = 25.0  # the largest marker of stacked customers, in multiples of a single customer's
 PNG_COLOURS = 128  # colours of a saved chart (PNG palette); anti-aliased edges stay smooth
-PNG_LEVEL = 6  # zlib compression of a saved chart
+PNG_LEVEL = 4  # zlib compression of a saved chart: 6 took 40% longer for files 8% smaller (bench/README.md)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,7 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
         figure = Figure(figsize=size, dpi=DPI)
         try:
             ax = figure.add_subplot()
-            ax.set_xlabel(plain(chart.xlabel))
-            ax.set_ylabel(plain(chart.ylabel))
-            _tidy(ax)
+            _tidy(ax, font, xlabel=chart.xlabel, ylabel=chart.ylabel)
             stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
             legend = figure.legend(handles=_handles(range(len(chart.names)), labels),
@@ -132,39 +131,112 @@ def _height(figure: Figure, artist: Any) -> float:
 def _title(ax: Any, text: str, font: float) -> None:
     """A title above an axes, placed by offset (`Axes.set_title` would measure every tick label to
     find its place)."""
-    ax.annotate(plain(text), (0.5, 1.0), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
-                ha="center", va="bottom", fontsize=font)
+    ax.text(0.5, 1.0, plain(text), transform=_offset(ax, ax.transAxes, 0, 5), ha="center", va="bottom", fontsize=font)
+
+
+def _offset(ax: Any, transform: Any, right: float, up: float) -> Any:
+    """`transform`, then `right` and `up` points further (text beside a point, without an annotation's
+    cost: an annotation checks its point against the axes at every drawing)."""
+    from matplotlib.transforms import ScaledTranslation
+    return transform + ScaledTranslation(right / 72, up / 72, ax.figure.dpi_scale_trans)
 
 
 def _place(figure: Figure, axes: Sequence[Any], font: float, below: float = 0.0, titled: bool = False) -> None:
     """Axes stacked one above the other, sharing x, placed without a layout engine: room on the left
     for the widest y tick label and the y label, below for the x tick labels, the x label and `below`
-    inches (a legend), above each for its title. Tick labels are measured once, with the renderer
-    that draws them."""
+    inches (a legend), above each for its title. The y ticks (and the x ticks, unless `_axis` drew
+    them already) are matplotlib's automatic ones for the axes' final size, drawn by `_axis`; tick
+    labels are measured once, with the renderer that draws them."""
     renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
     width, height = figure.get_size_inches()
     line = font / 72 * 1.25
     bottom_axis = axes[-1]
-    ticks_x = max((t.get_window_extent(renderer).height for t in bottom_axis.get_xticklabels() if t.get_text()),
-                  default=0.0) / figure.dpi
-    under = below + 0.08 + (line + 0.05 if bottom_axis.get_xlabel() else 0.0) + ticks_x + 0.1
+    automatic_x = not _texts(bottom_axis, "x")
+    ticks_x = max((t.get_window_extent(renderer).height for t in _texts(bottom_axis, "x")),
+                  default=_line_height(figure, font) if automatic_x else 0.0) / figure.dpi
+    x_label = _texts(bottom_axis, "xlabel")
+    under = below + 0.08 + (line + 0.05 if x_label else 0.0) + ticks_x + 0.1
     above = 0.15 + (line + 0.1 if titled else 0.0)
     gap = line + 0.15 if titled else 0.15
     plot = (height - under - above - gap * (len(axes) - 1)) / len(axes)
     for n, ax in enumerate(axes):  # provisional width: the y ticks depend on the height alone
         ax.set_position([0.2, (under + (len(axes) - 1 - n) * (plot + gap)) / height, 0.7, plot / height])
-    widest = max((t.get_window_extent(renderer).width for ax in axes for t in ax.get_yticklabels() if t.get_text()),
+        _axis(ax, "y", _automatic(ax.yaxis), font)
+    widest = max((t.get_window_extent(renderer).width for ax in axes for t in _texts(ax, "y")),
                  default=0.0) / figure.dpi
-    left = 0.08 + (line + 0.05 if any(ax.get_ylabel() for ax in axes) else 0.0) + widest + 0.1
+    y_labels = [t for ax in axes for t in _texts(ax, "ylabel")]
+    left = 0.08 + (line + 0.05 if y_labels else 0.0) + widest + 0.1
     right = 0.25
     for n, ax in enumerate(axes):
         ax.set_position([left / width, (under + (len(axes) - 1 - n) * (plot + gap)) / height,
                          (width - left - right) / width, plot / height])
-        ax.yaxis.set_label_coords(-(widest + 0.1 + 0.05) / (width - left - right), 0.5)
-    bottom_axis.xaxis.set_label_coords(0.5, -(ticks_x + 0.1 + 0.05) / plot)
-    for ax in axes:
-        ax.yaxis.label.set_verticalalignment("bottom")
-        ax.xaxis.label.set_verticalalignment("top")
+    if automatic_x:
+        _axis(bottom_axis, "x", _automatic(bottom_axis.xaxis), font)
+    for text in y_labels:
+        text.set_position((-(widest + 0.1 + 0.05) / (width - left - right), 0.5))
+    for text in x_label:
+        text.set_position((0.5, -(ticks_x + 0.1 + 0.05) / plot))
+
+
+def _texts(ax: Any, tag: str) -> list[Any]:
+    """The texts of `ax` that `_axis` or `_tidy` tagged: tick labels ("x", "y") or axis labels."""
+    return [text for text in ax.texts if text.get_gid() == tag]
+
+
+def _line_height(figure: Figure, font: float) -> float:
+    """The height in pixels of one line of text (any single line: matplotlib sizes them alike)."""
+    from matplotlib.text import Text
+    probe = Text(0, 0, "0", fontsize=font)
+    probe.set_figure(figure)
+    height: float = probe.get_window_extent(_canvas(figure).get_renderer()).height  # type: ignore[no-untyped-call]
+    return height
+
+
+def _automatic(axis: Any) -> list[float]:
+    """The ticks matplotlib would draw on `axis` at its axes' present size (its default locator),
+    within the view."""
+    low, high = sorted(axis.get_view_interval())
+    slack = 1e-10 * (high - low)
+    return [float(v) for v in axis.get_major_locator()() if low - slack <= v <= high + slack]
+
+
+TICK_LENGTH = 3.5  # points, as matplotlib's default major ticks
+TICK_PAD = 3.5
+
+
+def _axis(ax: Any, side: str, values: Sequence[float], font: float, labels: Sequence[str] | None = (),
+          marked: bool = True, rotation: float = 0.0) -> None:
+    """One side's grid lines, tick marks and tick labels, drawn without matplotlib's Tick objects (five
+    artists each, built, clipped and drawn; `_tidy` hides the axes' own): the grid one collection
+    across the axes, the marks one line of tick markers on the bottom (x) or left (y) edge, each
+    label a plain text tagged `side` for `_place` to measure. Labels are the values through
+    formats, unless given; None: no labels, and no marks unless `marked`."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from matplotlib.markers import TICKDOWN, TICKLEFT
+    colours = THEMES["light"]
+    across = side == "x"
+    transform = ax.get_xaxis_transform() if across else ax.get_yaxis_transform()
+    ends = [((v, 0.0), (v, 1.0)) if across else ((0.0, v), (1.0, v)) for v in values]
+    ax.add_collection(LineCollection(ends, colors=colours.grid, linewidths=0.6, zorder=0.5, transform=transform),
+                      autolim=False)
+    if labels is None and not marked:
+        return
+    edge = [0.0] * len(values)
+    marker: Any = TICKDOWN if across else TICKLEFT
+    # An artist of its own, not a plotted line: a legend placed "best" does not avoid tick marks.
+    ax.add_artist(Line2D(*((values, edge) if across else (edge, values)), transform=transform, linestyle="none",
+                         marker=marker, markersize=TICK_LENGTH, markeredgewidth=0.8,
+                         color=colours.ink, clip_on=False))
+    if labels is None:
+        return
+    shown = [tick(v) for v in values] if not labels else [plain(label) for label in labels]
+    away = TICK_LENGTH + TICK_PAD
+    placed = _offset(ax, transform, 0.0, -away) if across else _offset(ax, transform, -away, 0.0)
+    for value, label in zip(values, shown, strict=True):
+        ax.text(*((value, 0.0) if across else (0.0, value)), label, transform=placed, fontsize=font,
+                ha=("right" if rotation else "center") if across else "right",
+                va="top" if across else "center_baseline", rotation=rotation, gid=side)
 
 
 def _canvas(figure: Figure) -> FigureCanvasAgg:
@@ -210,20 +282,18 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
         figure = Figure(figsize=(width, height), dpi=DPI)
         try:
             panel_width = (width - left - right - 0.2 * (columns - 1)) / columns
-            axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw={
-                "left": left / width, "right": 1 - right / width, "bottom": bottom / height,
-                "top": 1 - top / height, "wspace": 0.2 / panel_width, "hspace": between / PANEL_HEIGHT}).ravel()
+            grid = figure.add_gridspec(rows, columns, left=left / width, right=1 - right / width,
+                                       bottom=bottom / height, top=1 - top / height, wspace=0.2 / panel_width,
+                                       hspace=between / PANEL_HEIGHT)
             stacks = False
-            for n, (ax, chart, title) in enumerate(zip(axes, charts, titles, strict=False)):
+            for n, (chart, title) in enumerate(zip(charts, titles, strict=True)):
+                ax = _Panel(figure, grid[n // columns, n % columns].get_position(figure), x_limits, y_limits)
                 stacks |= _marks(ax, chart, font, point_size=(16 if len(chart.x) <= 500 else 6))
                 ax.text(0.5, 1.0 + 0.08 / PANEL_HEIGHT, plain(title), transform=ax.transAxes, ha="center",
                         va="bottom", fontsize=font)
-                ax.set_xlim(*x_limits)
-                ax.set_ylim(*y_limits)
                 # Tick labels on the outer maps only (the lowest in each column, the first column).
-                _grid(ax, x_values, y_values, labelled=(n + columns >= len(charts), n % columns == 0))
-            for ax in axes[len(charts):]:
-                ax.set_visible(False)
+                _axis(ax, "x", x_values, font, () if n + columns >= len(charts) else None, marked=False)
+                _axis(ax, "y", y_values, font, () if n % columns == 0 else None, marked=False)
             figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
             figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
             figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
@@ -233,6 +303,48 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
             return themed(figure)
         finally:
             _close(figure)
+
+
+class _Panel:
+    """A rectangle of a figure that a small multiple draws on as on an axes, without one: its data
+    limits mapped onto the rectangle, its artists the figure's own, a left and a bottom frame line.
+    An Axes (two axis objects with their prototype ticks, four spines, a patch, a clear() when made)
+    cost a fifth of a small-multiples chart; a panel holds only what the chart draws on it (the
+    grid, ticks and labels from `_axis`, the marks), and every mark lies within its limits, so
+    nothing needs clipping."""
+
+    def __init__(self, figure: Figure, box: Any, x_limits: tuple[float, float], y_limits: tuple[float, float]) -> None:
+        from matplotlib.lines import Line2D
+        from matplotlib.transforms import Bbox, BboxTransform, BboxTransformTo, TransformedBbox
+        self.figure = figure
+        self.transAxes = BboxTransformTo(TransformedBbox(box, figure.transSubfigure))
+        limits = Bbox([[x_limits[0], y_limits[0]], [x_limits[1], y_limits[1]]])
+        self.transData = BboxTransform(limits, Bbox.unit()) + self.transAxes
+        figure.add_artist(Line2D([0, 0, 1], [1, 0, 0], transform=self.transAxes, linewidth=0.8,
+                                 color=THEMES["light"].ink, solid_capstyle="projecting", zorder=2.5))
+
+    def get_xaxis_transform(self) -> Any:
+        from matplotlib.transforms import blended_transform_factory
+        return blended_transform_factory(self.transData, self.transAxes)
+
+    def get_yaxis_transform(self) -> Any:
+        from matplotlib.transforms import blended_transform_factory
+        return blended_transform_factory(self.transAxes, self.transData)
+
+    def add_collection(self, collection: Any, autolim: bool = True) -> None:
+        if not collection.is_transform_set():
+            collection.set_transform(self.transData)
+        self.figure.add_artist(collection)
+
+    def add_artist(self, artist: Any) -> None:
+        if not artist.is_transform_set():
+            artist.set_transform(self.transData)
+        self.figure.add_artist(artist)
+
+    add_line = add_artist
+
+    def text(self, x: float, y: float, text: str, transform: Any = None, **options: Any) -> None:
+        self.figure.text(x, y, text, transform=self.transData if transform is None else transform, **options)
 
 
 def _locator() -> Any:
@@ -251,21 +363,6 @@ def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[float]]:
     margin = 0.05 * (high - low)
     low, high = low - margin, high + margin
     return (low, high), [float(v) for v in _locator().tick_values(low, high) if low <= v <= high]
-
-
-def _grid(ax: Any, x_values: Sequence[float] | range, y_values: Sequence[float], labelled: tuple[bool, bool]) -> None:
-    """Fixed ticks, labelled through formats on the axes `labelled` says (x, y), none on the others,
-    and the grid behind as one collection: a small map without the ticks it does not label."""
-    from matplotlib.collections import LineCollection
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    lines = [((x, y0), (x, y1)) for x in x_values] + [((x0, y), (x1, y)) for y in y_values]
-    ax.add_collection(LineCollection(lines, colors=THEMES["light"].grid, linewidths=0.6, zorder=0.5), autolim=False)
-    for axis, values, shown in ((ax.xaxis, x_values, labelled[0]), (ax.yaxis, y_values, labelled[1])):
-        axis.set_major_locator(FixedLocator(values) if shown else NullLocator())
-        axis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
 
 
 class _Measure:
@@ -289,26 +386,76 @@ class _Measure:
 
 def _marks(ax: Any, chart: Scatter, font: float, point_size: float) -> bool:
     """A chart's points, coloured and shaped by segment, and its circled, numbered centres, drawn on
-    `ax`; whether some markers stand for several customers at one point. The points are one
-    collection (each its segment's marker), drawn segment after segment; the centres another."""
+    `ax`; whether some markers stand for several customers at one point. The points are drawn segment
+    after segment; the centres are one collection, above them."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
     from matplotlib.markers import MarkerStyle
+    from matplotlib.transforms import IdentityTransform
     colours = THEMES["light"]
     xs, ys, labels, counts = stacked(chart.x, chart.y, chart.labels)  # ordered by segment
     alpha = 0.85 if len(chart.x) <= 500 else 0.45
     areas = point_size * np.minimum(np.sqrt(counts), MAX_MARKER_AREA)
-    shapes = [MarkerStyle(style(number)[1]) for number in range(len(chart.names))]
+    shapes = [MarkerStyle(marker) for marker in (*(style(number)[1] for number in range(len(chart.names))), "o")]
     paths = [shape.get_path().transformed(shape.get_transform()) for shape in shapes]
-    points = ax.scatter(xs, ys, s=areas, c=[style(int(number))[0] for number in labels], alpha=alpha,
-                        edgecolors=colours.halo, linewidths=0.4)
-    points.set_paths([paths[number] for number in labels])
+    # Segment after segment: its single customers as one line of markers (a marker is rasterised once
+    # and stamped, a sixth of the time of a collection's paths), then its stacked ones, larger, as a
+    # collection (the one `Axes.scatter` would make, made directly). Same zorder: drawn in this order.
+    for number in np.unique(labels):
+        colour, marker = style(int(number))
+        single = (labels == number) & (counts == 1)
+        ax.add_line(Line2D(xs[single], ys[single], linestyle="none", marker=marker, markersize=np.sqrt(point_size),
+                           markerfacecolor=colour, markeredgecolor=colours.halo, markeredgewidth=0.4, alpha=alpha,
+                           zorder=1))
+        stacked_here = (labels == number) & (counts > 1)
+        if stacked_here.any():
+            points = PathCollection([paths[number]], areas[stacked_here],
+                                    offsets=np.column_stack([xs[stacked_here], ys[stacked_here]]),
+                                    offset_transform=ax.transData, facecolors=colour, edgecolors=colours.halo,
+                                    linewidths=0.4, alpha=alpha, zorder=1)
+            points.set_transform(IdentityTransform())
+            ax.add_collection(points)
     # A withheld centre (suppress_below) is not a number: its customers are drawn, but no marker.
     numbers = [number for number, centre in enumerate(chart.centers) if np.isfinite(centre).all()]
-    ax.scatter(chart.centers[numbers, 0], chart.centers[numbers, 1], s=22 * font ** 2 / 10, c=colours.halo,
-               marker="o", edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
-    for number, (cx, cy) in zip(numbers, chart.centers[numbers], strict=True):
-        ax.annotate(str(number), (cx, cy), ha="center", va="center", fontsize=font,
-                    fontweight="bold", color=colours.ink, zorder=4)
+    centres = PathCollection(paths[-1:], [22 * font ** 2 / 10], offsets=chart.centers[numbers].reshape(-1, 2),
+                             offset_transform=ax.transData, facecolors=colours.halo,
+                             edgecolors=[style(number)[0] for number in numbers], linewidths=2.5, zorder=3)
+    centres.set_transform(IdentityTransform())
+    ax.add_collection(centres)
+    _numbers(ax, chart.centers[numbers].reshape(-1, 2), [str(n) for n in numbers], ax.transData, font, bold=True,
+             top=False)
     return bool(len(counts) and counts.max() > 1)
+
+
+def _numbers(ax: Any, at: np.ndarray, texts: Sequence[str], transform: Any, font: float, bold: bool,
+             top: bool) -> None:
+    """Short texts (segment numbers) centred on points of `transform` (or hanging from them: `top`), as
+    one collection of their glyphs' outlines in the ink: the outlines are made once per process
+    (`_outline`), and a report draws some eighty such numbers, each a Text laid out twice otherwise."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.transforms import Affine2D
+    if not len(texts):
+        return
+    numbers = PathCollection([_outline(text, font, bold, top) for text in texts], offsets=at,
+                             offset_transform=transform, facecolors=THEMES["light"].ink, edgecolors="none",
+                             linewidths=0.0, zorder=4)
+    numbers.set_transform(Affine2D().scale(DPI / 72))
+    ax.add_collection(numbers)
+
+
+@functools.lru_cache(maxsize=512)
+def _outline(text: str, font: float, bold: bool, top: bool) -> Any:
+    """The outline of `text` at `font` points, in points, its ink centred on (0, 0), or hanging from it."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+    path = TextPath((0, 0), text, prop=FontProperties(size=font, weight="bold" if bold else "normal"))
+    (x0, y0), (x1, y1) = path.get_extents().get_points()
+    return path.transformed(_shift(-(x0 + x1) / 2, -y1 if top else -(y0 + y1) / 2))
+
+
+def _shift(right: float, up: float) -> Any:
+    from matplotlib.transforms import Affine2D
+    return Affine2D().translate(right, up)
 
 
 def _handles(numbers: Sequence[int] | range, labels: Sequence[str]) -> list[Any]:
@@ -361,12 +508,12 @@ def diagnostics(chart: Diagnostics) -> Pair:
                     ax.plot(ks, ys, color=colours.palette[0], marker="o", linewidth=1.8)
                     for k, y in points:
                         if k == chart.chosen:
-                            ax.scatter([k], [y], s=160, facecolors="none", edgecolors=colours.palette[3],
-                                       linewidths=2.2, zorder=3, label=f"chosen k = {k}")
+                            ax.plot([k], [y], linestyle="none", marker="o", markersize=np.sqrt(160),
+                                    markerfacecolor="none", markeredgecolor=colours.palette[3], markeredgewidth=2.2,
+                                    zorder=3, label=f"chosen k = {k}")
                 _title(ax, title, font)
-                ax.set_xticks(list(chart.ks))
-                _tidy(ax)
-            panels[-1].set_xlabel("k (number of segments)")
+                _tidy(ax, font, xlabel="k (number of segments)" if ax is panels[-1] else None)
+                _axis(ax, "x", list(chart.ks), font, [str(k) for k in chart.ks] if ax is panels[-1] else None)
             if chart.knee is not None:
                 panels[0].axvline(chart.knee, color=colours.guide, linestyle=":", linewidth=1.2,
                                   label=f"elbow k = {chart.knee}")
@@ -425,24 +572,21 @@ def distributions(chart: Distributions) -> Pair:
         figure = Figure(figsize=(width, height), dpi=DPI)
         try:
             panel_width = (width - left - right - gap * (columns - 1)) / columns
-            axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw={
-                "left": left / width, "right": 1 - right / width, "bottom": under / height,
-                "top": 1 - (title + 0.05) / height, "wspace": gap / panel_width,
-                "hspace": (title + under) / BOX_HEIGHT}).ravel()
-            for ax, cuts, label, (limits, values) in zip(axes, cut_rows, chart.features, scales, strict=False):
+            grid = figure.add_gridspec(rows, columns, left=left / width, right=1 - right / width, bottom=under / height,
+                                       top=1 - (title + 0.05) / height, wspace=gap / panel_width,
+                                       hspace=(title + under) / BOX_HEIGHT)
+            for n, (cuts, label, (limits, values)) in enumerate(zip(cut_rows, chart.features, scales, strict=True)):
+                ax = _Panel(figure, grid[n // columns, n % columns].get_position(figure), (0.5, chart.k + 0.5), limits)
                 _boxes(ax, cuts, colours)
-                ax.set_xlim(0.5, chart.k + 0.5)
-                ax.set_ylim(*limits)
-                _grid(ax, range(1, chart.k + 1), values, labelled=(False, True))
-                for number in range(chart.k):  # the segments under their boxes: labels without ticks
-                    ax.annotate(str(number), (number + 1, 0.0), xycoords=("data", "axes fraction"), xytext=(0, -5),
-                                textcoords="offset points", ha="center", va="top", fontsize=font)
+                _axis(ax, "x", range(1, chart.k + 1), font, None, marked=False)
+                _axis(ax, "y", values, font, marked=False)
+                _numbers(ax, np.column_stack([np.arange(1, chart.k + 1), np.zeros(chart.k)]),  # under the boxes
+                         [str(n) for n in range(chart.k)], _offset(ax, ax.get_xaxis_transform(), 0, -5), font,
+                         bold=False, top=True)
                 ax.text(0.5, 1.0 + 0.08 / BOX_HEIGHT, plain(label), transform=ax.transAxes, ha="center",
                         va="bottom", fontsize=font)
-                ax.annotate("segment", (0.5, 0.0), xycoords="axes fraction", xytext=(0, -(7 + line * 72 + 3)),
-                            textcoords="offset points", ha="center", va="top", fontsize=font)
-            for ax in axes[len(chart.features):]:
-                ax.set_visible(False)
+                ax.text(0.5, 0.0, "segment", transform=_offset(ax, ax.transAxes, 0, -(7 + line * 72 + 3)),
+                        ha="center", va="top", fontsize=font)
             return themed(figure)
         finally:
             _close(figure)
@@ -499,10 +643,8 @@ def profiles(chart: Profiles) -> Pair:
                 colour, marker = style(number)
                 ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
                         label=plain(f"{number}: {name}"))
-            ax.set_xticks(positions, [plain(f) for f in chart.features], rotation=30 if len(positions) <= 4 else 45,
-                          ha="right", fontsize=font)
-            ax.set_ylabel("centre vs average (standard deviations)")
-            _tidy(ax, named_x=True)
+            _tidy(ax, font, ylabel="centre vs average (standard deviations)")
+            _axis(ax, "x", list(positions), font, chart.features, rotation=30 if len(positions) <= 4 else 45)
             legend = figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
                                    loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
             _place(figure, [ax], font, below=_height(figure, legend))
@@ -511,17 +653,18 @@ def profiles(chart: Profiles) -> Pair:
             _close(figure)
 
 
-def _tidy(ax: Any, named_x: bool = False) -> None:
-    """Grid behind, no top and right frame, number tick labels through formats (thousands separated,
-    as in the tables); `named_x` keeps the x tick labels already set (segments, features)."""
-    from matplotlib.ticker import FuncFormatter
-    axes = (ax.yaxis,) if named_x else (ax.xaxis, ax.yaxis)
-    for axis in axes:
-        axis.set_major_formatter(FuncFormatter(lambda value, _: tick(value)))
-    ax.grid(True, linewidth=0.6)
-    ax.set_axisbelow(True)
+def _tidy(ax: Any, font: float, xlabel: str | None = None, ylabel: str | None = None) -> None:
+    """No top and right frame; the axes' own ticks hidden (`_axis` draws them); the axis labels as
+    plain texts tagged for `_place`, which puts them beside the tick labels."""
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    if xlabel:
+        ax.text(0.5, 0.0, plain(xlabel), transform=ax.transAxes, ha="center", va="top", fontsize=font, gid="xlabel")
+    if ylabel:
+        ax.text(0.0, 0.5, plain(ylabel), transform=ax.transAxes, ha="center", va="bottom", rotation=90,
+                rotation_mode="anchor", fontsize=font, gid="ylabel")
 
 
 def _close(figure: Figure) -> None:
@@ -561,7 +704,7 @@ def _quantized(figure: Figure) -> PIL.Image.Image:
 
 
 def _save(picture: PIL.Image.Image) -> bytes:
-    """PNG bytes at zlib's default level, without metadata that varies by build."""
+    """PNG bytes at PNG_LEVEL, without metadata that varies by build."""
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", compress_level=PNG_LEVEL)
     return buffer.getvalue()
@@ -586,9 +729,27 @@ def themed(figure: Figure) -> Pair:
     same pixels with every palette entry swapped for its dark counterpart (`darkened`). The two show
     the same data in the same places, and the figure is laid out and drawn once."""
     light = _quantized(figure)
-    dark = light.copy()
-    dark.putpalette(darkened(light.getpalette() or []))
-    return _save(light), _save(dark)
+    saved = _save(light)
+    return saved, _repainted(saved, darkened(light.getpalette() or []))
+
+
+def _repainted(saved: bytes, palette: list[int]) -> bytes:
+    """A palette PNG with its PLTE chunk's colours replaced by `palette` (as many entries): the pixels
+    are palette indices, so the compressed image data is the same for both palettes and is encoded
+    once; the bytes are those that saving the same picture with `palette` would give."""
+    import zlib
+    start = 8  # after the signature: chunks of length, type, data, CRC
+    while saved[start + 4:start + 8] != b"PLTE":
+        if start >= len(saved):
+            raise ValueError("not a palette PNG")
+        start += 12 + int.from_bytes(saved[start:start + 4], "big")
+    length = int.from_bytes(saved[start:start + 4], "big")
+    colours = bytes(palette)
+    if len(colours) != length:
+        raise ValueError(f"a palette of {len(colours)} bytes for a PLTE chunk of {length}")
+    chunk = b"PLTE" + colours
+    return (saved[:start] + length.to_bytes(4, "big") + chunk + zlib.crc32(chunk).to_bytes(4, "big")
+            + saved[start + 12 + length:])
 
 
 def _rgb(colour: str) -> list[int]:

@@ -78,3 +78,14 @@ def test_a_translucent_light_colour_becomes_the_same_opacity_of_its_dark_counter
                 0.3 * rgb(dark.palette[0]) + 0.7 * rgb(dark.background),
                 0.85 * rgb(dark.palette[3]) + 0.15 * rgb(dark.background)]
     assert np.abs(got - np.array(expected)).max() <= 2, got
+
+
+def test_the_dark_png_is_the_light_picture_saved_with_the_dark_palette(images: tuple[Image, ...]) -> None:
+    """The dark PNG reuses the light one's encoded pixels (only its palette differs): it must decode to
+    what Pillow gives for the light picture with the darkened palette, and be a valid PNG."""
+    for image in images:
+        with Picture.open(io.BytesIO(image.content)) as light, Picture.open(io.BytesIO(image.dark)) as dark:
+            assert light.mode == dark.mode == "P", image.src
+            dark.load()  # checks every chunk's CRC
+            assert np.array_equal(np.asarray(light), np.asarray(dark)), image.src  # the same indices
+            assert dark.getpalette() == darkened(light.getpalette() or []), image.src

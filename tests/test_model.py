@@ -386,3 +386,19 @@ def test_scaling_is_what_scikit_learns_scalers_do(method: str) -> None:
     scalers = {"standard": StandardScaler(), "minmax": MinMaxScaler(), "robust": RobustScaler()}
     expected = scalers[method].fit_transform(values) if method in scalers else values
     assert scaling.scaling(values, method).apply(values) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize(("rows", "k", "seed"), [(500, 2, 0), (500, 5, 1), (500, 8, 2), (37, 3, 3), (60, 30, 4)])
+def test_the_refits_silhouette_is_scikit_learns_to_the_last_bit(rows: int, k: int, seed: int) -> None:
+    """The stability refits' silhouettes come from one distance matrix (measures.mean_silhouette): the same
+    number, bit for bit, as scikit-learn's silhouette_score on the same rows, also with a segment of
+    one row and with segment numbers that skip some (a refit's labels on a sample)."""
+    from sklearn.metrics import pairwise_distances
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(rows, 8)) + rng.integers(0, 3, size=(rows, 1))
+    labels = rng.integers(0, k, size=rows) * 2  # every other number unused
+    labels[0] = 2 * k + 1  # a segment of one row
+    distances = pairwise_distances(points)
+    ours = measures.mean_silhouette(distances, labels)
+    assert ours == silhouette_score(distances, labels, metric="precomputed")
+    assert ours == silhouette_score(points, labels)

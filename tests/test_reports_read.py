@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 from generator.build import analyse
 from generator.config import DatasetConfig
@@ -366,6 +367,7 @@ def test_skewed_features_get_a_warning_that_names_them_and_suggests_log() -> Non
     (skew,) = standard.result.cautions.skewed
     assert skew.feature == "spend"
     assert skew.skewness > 2
+    assert skew.skewness == pytest.approx(float(scipy.stats.skew(spend)), rel=1e-12)  # the population skewness
     assert skew.maximum == spend.max()
     assert skew.median == pytest.approx(np.median(spend))
     page = report_page(standard, env)
