@@ -265,7 +265,7 @@ class Scan:
 
     def places(self, rows: int) -> Places:
         """Where each of the file's `rows` rows is, for messages (the lines of delimited text)."""
-        if self.delimiter is None:
+        if self.delimiter is None or self.head is None:
             return Places("row", rows, 1)
         delimiter, shown = self.delimiter, self.head.origin
         return Places("line", rows, lambda: [line for line, _ in _records(self.path.read_bytes(), shown,
