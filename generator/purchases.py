@@ -50,7 +50,6 @@ MAX_PLACES = 6  # decimals an amount is counted in at most (a float with more is
 MEMORY = "2GB"  # DuckDB's limit: group-bys beyond it spill to a temporary folder
 MARKS_HEAD = 100_000  # rows of a Parquet log its number marks (of text amounts) are detected on
 KEPT = "NOT left_"  # the rows customers are derived from (a bad cell stops the build before)
-WHITESPACE = "' \t\n\r\x0b\x0c\xa0'"  # what a cell is trimmed of, as a SQL literal
 SPREADSHEET_ID = r"'^(\d+)\.0+$', '\1'"  # a spreadsheet's id 12923.0 is 12923: pattern, replacement
 NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
            "UHUGEINT", "FLOAT", "DOUBLE"}
@@ -342,12 +341,12 @@ def _parsed(source: Source, log: Transactions, numbered: bool = False) -> str:
     per money column x<k> (a finite number, null where blank or not a number) and blank<k>, the order `o`,
     and the flags left_ (a blank customer, date or amount), bad_day, bad<k> and negative."""
     types = source.types
-    parts = [f"trim({_text_of(log.customer, types)}, {WHITESPACE}) AS c",
+    parts = [f"{_trimmed(log.customer, types)} AS c",
              f"{_text_of(log.date, types)} AS d_cell"]
     if log.order is not None:
-        parts.append(f"trim({_text_of(log.order, types)}, {WHITESPACE}) AS oc")
+        parts.append(f"{_trimmed(log.order, types)} AS oc")
     dated = _temporal(types[log.date])
-    parts.append(f"{_name(log.date)} AS d" if dated else f"trim({_text_of(log.date, types)}, {WHITESPACE}) AS d")
+    parts.append(f"{_name(log.date)} AS d" if dated else f"{_trimmed(log.date, types)} AS d")
     blank = "d IS NULL" if dated else "d IS NULL OR d = ''"
     values = [f"{_id('c')} AS customer", f"{blank} AS blank_day",
               f"CAST(CAST({'d' if dated else _parse_date('d', log.date_format)} AS DATE) - DATE '1970-01-01' "
@@ -360,7 +359,7 @@ def _parsed(source: Source, log: Transactions, numbered: bool = False) -> str:
             parts.append(f"{_name(name)} AS m{k}")
             values += [f"CAST(m{k} AS DOUBLE) AS v{k}", f"m{k} IS NULL AS blank{k}"]
         else:
-            parts.append(f"trim({_text_of(name, types)}, {WHITESPACE}) AS m{k}")
+            parts.append(f"{_trimmed(name, types)} AS m{k}")
             tokens = ", ".join(map(_literal, MISSING_TOKENS))
             values += [f"{_number(f'm{k}', source.marks.get(name, PLAIN))} AS v{k}",
                        f"m{k} IS NULL OR lower(m{k}) IN ({tokens}) AS blank{k}"]
@@ -368,7 +367,7 @@ def _parsed(source: Source, log: Transactions, numbered: bool = False) -> str:
     finite = ", ".join(f"CASE WHEN isfinite(v{k}) AND abs(v{k}) <= {LARGEST} THEN v{k} END AS x{k}" for k in money)
     blanks = " OR ".join(f"blank{k}" for k in money)
     product = " * ".join(f"x{k}" for k in money)
-    flags = (f"customer = '' AS blank_customer, customer = '' OR blank_day OR {blanks} AS left_, "
+    flags = (f"c IS NULL OR c = '' AS blank_customer, c IS NULL OR c = '' OR blank_day OR {blanks} AS left_, "
              f"day IS NULL AND NOT blank_day AS bad_day, {product} < 0 AS negative, "
              + ", ".join(f"x{k} IS NULL AND NOT blank{k} AS bad{k}" for k in money))
     row = "row_, " if numbered else ""
@@ -384,8 +383,7 @@ def _check(connection: duckdb.DuckDBPyConnection, source: Source, log: Transacti
     money = range(len(log.money))
     exclude = log.returns == "exclude"
     kept = f"{KEPT}{' AND NOT negative' if exclude else ''}"
-    wholes = [f"bool_and({_whole(f'x{k}', places)}) FILTER (x{k} IS NOT NULL)"
-              for k in money for places in range(MAX_PLACES)]
+    decimals = [f"max({_decimals(f'x{k}')}) FILTER (x{k} IS NOT NULL)" for k in money]
     blank_money = " OR ".join(f"blank{k}" for k in money)
     row = connection.sql(
         f"WITH {_parsed(source, log)} SELECT count(*), count(*) FILTER (blank_customer), "
@@ -394,10 +392,10 @@ def _check(connection: duckdb.DuckDBPyConnection, source: Source, log: Transacti
         f"count(*) FILTER (NOT left_ AND bad_day), "
         + "".join(f"count(*) FILTER (NOT left_ AND bad{k}), " for k in money)
         + f"count(*) FILTER (NOT left_ AND negative), count(*) FILTER ({kept}), min(day) FILTER ({kept}), "
-        f"max(day) FILTER ({kept}), {', '.join(wholes)} FROM parsed").fetchone()
+        f"max(day) FILTER ({kept}), {', '.join(decimals)} FROM parsed").fetchone()
     assert row is not None
     rows, blank_customer, blank_date, blank_amount, bad_day, *rest = row
-    bad, (negative, count, first, last), whole = rest[:len(money)], rest[len(money):][:4], rest[len(money) + 4:]
+    bad, (negative, count, first, last), decimals = rest[:len(money)], rest[len(money):][:4], rest[len(money) + 4:]
     if not rows:
         raise UserError(f"{source.origin}: has a header but no rows")
     blanks = {"customer": (blank_customer, "blank_customer"), "date": (blank_date, "blank_day"),
@@ -421,8 +419,7 @@ def _check(connection: duckdb.DuckDBPyConnection, source: Source, log: Transacti
     if not count:
         raise UserError(f"{source.origin}: no row is left once rows without a customer, date or amount"
                         f"{' and returns' if returns else ''} are left out")
-    places = tuple(next((p for p in range(MAX_PLACES) if whole[k * MAX_PLACES + p] is not False), MAX_PLACES)
-                   for k in money)
+    places = tuple(int(found or 0) for found in decimals)
     left_out = LeftOut((("customer", blank_customer), ("date", blank_date), ("amount", blank_amount)), returns)
     return Checked(rows, left_out, first, last, places)
 
@@ -528,10 +525,19 @@ def _number(cell: str, marks: Marks) -> str:
     return f"CASE WHEN regexp_full_match({cell}, {_literal(marks.pattern)}) THEN TRY_CAST({plain} AS DOUBLE) END"
 
 
-def _whole(cell: str, places: int) -> str:
-    """Whether a number times 10**places is whole, but for the float's own error."""
-    scaled = f"{cell} * {10.0 ** places!r}"
-    return f"abs({scaled} - round({scaled})) <= 1e-9 * greatest(1.0, abs(round({scaled})))"
+def _decimals(cell: str) -> str:
+    """The fewest decimals (at most MAX_PLACES) that write a number: 2 for 3.99, 1 for 12.5; a number
+    with more (or whose float is not whole in millionths, but for its own error) has MAX_PLACES."""
+    scaled = f"({cell} * {10.0 ** MAX_PLACES!r})"
+    fewer = " ".join(f"WHEN fmod(round({scaled}), {10.0 ** (MAX_PLACES - places)!r}) = 0 THEN {places}"
+                     for places in range(MAX_PLACES))
+    return (f"CASE WHEN abs({scaled} - round({scaled})) > 1e-9 * greatest(1.0, abs(round({scaled}))) "
+            f"THEN {MAX_PLACES} {fewer} ELSE {MAX_PLACES} END")
+
+
+def _trimmed(column: str, types: Mapping[str, str]) -> str:
+    """A column's cells as text: text trimmed of spaces, other types as DuckDB writes them."""
+    return f"trim({_name(column)})" if types[column] == "VARCHAR" else f"CAST({_name(column)} AS VARCHAR)"
 
 
 def _text(cell: object) -> str:
