@@ -134,7 +134,6 @@ class Source:
     digest: str
     marks: Mapping[str, Marks]
     reading: tuple[str, ...]
-    scanned: bool  # DuckDB reads the file itself (else: as data.read_file read it)
 
 
 @dataclass(frozen=True)
@@ -167,11 +166,12 @@ def load_customers(root: Path, config: DatasetConfig) -> Customers:
     log = config.transactions
     assert log is not None
     with tempfile.TemporaryDirectory(prefix="purchases-") as spill, _connect(spill) as connection:
-        source = _source(connection, root, log, config.read, scan(root, log.source, config.read))
+        scanned = scan(root, log.source, config.read)
         try:
+            source = _source(connection, root, log, config.read, scanned)
             checked = _check(connection, source, log, config.missing)
-        except duckdb.InvalidInputException:  # a file DuckDB refuses (ragged rows, bytes not UTF-8): read_file
-            if not source.scanned:  # reads it, or words what is wrong with it
+        except (duckdb.InvalidInputException, duckdb.IOException):  # a file DuckDB refuses (ragged rows, bytes
+            if scanned is None:  # not UTF-8, not Parquet after all): read_file reads it, or words what is wrong
                 raise
             source = _source(connection, root, log, config.read, None)
             checked = _check(connection, source, log, config.missing)
@@ -311,8 +311,7 @@ def _source(connection: duckdb.DuckDBPyConnection, root: Path, log: Transactions
         places = _as_read(raw.places)
     marks, facts = number_marks(raw, list(log.money), read)
     types = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True) if name in wanted}
-    return Source(rows, numbered, types, places, raw.origin, raw.digest, marks, (*raw.separated, *facts, *raw.facts),
-                  found is not None)
+    return Source(rows, numbered, types, places, raw.origin, raw.digest, marks, (*raw.separated, *facts, *raw.facts))
 
 
 def _as_read(places: Places) -> Callable[[int], Places]:
