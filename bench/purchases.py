@@ -49,8 +49,9 @@ transactions:
   amount: amount{date_format}
 features: [recency, frequency, monetary]
 scale: log
-n_clusters: 4
+n_clusters: 4{snapshots}
 """
+SNAPSHOTS = "\nas_of: 1998-06-30\nsnapshots: [1997-09-30, 1997-12-31, 1998-03-31, 1998-06-30]"  # with --snapshots
 TIME_RATIO = 1.5
 MEMORY_GB = 4.0
 
@@ -138,15 +139,15 @@ def measure(script: str, argument: Path) -> tuple[float, float, int, float]:
     return float(seconds), int(peak) / 1024**2, int(customers), float(total)
 
 
-def project(folder: Path, suffix: str) -> Path:
-    """A project whose one dataset is the log in `suffix`'s format."""
+def project(folder: Path, suffix: str, snapshots: bool) -> Path:
+    """A project whose one dataset is the log in `suffix`'s format (followed over four quarters with `snapshots`)."""
     root = folder / suffix
     (root / "site_config" / "datasets").mkdir(parents=True)
     (root / "content" / "data").mkdir(parents=True)
     os.link(folder / f"log.{suffix}", root / "content" / "data" / f"log.{suffix}")  # inside the project: no link out
     date_format = '\n  date_format: "%Y%m%d"' if suffix == "csv" else ""
-    (root / "site_config" / "datasets" / "log.yml").write_text(CONFIG.format(suffix=suffix, date_format=date_format),
-                                                               encoding="utf-8")
+    text = CONFIG.format(suffix=suffix, date_format=date_format, snapshots=SNAPSHOTS if snapshots else "")
+    (root / "site_config" / "datasets" / "log.yml").write_text(text, encoding="utf-8")
     return root
 
 
@@ -159,6 +160,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=50_000_000)
     parser.add_argument("--customers", type=int, default=None, help="default: rows / 25")
     parser.add_argument("--formats", nargs="+", default=["parquet", "csv"], choices=["parquet", "csv"])
+    parser.add_argument("--snapshots", action="store_true", help="derive (and segment) four quarterly snapshots too")
     parser.add_argument("--output", type=Path, default=RESULTS)
     arguments = parser.parse_args()
     customers = arguments.customers or max(arguments.rows // 25, 1)
@@ -178,7 +180,7 @@ def main() -> int:
                   + ", ".join(f"{suffix.upper()} {size / 1e6:,.0f} MB" for suffix, size in sizes.items()) + ".", "",
                   "| log | step | time (s) | peak memory (GB) |", "| --- | --- | ---: | ---: |"]
         for suffix in arguments.formats:
-            root = project(folder, suffix)
+            root = project(folder, suffix, arguments.snapshots)
             ours = measure(OURS, root)
             print(f"{suffix} ours:   {ours[0]:.1f} s, peak {ours[1]:.2f} GB, {ours[2]:,} customers", flush=True)
             plain = measure(PANDAS, folder / f"log.{suffix}")
