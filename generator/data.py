@@ -57,6 +57,7 @@ DELIMITERS = {".csv": ",", ".tsv": "\t", ".txt": " ", ".dat": " "}  # " ": runs 
 CANDIDATES = (",", ";", "\t", "|")  # the delimiters detected: the one that splits every line alike
 ARROW_BLOCK = 1 << 24  # bytes pyarrow parses at a time
 SAMPLE = 1 << 16  # bytes of a file read to detect its delimiter
+HEAD = 1 << 20  # bytes of a file a query engine scans read first, to detect its number marks
 ENCODINGS = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252", "latin-1": "Latin-1",
              "iso8859-1": "Latin-1", "iso8859-15": "Latin-9", "mac-roman": "Mac Roman", "cp850": "DOS (cp850)"}
 GROUPING = " '\u00a0\u202f"  # thousands separators either decimal mark goes with, besides the other mark
@@ -269,6 +270,62 @@ def read_file(root: Path, source: str, read: Read | None = None, wanted: Sequenc
     if frame.empty:
         raise UserError(f"{shown}: has a header but no rows")
     return RawTable(frame, places, digest, shown, delimiter, separated, facts)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A file a query engine scans itself, as `read_file` would read it: a UTF-8 delimited file (its
+    delimiter, header and first lines detected here) or a Parquet file."""
+
+    path: Path
+    digest: str
+    head: RawTable | None  # the first lines as `read_file` reads them (to detect number marks on); None: Parquet
+    delimiter: str | None = None  # of delimited text; None: Parquet
+
+    def places(self, rows: int) -> Places:
+        """Where each of the file's `rows` rows is, for messages (the lines of delimited text)."""
+        if self.delimiter is None or self.head is None:
+            return Places("row", rows, 1)
+        delimiter, shown = self.delimiter, self.head.origin
+        return Places("line", rows, lambda: [line for line, _ in _records(self.path.read_bytes(), shown,
+                                                                          delimiter)][1:])
+
+
+def scan(root: Path, source: str, read: Read | None = None) -> Scan | None:
+    """How a query engine can scan a file itself; None where only `read_file` reads it (workbooks, JSON,
+    text that is not UTF-8 or is separated by spaces, a quoted cell that runs past the first lines).
+
+    A delimited file's delimiter is detected as `read_file` detects it; its first HEAD bytes are read as
+    `read_file` reads a whole file, so that its number marks can be detected on them.
+    """
+    path, read = root / source, read or Read()
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        digest, _ = _scan(path)
+        return Scan(path, digest, None)
+    if suffix not in (".csv", ".tsv") or read.encoding not in (None, "utf-8", "utf-8-sig"):
+        return None
+    text = _decode(path, source, read.encoding)
+    delimiter = read.delimiter or _detect_delimiter(text, source, suffix)
+    with path.open("rb") as file:
+        head = file.read(HEAD)
+    whole = len(head) < HEAD
+    head = head if whole else head[: head.rfind(b"\n") + 1]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text.payload is not None or delimiter == " " or head.count(b'"') % 2:
+        return None
+    first = replace(text, payload=head, quotes=head.count(b'"'), whole=whole)
+    _, cells, beside = _read_delimited(first, source, delimiter)
+    frame = cells.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get)
+    if frame.empty:
+        raise UserError(f"{source}: has a header but no rows")
+    separated = () if delimiter == DELIMITERS[suffix] else (_separated(delimiter),)
+    facts = (f"{plural(beside, 'unnamed column')} beside the table left out",) if beside else ()
+    return Scan(path, text.digest, RawTable(frame, Places("line", len(frame), 2), text.digest, source, delimiter,
+                                            separated, facts), delimiter)
 
 
 def _separated(delimiter: str) -> str:

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from generator.config import DatasetConfig
 from generator.errors import UserError, shorten
@@ -51,6 +52,8 @@ def date_form(column: pd.Series) -> tuple[str | None, str]:
     """Whether a column holds dates: "iso" (text such as 1998-06-30), "%Y%m%d" (whole numbers such as
     19980630) or None; and its first such cell."""
     cells = column.dropna()
+    if _temporal(cells.dtype):  # Parquet's DATE and TIMESTAMP (with a time zone too): dates, as ISO text is
+        return ("iso", str(cells.iloc[0])) if len(cells) else (None, "")
     if pd.api.types.is_numeric_dtype(cells.dtype) and not pd.api.types.is_bool_dtype(cells.dtype):
         numbers = cells.to_numpy(dtype=float)
     elif any(_not_a_date(str(cell)) for cell in cells.iloc[:PEEK]):
@@ -65,6 +68,13 @@ def date_form(column: pd.Series) -> tuple[str | None, str]:
     if _yyyymmdd(numbers):
         return "%Y%m%d", str(int(numbers[0]))
     return None, ""
+
+
+def _temporal(dtype: object) -> bool:
+    """Whether a column's type is a date or a datetime (numpy's or pyarrow's)."""
+    if isinstance(dtype, pd.ArrowDtype):
+        return bool(pa.types.is_date(dtype.pyarrow_dtype) or pa.types.is_timestamp(dtype.pyarrow_dtype))
+    return bool(pd.api.types.is_datetime64_any_dtype(dtype))
 
 
 def _not_a_date(cell: str) -> bool:

@@ -1,34 +1,58 @@
 """Purchases: a transaction log (one row per purchase or line item) -> one customer row per customer.
 
-The log is read through `data.read_file` (every format `source` reads). Each row's amount (`amount`,
-or `quantity x price`) is held in whole units of the input's precision (cents, say), so sums are exact.
-Rows are grouped into orders (an `order` value, or a day); an order whose net amount is above 0 is a
-purchase. Customers are then derived with vectorised group-bys at any date: recency, frequency,
-monetary, tenure and average_order, as DESIGN.md defines them. The result is the same `Table` a
-customer file gives, so the later stages need not know.
+DuckDB scans the log: a CSV, TSV or Parquet file itself (a delimited file with the delimiter and
+number marks `data` detects on its first lines), any other format as `data.read_file` reads it. SQL
+parses each row's customer, day and amount; each amount (`amount`, or `quantity x price`) is held
+in whole units of the input's precision (cents, say), so sums are exact. Rows are grouped into orders
+(an `order` value, or a day); an order whose net amount is above 0 is a purchase. Customers are then
+derived with two group-bys (rows -> orders -> customers), every snapshot date's in the same scan:
+recency, frequency, monetary, tenure and average_order, as DESIGN.md defines them. A log bigger than
+memory spills to disk. The result is the same `Table` a customer file gives, so the later stages need
+not know.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from generator.config import DatasetConfig, Read, Transactions
-from generator.data import PLAIN, Marks, Places, Table, as_text, number_marks, parse_numbers, personal_data, read_file
+from generator.data import (
+    LARGEST,
+    MISSING_TOKENS,
+    PLAIN,
+    Marks,
+    Places,
+    RawTable,
+    Scan,
+    Table,
+    as_text,
+    number_marks,
+    personal_data,
+    read_file,
+    scan,
+)
 from generator.errors import UserError, did_you_mean, shorten
 from generator.formats import count, exact, plural
 
 EPOCH = datetime.date(1970, 1, 1)
 MAX_PLACES = 6  # decimals an amount is counted in at most (a float with more is rounded to millionths)
-SAMPLE = 10_000  # amounts whose decimals are counted first; the whole column is then checked
+MEMORY = "2GB"  # DuckDB's limit: group-bys beyond it spill to a temporary folder
+MARKS_HEAD = 100_000  # rows of a Parquet log its number marks (of text amounts) are detected on
+KEPT = "NOT left_"  # the rows customers are derived from (a bad cell stops the build before)
+SPREADSHEET_ID = r"'^(\d+)\.0+$', '\1'"  # a spreadsheet's id 12923.0 is 12923: pattern, replacement
+NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+           "UHUGEINT", "FLOAT", "DOUBLE"}
 # How each derived feature is computed, in a marketer's words (the report lists them).
 MEANINGS = {
     "recency": "days from the customer's latest purchase to the as-of date (0: bought that day; "
@@ -38,26 +62,6 @@ MEANINGS = {
     "tenure": "days from the customer's first purchase to the as-of date (how long they have been a customer)",
     "average_order": "the average spent per purchase: monetary divided by frequency",
 }
-
-
-@dataclass(frozen=True)
-class Log:
-    """A parsed purchase log: per row its customer, day, amount and order; sorted distinct customers.
-
-    Amounts are whole numbers of `1 / 10**places` (cents when `places` is 2): sums of them are exact.
-    """
-
-    customers: np.ndarray  # distinct customer ids as text, sorted
-    customer: np.ndarray  # per row: the index of its customer in `customers`
-    day: np.ndarray  # per row: days since 1970-01-01
-    units: np.ndarray  # per row: the amount in whole units of 10**-places, int64
-    places: int  # decimals of the amounts, as the log writes them
-    order: np.ndarray  # per row: a number shared by the rows of one order (or day) of its customer
-    row: np.ndarray  # per row: its row in the file, from 0 (rows left out are skipped), for messages
-    origin: str
-    digest: str
-    left_out: LeftOut
-    reading: tuple[str, ...] = ()  # how the file was read, where not as by default (data.Table.reading)
 
 
 @dataclass(frozen=True)
@@ -118,64 +122,108 @@ class Customers:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A log as DuckDB reads it: a table expression of its rows, the same with each row's index in the file
+    (`row_`: slower, for messages only), where each row is for people, and what the report says of the reading."""
+
+    rows: str
+    numbered: str
+    types: Mapping[str, str]  # each wanted column's DuckDB type
+    places: Callable[[int], Places]  # where each of the file's rows is, given their number
+    origin: str
+    digest: str
+    marks: Mapping[str, Marks]
+    reading: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What one scan of the parsed log found: its rows, those left out, the first and last day of those
+    kept, and the decimals each money column writes."""
+
+    rows: int
+    left_out: LeftOut
+    first: int
+    last: int
+    places: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Derived:
     """The features of the customers at one date, who they are, and who only returned goods."""
 
     features: dict[str, np.ndarray]  # in customer order, customers only
-    present: np.ndarray  # mask of `log.customers`: a purchase on or before the date
+    present: np.ndarray  # mask of the log's customers: a purchase on or before the date
     returns_only: int  # people with rows on or before the date but no purchase
 
 
 def load_customers(root: Path, config: DatasetConfig) -> Customers:
-    """The customers of a dataset configured with `transactions`, at as_of and at every snapshot."""
-    assert config.transactions is not None
-    log = read_log(root, config.transactions, config.missing, config.read)
-    first, last = _date(int(log.day.min())), _date(int(log.day.max()))
-    as_of = config.as_of or last
-    column = config.transactions.date
-    for key, when in (("as_of", as_of), *(("snapshots", date) for date in config.snapshots)):
-        if when < first:
-            earliest = int(log.row[np.argmin(log.day)])
-            raise UserError(f"{log.origin}: column {column!r}: {key} {when.isoformat()} is before every purchase; "
-                            f"the first is {first.isoformat()} (row {earliest + 1} of the log; {config.path} "
-                            f"sets {key})")
-    table, derived = customer_table(log, config, as_of)
+    """The customers of a dataset configured with `transactions`, at as_of and at every snapshot.
+
+    Two scans of the log: one checks every row and counts those left out, one derives every date's
+    customers at once; DuckDB spills what does not fit in MEMORY to a temporary folder.
+    """
+    log = config.transactions
+    assert log is not None
+    with tempfile.TemporaryDirectory(prefix="purchases-") as spill, _connect(spill) as connection:
+        scanned = scan(root, log.source, config.read)
+        try:
+            source = _source(connection, root, log, config.read, scanned)
+            checked = _check(connection, source, log, config.missing)
+        except (duckdb.InvalidInputException, duckdb.IOException):  # a file DuckDB refuses (ragged rows, bytes
+            if scanned is None:  # not UTF-8, not Parquet after all): read_file reads it, or words what is wrong
+                raise
+            source = _source(connection, root, log, config.read, None)
+            checked = _check(connection, source, log, config.missing)
+        first, last = _date(checked.first), _date(checked.last)
+        as_of = config.as_of or last
+        for key, when in (("as_of", as_of), *(("snapshots", date) for date in config.snapshots)):
+            if when < first:
+                earliest, _ = _first(connection, source, log, f"{KEPT} AND day = {checked.first}")
+                raise UserError(f"{source.origin}: column {log.date!r}: {key} {when.isoformat()} is before every "
+                                f"purchase; the first is {first.isoformat()} (row {earliest + 1} of the log; "
+                                f"{config.path} sets {key})")
+        dates = sorted({as_of, *config.snapshots})
+        found = _derive(connection, source, log, checked, [_days(date) for date in dates], _days(as_of))
+    customers = found.pop("customer")
+    table, derived = customer_table(customers, found, checked, config, as_of, source)
     at_as_of = np.flatnonzero(derived.present)
     snapshots = []
     for date in config.snapshots:
-        earlier, members = (table, derived) if date == as_of else customer_table(log, config, date, derived.present)
+        earlier, members = ((table, derived) if date == as_of else
+                            customer_table(customers, found, checked, config, date, source, derived.present))
         snapshots.append(Snapshot(date, earlier, np.searchsorted(at_as_of, np.flatnonzero(members.present))))
-    seen = np.bincount(log.customer[log.day <= _days(as_of)], minlength=len(log.customers)) > 0
     summary = LogSummary(
-        origin=log.origin, customer=config.transactions.customer, rows=len(log.day) + log.left_out.rows,
-        used=int(np.count_nonzero(log.day <= _days(as_of))), first=first, last=last, as_of=as_of,
-        customers=table.rows_used, later=int(np.count_nonzero(~seen)), returns_only=derived.returns_only,
-        left_out=log.left_out)
+        origin=source.origin, customer=log.customer, rows=checked.rows, used=int(found["used"].sum()), first=first,
+        last=last, as_of=as_of, customers=table.rows_used,
+        later=int(np.count_nonzero(found[f"seen_{_days(as_of)}"] == 0)), returns_only=derived.returns_only,
+        left_out=checked.left_out)
     return Customers(table, summary, tuple(snapshots))
 
 
-def customer_table(log: Log, config: DatasetConfig, as_of: datetime.date,
-                   within: np.ndarray | None = None) -> tuple[Table, Derived]:
-    """One row per customer from the log's rows dated on or before `as_of`, and which customers those are.
+def customer_table(customers: np.ndarray, found: Mapping[str, np.ndarray], checked: Checked, config: DatasetConfig,
+                   date: datetime.date, source: Source, within: np.ndarray | None = None) -> tuple[Table, Derived]:
+    """One row per customer from the log's rows dated on or before `date`, and which customers those are.
 
     `within` (a snapshot's: the customers at the last date) keeps only those: an order whose later
     rows cancel it was a purchase at an earlier date, but its customer may be none at the last.
     """
-    derived = derive(log, _days(as_of))
+    derived = _features(found, _days(date), checked)
     if within is not None and (derived.present & ~within).any():
         kept = within[derived.present]
         derived = Derived({name: values[kept] for name, values in derived.features.items()},
                           derived.present & within, derived.returns_only)
     features = pd.DataFrame({name: derived.features[name] for name in config.features})
-    ids = tuple(log.customers[derived.present].tolist())
+    ids = tuple(customers[derived.present].tolist())
     assert config.transactions is not None
     if not ids:
-        raise UserError(f"{log.origin}: no customer as of {as_of.isoformat()}: no order on or before it adds up "
+        raise UserError(f"{source.origin}: no customer as of {date.isoformat()}: no order on or before it adds up "
                         f"to more than 0 ({config.path})")
     if config.scale == "log":
-        _check_not_negative(features, ids, log.origin, config, as_of)
-    table = Table(features=features, ids=ids, rows_read=len(ids), dropped={}, sha256=log.digest, origin=log.origin,
-                  personal=personal_data(config.transactions.customer, ids), reading=log.reading)
+        _check_not_negative(features, ids, source.origin, config, date)
+    table = Table(features=features, ids=ids, rows_read=len(ids), dropped={}, sha256=source.digest,
+                  origin=source.origin, personal=personal_data(config.transactions.customer, ids),
+                  reading=source.reading)
     return table, derived
 
 
@@ -195,203 +243,305 @@ def _check_not_negative(features: pd.DataFrame, ids: tuple[str, ...], origin: st
                             f"or another scale ({config.path})")
 
 
-def derive(log: Log, as_of: int) -> Derived:
-    """Every derived feature for the customers with a purchase on or before day `as_of`, in customer order.
-
-    Group-bys over whole columns (numpy): no loop over rows. An order's day is its first row's; an
-    order is a purchase when its rows, up to `as_of`, add up to more than 0.
-    """
-    keep = log.day <= as_of
-    customer, day, units = log.customer[keep], log.day[keep], log.units[keep]
-    count = len(log.customers)
-    span = np.int64(log.order.max()) + 1
-    orders, keys = pd.factorize(customer.astype(np.int64) * span + log.order[keep])
-    keys = np.asarray(keys)
-    # Whole units summed as float64 are exact below 2**53 (90 trillion in cents).
-    net = np.bincount(orders, weights=units, minlength=len(keys))
-    opened = np.full(len(keys), np.iinfo(np.int64).max)
-    np.minimum.at(opened, orders, day)
-    bought = net > 0
-    buyer, when = keys[bought] // span, opened[bought]
-    frequency = np.bincount(buyer, minlength=count)
+def _features(found: Mapping[str, np.ndarray], day: int, checked: Checked) -> Derived:
+    """Every derived feature at `day` of the customers with a purchase on or before it, from `_derive`'s columns."""
+    frequency = found[f"frequency_{day}"]
     present = frequency > 0
-    earliest, latest = np.full(count, np.iinfo(np.int64).max), np.full(count, np.iinfo(np.int64).min)
-    np.minimum.at(earliest, buyer, when)
-    np.maximum.at(latest, buyer, when)
-    earliest, latest = earliest[present], latest[present]
-    total = np.bincount(customer, weights=units, minlength=count)[present]
-    scale = 10.0 ** log.places
+    total = found[f"total_{day}"][present]
+    scale = 10.0 ** sum(checked.places)
     frequency = frequency[present]
-    seen = np.bincount(customer, minlength=count) > 0
     return Derived({
-        "recency": (as_of - latest).astype(np.float64),
+        "recency": (day - found[f"last_{day}"][present]).astype(np.float64),
         "frequency": frequency.astype(np.float64),
-        "monetary": total / scale,  # the float nearest the exact sum: it prints as the input writes it
-        "tenure": (as_of - earliest).astype(np.float64),
+        # Whole units (int64) divided once: the float nearest the exact sum, printed as the input writes it.
+        "monetary": total / scale,
+        "tenure": (day - found[f"first_{day}"][present]).astype(np.float64),
         "average_order": np.round(total / frequency) / scale,  # to the input's precision
-    }, present, int(np.count_nonzero(seen & ~present)))
+    }, present, int(np.count_nonzero((found[f"seen_{day}"] > 0) & ~present)))
 
 
-# --- reading and parsing the log ----------------------------------------------------------
+# --- the log in DuckDB: reading, parsing (SQL), checking and deriving -----------------------------
 
 
-def read_log(root: Path, log: Transactions, missing: str = "fail", read: Read | None = None) -> Log:
-    """The log's customer, date, amount (and order) columns, parsed; a problem names file, column and line."""
-    wanted = [name for name in (log.customer, log.date, *log.money, log.order) if name is not None]
-    raw = read_file(root, log.source, read, wanted)
-    columns = [str(name) for name in raw.frame.columns]
+def _connect(spill: str) -> duckdb.DuckDBPyConnection:
+    """An in-memory database that spills to `spill` beyond MEMORY; datetimes with offsets count in UTC."""
+    connection = duckdb.connect(config={"memory_limit": MEMORY, "temp_directory": spill,
+                                        "preserve_insertion_order": False})
+    connection.execute("SET TimeZone = 'UTC'; SET enable_progress_bar = false")  # a build prints only its own words
+    return connection
+
+
+def _source(connection: duckdb.DuckDBPyConnection, root: Path, log: Transactions, read: Read | None,
+            found: Scan | None) -> Source:
+    """The log as DuckDB reads it: the file itself where `data.scan` found how (CSV, TSV, Parquet), else the
+    cells `data.read_file` read (workbooks, JSON, text separated by spaces or not UTF-8)."""
+    wanted = list(dict.fromkeys(name for name in (log.customer, log.date, *log.money, log.order) if name is not None))
+    read = read or Read()
+    places: Callable[[int], Places]
+    if found is not None and found.delimiter is None:  # Parquet
+        rows = f"read_parquet({_literal(str(found.path))})"
+        numbered = f"(SELECT file_row_number AS row_, * FROM read_parquet({_literal(str(found.path))}, " \
+                   "file_row_number = true))"
+        relation = connection.sql(f"SELECT * FROM {rows}")
+        _check_wanted(wanted, relation.columns, log.source)
+        head = relation.select(*map(_name, wanted)).limit(MARKS_HEAD).to_arrow_table()
+        raw = RawTable(head.to_pandas(types_mapper=pd.ArrowDtype), Places("row", head.num_rows, 1), found.digest,
+                       log.source)
+        places = found.places
+    elif found is not None:  # delimited text, UTF-8
+        assert found.head is not None
+        assert found.delimiter is not None
+        raw = found.head
+        names = [str(name) for name in raw.frame.columns]
+        _check_wanted(wanted, names, log.source)
+        rows = (f"read_csv({_literal(str(found.path))}, delim = {_literal(found.delimiter)}, header = true, "
+                f"quote = '\"', escape = '\"', all_varchar = true, null_padding = true, "
+                f"names = [{', '.join(map(_literal, names))}])")
+        numbered = f"(SELECT row_number() OVER () - 1 AS row_, * FROM {rows})"
+        relation = connection.sql(f"SELECT * FROM {rows}")
+        places = found.places
+    else:
+        raw = read_file(root, log.source, read, wanted)
+        _check_wanted(wanted, [str(name) for name in raw.frame.columns], raw.origin)
+        cells = pa.table({**{name: _arrow(raw.frame[name]) for name in wanted},
+                          "row_": pa.array(np.arange(len(raw.frame)))})
+        connection.register("log_cells", cells)
+        rows = numbered = "log_cells"
+        relation = connection.sql(f"SELECT * FROM {rows}")
+        places = _as_read(raw.places)
+    marks, facts = number_marks(raw, list(log.money), read)
+    types = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True) if name in wanted}
+    return Source(rows, numbered, types, places, raw.origin, raw.digest, marks, (*raw.separated, *facts, *raw.facts))
+
+
+def _as_read(places: Places) -> Callable[[int], Places]:
+    """The places `read_file` found, whatever the number of rows."""
+    return lambda _: places
+
+
+def _check_wanted(wanted: Sequence[str], columns: Sequence[str], origin: str) -> None:
     for name in wanted:
         if name not in columns:
-            raise UserError(f"{raw.origin}: no column {name!r}{did_you_mean(name, columns)}; the columns are: "
+            raise UserError(f"{origin}: no column {name!r}{did_you_mean(name, list(columns))}; the columns are: "
                             f"{shorten(', '.join(columns), 100)} (transactions names it)")
-    marks, facts = number_marks(raw, list(log.money), read or Read())
-    parsed = _parse(raw.frame, raw.places, log, missing, raw.origin, raw.digest, marks)
-    return replace(parsed, reading=(*raw.separated, *facts, *raw.facts))
 
 
-def _parse(frame: pd.DataFrame, places: Places, log: Transactions, missing: str, origin: str, digest: str,
-           marks: Mapping[str, Marks]) -> Log:
-    """The parsed log, blank rows left out under `missing: drop`; a bad cell is a `UserError` naming its line."""
-    if frame.empty:
-        raise UserError(f"{origin}: has a header but no rows")
+def _arrow(column: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A column of cells for DuckDB: as pyarrow types it, or as text where its cells mix types (a workbook's)."""
+    try:
+        return pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(column.map(_text).astype(str), pa.string())
 
-    def fail(column: str, bad: np.ndarray, why: str) -> None:
-        index = int(np.flatnonzero(bad)[0])
-        cell = frame[column].iloc[index]
-        raise UserError(f"{origin}: column {column!r}, {places[index]}: {shorten(_text(cell), 30)} {why} "
-                        f"({count(int(bad.sum()))} such row(s))")
 
-    customer, ids = _ids(frame[log.customer])
-    day, bad_day, blank_day = _parse_days(frame[log.date], log.date_format)
-    units, decimals, bad_money, blank_money = _money(frame, log, marks)
-    blanks = {"customer": (ids == "")[customer], "date": blank_day, "amount": blank_money}
-    left = np.zeros(len(frame), dtype=bool)
-    counts = []
-    for role, blank in blanks.items():
-        if blank.any() and missing == "fail":
-            index = int(np.flatnonzero(blank)[0])
+def _parsed(source: Source, log: Transactions, numbered: bool = False) -> str:
+    """The CTEs of `parsed`: per row its customer (trimmed text; '' where blank; a spreadsheet's `12923.0`
+    is `12923`), day (days since 1970-01-01: a datetime counts by its date; null where blank or not a date),
+    per money column x<k> (a finite number, null where blank or not a number) and blank<k>, the order `o`,
+    and the flags left_ (a blank customer, date or amount), bad_day, bad<k> and negative."""
+    types = source.types
+    parts = [f"{_trimmed(log.customer, types)} AS c",
+             f"{_text_of(log.date, types)} AS d_cell"]
+    if log.order is not None:
+        parts.append(f"{_trimmed(log.order, types)} AS oc")
+    dated = _temporal(types[log.date])
+    parts.append(f"{_name(log.date)} AS d" if dated else f"{_trimmed(log.date, types)} AS d")
+    blank = "d IS NULL" if dated else "d IS NULL OR d = ''"
+    values = [f"{_id('c')} AS customer", f"{blank} AS blank_day",
+              f"CAST(CAST({'d' if dated else _parse_date('d', log.date_format)} AS DATE) - DATE '1970-01-01' "
+              "AS INTEGER) AS day"]
+    if log.order is not None:
+        values.append(f"{_id('oc')} AS o")
+    for k, name in enumerate(log.money):
+        parts.append(f"{_text_of(name, types)} AS m{k}_cell")
+        if _numeric(types[name]):
+            parts.append(f"{_name(name)} AS m{k}")
+            values += [f"CAST(m{k} AS DOUBLE) AS v{k}", f"m{k} IS NULL AS blank{k}"]
+        else:
+            parts.append(f"{_trimmed(name, types)} AS m{k}")
+            tokens = ", ".join(map(_literal, MISSING_TOKENS))
+            values += [f"{_number(f'm{k}', source.marks.get(name, PLAIN))} AS v{k}",
+                       f"m{k} IS NULL OR lower(m{k}) IN ({tokens}) AS blank{k}"]
+    money = range(len(log.money))
+    finite = ", ".join(f"CASE WHEN isfinite(v{k}) AND abs(v{k}) <= {LARGEST} THEN v{k} END AS x{k}" for k in money)
+    blanks = " OR ".join(f"blank{k}" for k in money)
+    product = " * ".join(f"x{k}" for k in money)
+    flags = (f"c IS NULL OR c = '' AS blank_customer, c IS NULL OR c = '' OR blank_day OR {blanks} AS left_, "
+             f"day IS NULL AND NOT blank_day AS bad_day, {product} < 0 AS negative, "
+             + ", ".join(f"x{k} IS NULL AND NOT blank{k} AS bad{k}" for k in money))
+    row = "row_, " if numbered else ""
+    return (f"cells AS (SELECT {row}{', '.join(parts)} FROM {source.numbered if numbered else source.rows}), "
+            f"parsed_values AS (SELECT *, {', '.join(values)} FROM cells), "
+            f"parsed_numbers AS (SELECT *, {finite} FROM parsed_values), "
+            f"parsed AS (SELECT *, {flags} FROM parsed_numbers)")
+
+
+def _check(connection: duckdb.DuckDBPyConnection, source: Source, log: Transactions, missing: str) -> Checked:
+    """One scan of the parsed log: a blank or bad cell is a `UserError` naming its line (blank ones only
+    under `missing: fail`); the counts of rows left out, the days of those kept, the decimals of the amounts."""
+    money = range(len(log.money))
+    exclude = log.returns == "exclude"
+    kept = f"{KEPT}{' AND NOT negative' if exclude else ''}"
+    decimals = [f"max({_decimals(f'x{k}')}) FILTER (x{k} IS NOT NULL)" for k in money]
+    blank_money = " OR ".join(f"blank{k}" for k in money)
+    row = connection.sql(
+        f"WITH {_parsed(source, log)} SELECT count(*), count(*) FILTER (blank_customer), "
+        f"count(*) FILTER (blank_day AND NOT blank_customer), "
+        f"count(*) FILTER (({blank_money}) AND NOT blank_customer AND NOT blank_day), "
+        f"count(*) FILTER (NOT left_ AND bad_day), "
+        + "".join(f"count(*) FILTER (NOT left_ AND bad{k}), " for k in money)
+        + f"count(*) FILTER (NOT left_ AND negative), count(*) FILTER ({kept}), min(day) FILTER ({kept}), "
+        f"max(day) FILTER ({kept}), {', '.join(decimals)} FROM parsed").fetchone()
+    assert row is not None
+    rows, blank_customer, blank_date, blank_amount, bad_day, *rest = row
+    bad, (negative, used, first, last), decimals = rest[:len(money)], rest[len(money):][:4], rest[len(money) + 4:]
+    if not rows:
+        raise UserError(f"{source.origin}: has a header but no rows")
+    blanks = {"customer": (blank_customer, "blank_customer"), "date": (blank_date, "blank_day"),
+              "amount": (blank_amount, f"({blank_money})")}
+    for role, (many, condition) in blanks.items():
+        if many and missing == "fail":
+            index, cells = _first(connection, source, log, condition, [f"blank{k}" for k in money])
             column = log.customer if role == "customer" else log.date if role == "date" else next(
-                name for name, _, empty in bad_money if empty[index])
-            raise UserError(f"{origin}: column {column!r}, {places[index]}: no {role} ({count(int(blank.sum()))} such "
-                            f"row(s)); set missing: drop to leave such rows out and count them")
-        counts.append((role, int(np.count_nonzero(blank & ~left))))
-        left |= blank
-    if (bad_day & ~left).any():
+                name for name, empty in zip(log.money, cells, strict=True) if empty)
+            raise UserError(f"{source.origin}: column {column!r}, {source.places(rows)[index]}: no {role} "
+                            f"({count(many)} such row(s)); set missing: drop to leave such rows out and count them")
+    if bad_day:
         expected = f"the form {log.date_format!r}" if log.date_format else "an ISO date such as 1998-06-30"
-        fail(log.date, bad_day & ~left, f"is not a date in {expected} (set transactions.date_format for other forms)")
-    for column, bad, _ in bad_money:
-        if (bad & ~left).any():
-            fail(column, bad & ~left, f"is not {'an amount' if column == log.amount else 'a number'} (a plain number "
-                                      "such as 12.50)")
-    keep = ~left
-    returns = 0
-    if log.returns == "exclude":
-        negative = keep & (units < 0)
-        returns = int(np.count_nonzero(negative))
-        keep &= ~negative
-    if not keep.any():
-        raise UserError(f"{origin}: no row is left once rows without a customer, date or amount"
+        _fail(connection, source, log, "d_cell", "bad_day", (bad_day, rows),
+              f"is not a date in {expected} (set transactions.date_format for other forms)")
+    for k, (name, many) in enumerate(zip(log.money, bad, strict=True)):
+        if many:
+            _fail(connection, source, log, f"m{k}_cell", f"bad{k}", (many, rows),
+                  f"is not {'an amount' if name == log.amount else 'a number'} (a plain number such as 12.50)")
+    returns = negative if exclude else 0
+    if not used:
+        raise UserError(f"{source.origin}: no row is left once rows without a customer, date or amount"
                         f"{' and returns' if returns else ''} are left out")
-    used = np.zeros(len(ids), dtype=bool)
-    used[customer[keep]] = True
-    codes = (np.cumsum(used) - 1)[customer[keep]]  # customers without a kept row are no customers
-    customers = ids[used]
-    order = _ids(frame[log.order])[0][keep] if log.order is not None else day[keep] - day[keep].min()
-    return Log(customers=np.asarray(customers, dtype=object), customer=codes.astype(np.int64), day=day[keep],
-               units=units[keep], places=decimals, order=np.asarray(order, dtype=np.int64), row=np.flatnonzero(keep),
-               origin=origin,
-               digest=digest, left_out=LeftOut(tuple(counts), returns))
+    places = tuple(int(found or 0) for found in decimals)
+    left_out = LeftOut((("customer", blank_customer), ("date", blank_date), ("amount", blank_amount)), returns)
+    return Checked(rows, left_out, first, last, places)
 
 
-def _money(frame: pd.DataFrame, log: Transactions, marks: Mapping[str, Marks]
-           ) -> tuple[np.ndarray, int, list[tuple[str, np.ndarray, np.ndarray]], np.ndarray]:
-    """Each row's amount in whole units of 10**-places, the places, (column, not-a-number mask, blank mask)
-    per money column, and a mask of rows whose amount is blank."""
-    parsed = []
-    for name in log.money:
-        numbers, blank, wrong = parse_numbers(frame[name], marks.get(name, PLAIN))
-        ok = ~blank & ~wrong
-        values = numbers[ok]
-        places = _places(values[:SAMPLE])
-        scaled = values * 10.0 ** places
-        rounded = np.rint(scaled)
-        if len(values) > SAMPLE and not _whole(scaled, rounded):  # the sample had fewer decimals
-            places = _places(values)
-            scaled = values * 10.0 ** places
-            rounded = np.rint(scaled)
-        units = np.zeros(len(numbers), dtype=np.int64)
-        units[ok] = rounded.astype(np.int64)
-        parsed.append((name, units, places, blank, wrong))
-    units, places = parsed[0][1], parsed[0][2]
-    blank = parsed[0][3]
-    for _, more, digits, empty, _ in parsed[1:]:  # quantity x price: the units multiply, so do the places
-        units, places, blank = units * more, places + digits, blank | empty
-    return units, places, [(name, wrong, empty) for name, _, _, empty, wrong in parsed], blank
+def _fail(connection: duckdb.DuckDBPyConnection, source: Source, log: Transactions, cell: str, condition: str,
+          counts: tuple[int, int], why: str) -> None:
+    """A bad cell: a `UserError` naming the column and line of the first, and how many there are."""
+    (many, rows), (index, (text,)) = counts, _first(connection, source, log, f"NOT left_ AND {condition}", [cell])
+    column = log.date if cell == "d_cell" else log.money[int(cell[1])]
+    raise UserError(f"{source.origin}: column {column!r}, {source.places(rows)[index]}: "
+                    f"{shorten(text or '', 30)} {why} ({count(many)} such row(s))")
 
 
-def _places(numbers: np.ndarray) -> int:
-    """The fewest decimals (at most MAX_PLACES) that write every number: 2 for 12.5 and 3.99."""
-    for places in range(MAX_PLACES):
-        scaled = numbers * 10.0 ** places
-        if _whole(scaled, np.rint(scaled)):
-            return places
-    return MAX_PLACES
+def _first(connection: duckdb.DuckDBPyConnection, source: Source, log: Transactions, condition: str,
+           columns: Sequence[str] = ()) -> tuple[int, tuple[Any, ...]]:
+    """The index in the file of the first row meeting `condition`, and its `columns`: read in file order,
+    one thread (only for a message)."""
+    connection.execute("SET threads = 1; SET preserve_insertion_order = true")
+    wanted = "".join(f", {column}" for column in columns)
+    found = connection.sql(f"WITH {_parsed(source, log, numbered=True)} SELECT row_{wanted} "
+                           f"FROM parsed WHERE {condition} ORDER BY row_ LIMIT 1").fetchone()
+    assert found is not None
+    return int(found[0]), tuple(found[1:])
 
 
-def _whole(scaled: np.ndarray, rounded: np.ndarray) -> bool:
-    """Whether every scaled amount is its rounded value, but for the float's own error."""
-    return bool(np.all(np.abs(scaled - rounded) <= 1e-9 * np.maximum(1.0, np.abs(rounded))))
+def _derive(connection: duckdb.DuckDBPyConnection, source: Source, log: Transactions, checked: Checked,
+            dates: Sequence[int], as_of: int) -> dict[str, np.ndarray]:
+    """One scan of the log for every date: per customer (sorted) and date, the purchases (orders whose rows up to
+    the date add up to more than 0), the days of the first and last, the total in whole units, and whether any
+    row is dated on or before it; and the rows dated on or before as_of.
+
+    Two group-bys: rows into orders (an `order` value, or a day, of a customer), orders into customers.
+    """
+    units = " * ".join(f"CAST(round(x{k} * {10.0 ** places!r}) AS BIGINT)"
+                       for k, places in enumerate(checked.places))
+    order = "o" if log.order is not None else "day"
+    exclude = " AND NOT negative" if log.returns == "exclude" else ""
+    nets = ", ".join(f"sum(units) FILTER (day <= {d}) AS net_{d}, min(day) FILTER (day <= {d}) AS opened_{d}"
+                     for d in dates)
+    customers = ", ".join(
+        f"count(*) FILTER (net_{d} > 0) AS frequency_{d}, "
+        f"coalesce(min(opened_{d}) FILTER (net_{d} > 0), 0) AS first_{d}, "
+        f"coalesce(max(opened_{d}) FILTER (net_{d} > 0), 0) AS last_{d}, "
+        f"CAST(coalesce(sum(net_{d}), 0) AS BIGINT) AS total_{d}, count(opened_{d}) AS seen_{d}" for d in dates)
+    query = (f"WITH {_parsed(source, log)}, "
+             f"kept AS (SELECT customer, day, {order} AS o_, {units} AS units FROM parsed WHERE {KEPT}{exclude}), "
+             f"orders AS (SELECT customer, {nets}, count(*) FILTER (day <= {as_of}) AS used FROM kept "
+             f"GROUP BY customer, o_) "
+             f"SELECT customer, {customers}, CAST(sum(used) AS BIGINT) AS used FROM orders GROUP BY customer "
+             "ORDER BY customer")
+    found = connection.sql(query).fetchnumpy()
+    return {name: np.asarray(values) for name, values in found.items()}
 
 
-def _ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Customer (or order) ids: per row a code, and the distinct ids as text (sorted), trimmed, blank
-    where missing; a spreadsheet's `12923.0` is `12923`. A log repeats its ids: each distinct cell is
-    cleaned once."""
-    codes, distinct = pd.factorize(_texts(column), use_na_sentinel=False)
-    text = pd.Series(distinct, dtype=object).fillna("").astype(str).str.strip()
-    text = text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
-    again, ids = pd.factorize(text, sort=True)
-    return again[codes], np.asarray(ids, dtype=object)
+def _name(column: str) -> str:
+    """A column name as a SQL identifier."""
+    return '"' + column.replace('"', '""') + '"'
 
 
-def _texts(column: pd.Series) -> pd.Series:
-    """Cells as text: whole numbers without `.0` (a spreadsheet's 12.0 is the id 12)."""
-    if isinstance(column.dtype, pd.StringDtype) or (
-            isinstance(column.dtype, pd.ArrowDtype) and pa.types.is_string(column.dtype.pyarrow_dtype)):
-        return column  # text as read (CSV, TSV): without a Python string per cell
-    if pd.api.types.is_integer_dtype(column.dtype) and not column.isna().any():
-        return column.astype(str)
-    return column.map(_text).astype(str)
+def _literal(text: str) -> str:
+    """Text as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _text_of(column: str, types: Mapping[str, str]) -> str:
+    return _name(column) if types[column] == "VARCHAR" else f"CAST({_name(column)} AS VARCHAR)"
+
+
+def _temporal(kind: str) -> bool:
+    return kind == "DATE" or kind.startswith("TIMESTAMP")
+
+
+def _numeric(kind: str) -> bool:
+    return kind in NUMERIC or kind.startswith("DECIMAL")
+
+
+def _id(cell: str) -> str:
+    """An id as text (customer, order): blank where missing; a spreadsheet's `12923.0` is `12923`."""
+    return (f"CASE WHEN {cell} IS NULL THEN '' WHEN contains({cell}, '.') "
+            f"THEN regexp_replace({cell}, {SPREADSHEET_ID}) ELSE {cell} END")
+
+
+def _parse_date(cell: str, date_format: str | None) -> str:
+    """A timestamp of a date cell, null where it is not one: ISO (with an offset: in UTC), or `date_format`."""
+    if date_format is None:
+        return f"TRY_CAST({cell} AS TIMESTAMPTZ)"
+    try:
+        duckdb.sql(f"SELECT try_strptime('', {_literal(date_format)})").fetchall()
+    except duckdb.Error:  # a format DuckDB refuses as a whole: no cell is a date in it
+        return "CAST(NULL AS TIMESTAMP)"
+    return f"try_strptime({cell}, {_literal(date_format)})"
+
+
+def _number(cell: str, marks: Marks) -> str:
+    """A number of a trimmed text cell written with `marks`, null where it is not one."""
+    if marks == PLAIN:  # DuckDB reads the plain numbers (and `1_000`, which no one writes for an amount)
+        return f"CASE WHEN NOT contains({cell}, '_') THEN TRY_CAST({cell} AS DOUBLE) END"
+    plain = cell
+    for mark in marks.thousands:
+        plain = f"replace({plain}, {_literal(mark)}, '')"
+    if marks.decimal != ".":
+        plain = f"replace({plain}, {_literal(marks.decimal)}, '.')"
+    return f"CASE WHEN regexp_full_match({cell}, {_literal(marks.pattern)}) THEN TRY_CAST({plain} AS DOUBLE) END"
+
+
+def _decimals(cell: str) -> str:
+    """The fewest decimals (at most MAX_PLACES) that write a number: 2 for 3.99, 1 for 12.5; a number
+    with more (or whose float is not whole in millionths, but for its own error) has MAX_PLACES."""
+    scaled = f"({cell} * {10.0 ** MAX_PLACES!r})"
+    fewer = " ".join(f"WHEN fmod(round({scaled}), {10.0 ** (MAX_PLACES - places)!r}) = 0 THEN {places}"
+                     for places in range(MAX_PLACES))
+    return (f"CASE WHEN abs({scaled} - round({scaled})) > 1e-9 * greatest(1.0, abs(round({scaled}))) "
+            f"THEN {MAX_PLACES} {fewer} ELSE {MAX_PLACES} END")
+
+
+def _trimmed(column: str, types: Mapping[str, str]) -> str:
+    """A column's cells as text: text trimmed of spaces, other types as DuckDB writes them."""
+    return f"trim({_name(column)})" if types[column] == "VARCHAR" else f"CAST({_name(column)} AS VARCHAR)"
 
 
 def _text(cell: object) -> str:
     """A cell as typed (`as_text`); a missing cell is blank."""
     return "" if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)) else as_text(cell)
-
-
-def _parse_days(column: pd.Series, date_format: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Days since 1970-01-01 of every cell (a datetime counts by its date), a mask of the cells that are
-    not dates, and one of the blank cells.
-
-    A log repeats its dates: each distinct cell is parsed once, and the days spread back by code.
-    """
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        codes, distinct = pd.factorize(column, use_na_sentinel=False)
-        parsed = pd.Series(distinct)
-        blank = parsed.isna().to_numpy()
-    else:
-        codes, distinct = pd.factorize(_texts(column).fillna(""))
-        text = pd.Series(distinct, dtype=object).str.strip()
-        blank = (text == "").to_numpy()
-        try:
-            parsed = pd.to_datetime(text, format=date_format or "ISO8601", errors="coerce", utc=True)
-        except (ValueError, TypeError):  # a format pandas refuses as a whole
-            parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
-    bad = parsed.isna().to_numpy() & ~blank
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    days = parsed.to_numpy().astype("datetime64[D]").astype(np.int64)
-    return days[codes], bad[codes], blank[codes]
 
 
 def _days(date: datetime.date) -> int:
@@ -400,6 +550,7 @@ def _days(date: datetime.date) -> int:
 
 def _date(days: int) -> datetime.date:
     return EPOCH + datetime.timedelta(days=days)
+
 
 
 def meanings(config: DatasetConfig) -> tuple[tuple[str, str], ...]:

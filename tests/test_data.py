@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import datetime
 import hashlib
 import io
 import json
@@ -13,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
@@ -646,6 +649,31 @@ def test_parquet_text_ids_keep_leading_zeros(make_project: MakeProject) -> None:
     frame = pd.DataFrame({"id": ["007", "a,b", "=1+1"], "x": [1.5, 2.0, 3.0], "y": [1, 2, 3]})
     table = load(make_project, parquet(frame), "id_column: id", source="content/data/t.parquet")
     assert table.ids == ("007", "a,b", "=1+1")
+
+
+# Parquet's DATE and TIMESTAMP types, as a warehouse writes them: the same guard as ISO text dates.
+DATE_TYPES = {"DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"), "TIMESTAMP with a time zone":
+              pa.timestamp("us", tz="Europe/Berlin")}
+
+
+def dated_parquet(kind: pa.DataType) -> Files:
+    """A customer table with a column of Parquet's `kind`, written by pyarrow."""
+    when = [datetime.datetime(2024, 1, 1 + i, 12) for i in range(4)]
+    cells = pa.array([w.date() for w in when]) if kind == pa.date32() else pa.array(when).cast(kind)
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": ["a", "b", "c", "d"], "x": [1.0, 2.0, 3.0, 4.0], "y": [4.0, 1.0, 3.0, 2.0],
+                             "joined": cells}), buffer)
+    return csv("t.parquet", buffer.getvalue())
+
+
+@pytest.mark.parametrize("kind", DATE_TYPES.values(), ids=DATE_TYPES.keys())
+def test_a_parquet_date_column_is_a_date(make_project: MakeProject, kind: pa.DataType) -> None:
+    source = "content/data/t.parquet"
+    table = load(make_project, dated_parquet(kind), "id_column: id", source=source)  # beside the features: read
+    assert numbers(table, "x") == [1.0, 2.0, 3.0, 4.0]
+    problem = failure(make_project, dated_parquet(kind), "id_column: id", "features: [x, joined]", source=source)
+    assert problem.startswith(f"{source}: column 'joined' holds dates ('2024-01-01"), problem
+    assert "a date is not a feature" in problem
 
 
 # --- whitespace-separated text tables ----------------------------------------------------------------------

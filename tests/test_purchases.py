@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -185,6 +187,55 @@ def test_every_source_format_reads_the_same_customers(make_project: MakeProject,
     expected = expected_customers(purchase_log(), "2024-09-30")
     assert table.ids == tuple(sorted(expected.index))
     assert table.features["frequency"].tolist() == expected["frequency"].tolist()
+
+
+# Parquet's DATE and TIMESTAMP types, as a warehouse writes a log's dates; noon in New York is the same day in UTC.
+DATE_TYPES = {"DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us"),
+              "TIMESTAMP with a time zone": pa.timestamp("us", tz="America/New_York")}
+
+
+@pytest.mark.parametrize("kind", DATE_TYPES.values(), ids=DATE_TYPES.keys())
+def test_a_parquet_log_with_typed_dates_reads_the_same_customers(make_project: MakeProject,
+                                                                 kind: pa.DataType) -> None:
+    frame = pd.read_csv(io.StringIO(purchase_log()), dtype={"customer": str, "date": str})
+    days = pd.to_datetime(frame["date"])
+    if kind == pa.date32():
+        dates = pa.array(days.dt.date, kind)
+    else:
+        local = days + pd.Timedelta(hours=12)
+        dates = pa.array(local.dt.tz_localize(kind.tz) if kind.tz else local)
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"customer": frame["customer"], "date": dates, "amount": frame["amount"]}), buffer)
+    name = LOG.replace(".csv", ".parquet")
+    root = make_project({"shop": shop(snapshots="").replace(LOG, name)}, {name: buffer.getvalue()})
+    table = load_customers(root, load_dataset(root, root / SHOWN)).table
+    expected = expected_customers(purchase_log(), str(days.max().date()))  # as_of: the last date
+    assert table.ids == tuple(expected.index)
+    assert table.features["recency"].tolist() == expected["recency"].tolist()
+    assert table.features["frequency"].tolist() == expected["frequency"].tolist()
+    assert np.allclose(table.features["monetary"], expected["monetary"], rtol=1e-12)
+
+
+def test_a_log_duckdb_refuses_is_read_as_every_table_is(make_project: MakeProject) -> None:
+    """Rows padded with empty cells (as spreadsheets save them) and a byte that is not UTF-8 past the first
+    megabyte: DuckDB refuses the file, `read_file` reads it."""
+    header, *rows = purchase_log().splitlines()
+    padded = [f"{row},," if i % 3 else row for i, row in enumerate(rows)]
+    filler = "\n".join(["9999,2024-01-01,1.00,1"] * 50_000)  # one customer past the first megabyte
+    text = "\n".join([header, *padded, filler, "9999,2024-01-02,1.00,2 caf\xe9"]) + "\n"
+    root = make_project({"shop": shop(snapshots="")}, {LOG: text.encode("cp1252")})
+    table = load_customers(root, load_dataset(root, root / SHOWN)).table
+    expected = expected_customers(purchase_log(), "2024-09-30")
+    assert table.ids == (*expected.index, "9999")
+    assert table.features["frequency"].tolist() == [*expected["frequency"].tolist(), 2.0]
+
+
+def test_a_log_that_is_not_parquet_is_one_line(make_project: MakeProject) -> None:
+    name = LOG.replace(".csv", ".parquet")
+    root = make_project({"shop": shop(snapshots="").replace(LOG, name)}, {name: b"not parquet"})
+    with pytest.raises(UserError) as caught:
+        load_customers(root, load_dataset(root, root / SHOWN))
+    assert caught.value.problems[0].startswith(f"{name}: cannot be read as parquet"), caught.value.problems
 
 
 def test_a_big_log_gives_the_same_customers(make_project: MakeProject) -> None:
