@@ -19,7 +19,7 @@ from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
 from generator.downloads import assignments_csv, migration_csv, segments_json
 from generator.illustrations import illustrate
-from generator.migration import follow
+from generator.migration import follow, migrate
 from generator.model import segment
 from generator.pages import environment, reference_page, report_page, reports_index, tutorial_page
 from generator.profiles import profile
@@ -27,7 +27,7 @@ from generator.purchases import Customers, load_customers
 from generator.results import Report
 from generator.rules import explain
 from generator.scorer import scorer_sql
-from generator.spark import segment_spark
+from generator.spark import segment_log_spark, segment_spark
 from generator.standalone import standalone_report
 from generator.tutorial import run_tutorial
 
@@ -108,19 +108,25 @@ def analyse(config: DatasetConfig, loaded: Table | Customers | None, pool: Execu
     across its snapshot dates); the Spark engine (nothing loaded) reads the data itself, from `root`.
     """
     customers = loaded if isinstance(loaded, Customers) else None
+    purchases = customers.summary if customers is not None else None
+    flows = None
     if loaded is None:
         if root is None:
             raise ValueError("the Spark engine needs the project root")
-        table, result = segment_spark(root, config)
+        if config.transactions is not None:
+            table, result, purchases, dated = segment_log_spark(root, config)
+            flows = migrate(config, result, dated.dates, dated.counts, dated.labels) if dated is not None else None
+        else:
+            table, result = segment_spark(root, config)
     else:
         table = _table(loaded)
         result = segment(table, config, pool)
-    flows = follow(customers, config, result, pool) if customers is not None and customers.snapshots else None
+        flows = follow(customers, config, result, pool) if customers is not None and customers.snapshots else None
     named = profile(result, config)
     versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
     return Report(config, table, result, named, illustrate(config, result, named, pool, flows), versions,
                   rules=explain(table, result, config), scorer=scorer_sql(config, result, table),
-                  purchases=customers.summary if customers is not None else None, migration=flows)
+                  purchases=purchases, migration=flows)
 
 
 def _slim(report: Report) -> Report:
