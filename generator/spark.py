@@ -101,7 +101,7 @@ class _Clustered:
 
 def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentation]:
     """The table's accounting and its segmentation, computed in Spark."""
-    session = _session(root, config)
+    session = spark_session(root, config)
     from pyspark.sql import functions as F
 
     frame = _read(session, root, config)
@@ -121,11 +121,13 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
     if count == 0:
         raise UserError(f"{origin}: no row has a number in every feature column")
     if config.scale == "log":
-        negative = reduce(operator.or_, [F.col(f"f{j}") < 0 for j in range(len(config.features))])
-        below = frame.filter(negative).count()
-        if below:
-            raise UserError(f"{origin}: {below:,} row(s) with a negative feature value; scale: log ({config.path}) "
-                            "needs values of 0 or more")
+        below = frame.agg(*[F.sum((F.col(f"f{j}") < 0).cast("long")).alias(f"n{j}")
+                            for j in range(len(config.features))]).first()
+        assert below is not None
+        for j, name in enumerate(config.features):
+            if below[f"n{j}"]:
+                raise UserError(f"{origin}: column {name!r}: {below[f'n{j}']:,} negative value(s); scale: log "
+                                f"({config.path}) needs values of 0 or more")
     done = _cluster(frame, count, config)
     table = Table(
         features=done.features, ids=done.ids, rows_read=total,
@@ -134,13 +136,14 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
         personal=personal_data(config.id_column, done.personal) if config.id_column else None,
     )
     checked.unpersist()
+    done.predicted.unpersist()
     return table, done.result
 
 
 def segment_log_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentation, LogSummary, Dated | None]:
     """A purchase log's customers derived and segmented in Spark, at as_of and at every snapshot date."""
     assert config.transactions is not None
-    session = _session(root, config)
+    session = spark_session(root, config)
     log = spark_customers.read_log(session, root, config)
     as_of = config.as_of or log.last
     spark_customers.check_dates(log, config, as_of)
@@ -152,8 +155,8 @@ def segment_log_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segment
                   origin=log.origin, personal=personal_data(customer, done.personal))
     summary = spark_customers.summary(log, config, as_of, count, returns_only)
     dated = _follow(log, config, as_of, frame, done) if config.snapshots else None
-    frame.unpersist()
-    log.frame.unpersist()
+    for cached in (done.predicted, frame, log.frame):
+        cached.unpersist()
     return table, done.result, summary, dated
 
 
@@ -170,7 +173,12 @@ def _follow(log: spark_customers.SparkLog, config: DatasetConfig, as_of: datetim
             predictions.append(done.predicted)
             continue
         frame, _ = spark_customers.customers(log, config, date, within=last)
+        distinct = frame.select(*[f"f{j}" for j in range(len(config.features))]).distinct().limit(k).count()
+        if distinct < k:
+            raise UserError(f"{config.path}: snapshots: {k} segments need at least {k} distinct customers; on "
+                            f"{date.isoformat()} there are {distinct}")
         segments, predicted = _segments_at(frame, k, config)
+        frame.unpersist()
         dates.append((date, int(sum(s.size for s in segments)), segments))
         predictions.append(predicted)
     counts = []
@@ -189,6 +197,8 @@ def _follow(log: spark_customers.SparkLog, config: DatasetConfig, as_of: datetim
         got = every.orderBy("_row").select(*[F.coalesce(F.col(f"d{c}"), F.lit(-1)).alias(f"d{c}")
                                              for c in range(len(predictions))]).toArrow()
         labels = np.column_stack([got.column(c).to_numpy() for c in range(got.num_columns)]).astype(np.int64)
+    for predicted in predictions:
+        predicted.unpersist()
     return Dated(tuple(dates), tuple(counts), labels)
 
 
@@ -323,7 +333,6 @@ def _cluster(frame: Any, count: int, config: DatasetConfig) -> _Clustered:
     numbers = F.array(*[F.lit(int(v)) for v in renumber])
     segmented = predicted.select("_row", *(["_id"] if "_id" in frame.columns else []),
                                  F.element_at(numbers, F.col("cluster") + 1).alias("segment")).persist()
-    segmented.count()  # computed while the vectors are still cached
     personal = _personal(drawn_frame) if "_id" in frame.columns else ()
     vectors.unpersist()
     return _Clustered(result, table_frame, ids, personal, segmented)
@@ -375,7 +384,7 @@ def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, p
     return _Solution(candidate, model, renumber, sizes, originals, sample, jaccard, scaled)
 
 
-def _session(root: Path, config: DatasetConfig) -> Any:
+def spark_session(root: Path, config: DatasetConfig) -> Any:
     """The Spark session for this build, with the site's settings; clear errors without Java."""
     settings = spark_settings(root)
     java = Path(os.environ["JAVA_HOME"]) / "bin" / "java" if os.environ.get("JAVA_HOME") else None

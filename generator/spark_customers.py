@@ -179,13 +179,13 @@ def java_pattern(date_format: str) -> str:
     """A strptime format as a Spark (Java) date pattern: `%m/%d/%y %H:%M` -> `M/d/yy H:m`.
 
     Python's %m, %d, %H... read one or two digits; so do Java's single letters, except where a
-    field touches the next one (`%Y%m%d`), where the fixed widths are meant.
+    field touches another (`%Y%m%d`), where the fixed widths are meant.
     """
     pieces = re.findall(r"%.|[^%]+", date_format)
     pattern = []
     for index, piece in enumerate(pieces):
         if piece.startswith("%") and piece[1:] in DIRECTIVES:
-            touching = index + 1 < len(pieces) and pieces[index + 1].startswith("%")
+            touching = any(0 <= near < len(pieces) and pieces[near].startswith("%") for near in (index - 1, index + 1))
             pattern.append(DIRECTIVES[piece[1:]][1 if touching else 0])
         elif piece == "%%":
             pattern.append("'%'")
