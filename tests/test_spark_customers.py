@@ -21,12 +21,12 @@ import pytest
 
 from generator import spark, spark_customers
 from generator.build import analyse, load
-from generator.config import DatasetConfig, load_dataset
+from generator.config import DatasetConfig, load_all, load_dataset
 from generator.downloads import assignments_csv, migration_csv, segments_json
 from generator.errors import UserError
 from generator.purchases import load_customers
 from generator.results import Report
-from tests.conftest import ROOT
+from tests.conftest import ROOT, MakeProject
 from tests.test_line_items import (
     AS_OF,
     FORMS,
@@ -191,3 +191,11 @@ def test_strptime_formats_become_spark_patterns() -> None:
     assert spark_customers.java_pattern(FORMS["month-first"][1] or "") == "M'/'d'/'yy' 'H':'m"
     assert spark_customers.java_pattern("%d.%m.%Y T%H") == "d'.'M'.'yyyy' T'H"
     assert spark_customers.java_pattern("%Y-%m-%d'") == "yyyy'-'M'-'d''''"
+
+
+def test_a_log_behind_a_uri_is_accepted_for_spark(make_project: MakeProject) -> None:
+    log = "\n  source: s3a://shop/log.parquet\n  customer: c\n  date: d\n  amount: a"
+    root = make_project({"t": retail(engine="spark", transactions=log)})
+    (config,) = load_all(root)
+    assert config.transactions is not None
+    assert config.transactions.source == "s3a://shop/log.parquet"
