@@ -21,6 +21,7 @@ import pytest
 
 from generator import spark, spark_customers
 from generator.build import analyse, load
+from generator.cache import key
 from generator.config import DatasetConfig, load_all, load_dataset
 from generator.downloads import assignments_csv, migration_csv, segments_json
 from generator.errors import UserError
@@ -210,3 +211,4 @@ def test_a_log_behind_a_uri_is_accepted_for_spark(make_project: MakeProject) -> 
     (config,) = load_all(root)
     assert config.transactions is not None
     assert config.transactions.source == "s3a://shop/log.parquet"
+    assert key(root, config) == ""  # the log could change without the build seeing it: no cache entry
