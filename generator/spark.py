@@ -235,6 +235,7 @@ def _segments_at(frame: Any, k: int, config: DatasetConfig) -> tuple[tuple[Segme
                              for c in range(k)), key=lambda s: s.number))
     numbers = F.array(*[F.lit(int(v)) for v in renumber])
     segmented = predicted.select("_id", F.element_at(numbers, F.col("cluster") + 1).alias("segment")).persist()
+    segmented.count()  # kept before the vectors (and the date's customers) are let go
     vectors.unpersist()
     return segments, segmented
 
