@@ -17,7 +17,7 @@ from generator.config import DatasetConfig, load_all
 from generator.data import Table, load_table
 from generator.downloads import assignments_csv, migration_csv, segments_json
 from generator.illustrations import illustrate
-from generator.migration import follow
+from generator.migration import follow, migrate
 from generator.model import segment
 from generator.pages import environment, reference_page, report_page, reports_index, tutorial_page
 from generator.profiles import profile
@@ -25,7 +25,7 @@ from generator.purchases import Customers, load_customers
 from generator.results import Report
 from generator.rules import explain
 from generator.scorer import scorer_sql
-from generator.spark import segment_spark
+from generator.spark import segment_log_spark, segment_spark
 from generator.standalone import standalone_report
 from generator.tutorial import run_tutorial
 
@@ -110,20 +110,27 @@ def analyse(config: DatasetConfig, loaded: Table | Customers | None, pool: Execu
     and the cache need, so a cache entry stays small whatever the number of rows.
     """
     customers = loaded if isinstance(loaded, Customers) else None
+    purchases = customers.summary if customers is not None else None
+    flows, moves = None, None
     if loaded is None:
         if root is None:
             raise ValueError("the Spark engine needs the project root")
-        table, result, labels = segment_spark(root, config)
+        if config.transactions is not None:
+            table, result, labels, purchases, dated = segment_log_spark(root, config)
+            if dated is not None:
+                flows, moves = migrate(config, result, dated.dates, dated.counts, dated.labels)
+        else:
+            table, result, labels = segment_spark(root, config)
     else:
         table = _table(loaded)
         result, labels = segment(table, config, pool)
-    flows, moves = (follow(customers, config, result, labels, pool)
-                    if customers is not None and customers.snapshots else (None, None))
+        if customers is not None and customers.snapshots:
+            flows, moves = follow(customers, config, result, labels, pool)
     named = profile(result, config)
     versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
     report = Report(config, table.accounting, result, named, illustrate(config, result, named, pool, flows),
                     versions, rules=explain(table, result, labels, config), scorer=scorer_sql(config, result, table),
-                    purchases=customers.summary if customers is not None else None, migration=flows)
+                    purchases=purchases, migration=flows)
     if not config.publish_rows:
         return report
     return replace(report, rows=assignments_csv(report, table, labels),

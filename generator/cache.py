@@ -31,7 +31,8 @@ def key(root: Path, config: DatasetConfig) -> str:
     read again (inline data is part of the configuration itself). Data behind a URI (Spark)
     can change unseen: it gets no entry ("") and is computed on every build.
     """
-    if config.source is not None and is_uri(config.source):
+    source = config.transactions.source if config.transactions is not None else config.source
+    if source is not None and is_uri(source):
         return ""
     digest = hashlib.sha256()
     for part in (source_digest(root, config), repr(config), _code_digest(),

@@ -450,8 +450,9 @@ class DatasetConfig:
         "and summarises the data in Spark (MLlib K-Means) and brings back only summaries, a "
         "bounded sample for the charts and the rows when `publish_rows` is true; it needs Java "
         "and takes its Spark settings from `site_config/spark.yml` and the environment "
-        "(`SPARK_MASTER`). See [big tables](#big-tables-and-spark). It does not read "
-        "`transactions`: a purchase log is turned into customers by the local engine."))
+        "(`SPARK_MASTER`). See [big tables](#big-tables-and-spark). With `transactions`, Spark "
+        "also derives the customers from the log (and each snapshot's), whose `source` may then "
+        "be any URI Spark reads."))
     transactions: Transactions | None = field(default=None, metadata=schema(_transactions, "none",
         "Start from a purchase log instead of a customer table: a mapping of `source` (the log "
         "file, any format `source` reads), `customer` (the column naming the customer, kept as "
@@ -661,8 +662,6 @@ def _cross_check(root: Path, raw: dict[Any, Any], values: dict[str, Any]) -> lis
         found.append(("source", f"engine: spark reads {', '.join(SPARK_SUFFIXES)} files; use engine: local for "
                                 f"{Path(values['source']).suffix}"))
     found += _read_checks(raw, values)
-    if spark and values.get("scale") == "log":
-        found.append(("scale", "engine: spark does not take scale: log yet; use engine: local or another scale"))
     features: tuple[str, ...] = values.get("features", ())
     id_column = values.get("id_column")
     if id_column is not None and id_column in features:
@@ -716,14 +715,15 @@ def _purchase_checks(root: Path, raw: dict[Any, Any], values: dict[str, Any]) ->
     found += [(key, f"not used with transactions: {why}") for key, why in (
         ("source", "the log is transactions.source"), ("data", "the log is transactions.source"),
         ("id_column", "the customer column (transactions.customer) is the id")) if key in raw]
-    if values.get("engine") == "spark":
-        found.append(("engine", "engine: spark does not read transactions; the local engine derives the "
-                                "customers from the log (use engine: local)"))
+    spark = values.get("engine") == "spark"
     log: Transactions | None = values.get("transactions")
     if log is not None:
-        reason = _source_problem(root, log.source)
+        reason = None if spark and is_uri(log.source) else _source_problem(root, log.source)
         if reason:
             found.append(("transactions", f"source: {reason}"))
+        elif spark and Path(log.source).suffix.lower() not in SPARK_SUFFIXES:
+            found.append(("transactions", f"source: engine: spark reads {', '.join(SPARK_SUFFIXES)} files; use "
+                                          f"engine: local for {Path(log.source).suffix}"))
     for feature in values.get("features", ()):
         if feature not in DERIVED:
             found.append(("features", f"{shorten(feature)} is not derived from transactions; choose among "

@@ -10,6 +10,7 @@ the last date, so a feature's units do not decide the match.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -102,50 +103,79 @@ def follow(customers: Customers, config: DatasetConfig, result: Segmentation, se
     `segments` the segment of each of its customers. Returns the migration and, for every
     customer at the last date, the segment at each date (-1 before the first purchase).
     """
-    from scipy.optimize import linear_sum_assignment
-
     k = result.k
     fixed = replace(config, n_clusters=k)
     snapshots = customers.snapshots
     results = [segment(snap.table, fixed, pool, measured=False) for snap in snapshots[:-1]] + [(result, segments)]
+    labels = np.full((customers.table.rows_used, len(snapshots)), -1, dtype=np.int64)
+    for column, (snap, (_, found)) in enumerate(zip(snapshots, results, strict=True)):
+        labels[snap.rows, column] = np.asarray(found, dtype=np.int64)
+    counts = []
+    for column in range(len(snapshots) - 1):
+        start, end = labels[:, column], labels[:, column + 1]
+        present = end >= 0
+        rows = np.where(start[present] < 0, k, start[present])
+        counts.append(np.bincount(rows * k + end[present], minlength=(k + 1) * k).reshape(k + 1, k))
+    dates = [(snap.date, snap.table.rows_used, found.segments)
+             for snap, (found, _) in zip(snapshots, results, strict=True)]
+    migration, shown = migrate(config, result, dates, counts, labels)
+    assert shown is not None
+    return migration, shown
+
+
+def migrate(config: DatasetConfig, result: Segmentation,
+            dates: Sequence[tuple[datetime.date, int, tuple[Segment, ...]]], counts: Sequence[np.ndarray],
+            labels: np.ndarray | None) -> tuple[Migration, np.ndarray | None]:
+    """Segments at every date numbered to match those of the last (`result`), whichever engine found them.
+
+    `dates` holds each date's customers and segments in its own canonical numbers; `counts` the
+    customers between consecutive dates in those numbers (row k: not yet a customer); `labels`,
+    where the rows are published, each customer's segment at every date (-1: not yet a customer).
+    Returns the migration and those labels in the kept numbers (None without labels).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    k = result.k
     spread = np.array([result.population.spread[f] for f in config.features])
     unit = np.where(spread > 0, spread, 1.0)
 
     def centres(segments: tuple[Segment, ...]) -> np.ndarray:
         return np.array([[s.center[f] for f in config.features] for s in segments]) / unit
 
+    found = [segments for _, _, segments in dates]
     numbers = [np.arange(k)]  # the number each date's segments take, from the last date back
-    for earlier, _ in reversed(results[:-1]):
-        later, _ = results[len(results) - len(numbers)]
+    for earlier in reversed(found[:-1]):
+        later = found[len(found) - len(numbers)]
         target = np.empty_like(numbers[0])
-        ordered = centres(later.segments)
+        ordered = centres(later)
         target[numbers[0]] = np.arange(k)  # rows of `ordered` by the later date's kept numbers
-        gaps = np.linalg.norm(centres(earlier.segments)[:, None, :] - ordered[target][None, :, :], axis=2)
+        gaps = np.linalg.norm(centres(earlier)[:, None, :] - ordered[target][None, :, :], axis=2)
         rows, columns = linear_sum_assignment(gaps)
         renumber = np.empty(k, dtype=np.int64)
         renumber[rows] = columns
         numbers.insert(0, renumber)
 
-    labels = np.full((customers.table.rows_used, len(snapshots)), -1, dtype=np.int64)
-    dates = []
+    kept_dates = []
     previous: np.ndarray | None = None
-    for column, (snap, (found, found_labels), renumber) in enumerate(zip(snapshots, results, numbers, strict=True)):
-        labels[snap.rows, column] = renumber[np.asarray(found_labels, dtype=np.int64)]
-        kept = tuple(sorted((replace(s, number=int(renumber[s.number])) for s in found.segments),
-                            key=lambda s: s.number))
+    for (date, customers, segments), renumber in zip(dates, numbers, strict=True):
+        kept = tuple(sorted((replace(s, number=int(renumber[s.number])) for s in segments), key=lambda s: s.number))
         now = centres(kept)
         moved = None if previous is None else tuple(float(v) for v in np.linalg.norm(now - previous, axis=1))
-        dates.append(DateSegments(snap.date, snap.table.rows_used, kept, moved))
+        kept_dates.append(DateSegments(date, customers, kept, moved))
         previous = now
     flows = []
-    for column in range(len(snapshots) - 1):
-        start, end = labels[:, column], labels[:, column + 1]
-        present = end >= 0
-        rows = np.where(start[present] < 0, k, start[present])
-        counts = np.bincount(rows * k + end[present], minlength=(k + 1) * k).reshape(k + 1, k)
-        flows.append(Flow(snapshots[column].date, snapshots[column + 1].date, counts))
-    return Migration(k=k, dates=tuple(dates), flows=tuple(flows),
-                     spread={f: float(v) for f, v in zip(config.features, spread, strict=True)}), labels
+    for column, raw in enumerate(counts):
+        table = np.zeros((k + 1, k), dtype=np.int64)
+        table[np.ix_(np.append(numbers[column], k), numbers[column + 1])] = raw
+        flows.append(Flow(dates[column][0], dates[column + 1][0], table))
+    shown = None
+    if labels is not None:
+        shown = np.full(labels.shape, -1, dtype=np.int64)
+        for column, renumber in enumerate(numbers):
+            present = labels[:, column] >= 0
+            shown[present, column] = renumber[labels[present, column]]
+    return Migration(k=k, dates=tuple(kept_dates), flows=tuple(flows),
+                     spread={f: float(v) for f, v in zip(config.features, spread, strict=True)}), shown
 
 
 def hidden_cells(counts: np.ndarray, small: np.ndarray) -> np.ndarray:

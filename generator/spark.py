@@ -7,11 +7,18 @@ bounded random sample of rows for the charts and for the measures that need sing
 (silhouette, stability, the structureless reference), computed there exactly as for the local
 engine; and the rows themselves only when `publish_rows` is true.
 
-This is the only module that imports pyspark, and only when a dataset asks for it.
+With `transactions`, `spark_customers` derives the customers in Spark first (at as_of and at
+every snapshot date); each date is clustered here, and migration gets back only counts of
+customers between consecutive dates (and, with `publish_rows`, each customer's segments).
+
+This module and `spark_customers` are the only ones that import pyspark, and only when a
+dataset asks for it.
 """
 
 from __future__ import annotations
 
+import datetime
+import itertools
 import operator
 import os
 import shutil
@@ -23,12 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from generator import formats, spark_customers
 from generator.config import DatasetConfig, is_uri, source_digest, spark_settings
 from generator.data import LARGEST, Table, personal_data
 from generator.errors import UserError
 from generator.kmeans import canonical_order
 from generator.measures import SILHOUETTE_SAMPLE, STABILITY_SAMPLE, indices_from_sums, sample_measures
 from generator.model import SPARK_SAMPLE, choose, k_values
+from generator.purchases import LogSummary
 from generator.recommendation import Candidate, band, smallest
 from generator.scaling import FIT_SAMPLE, Affine, rounded_scaling
 from generator.segmentation import QUANTILES, Population, Scoring, Segment, Segmentation, Solution, segmentation
@@ -49,14 +58,38 @@ class _Solution:
     centers: np.ndarray  # segments x features, the mean of each segment's rows in original units
     sample: np.ndarray  # the canonical segment of every sampled row
     jaccard: tuple[float | None, ...]
+    scaled: np.ndarray  # segments x features, the mean of each segment's rows as K-Means saw them
+
+
+@dataclass(frozen=True)
+class Dated:
+    """The snapshot dates segmented in Spark, each in its own canonical numbers (migration matches them):
+    per date its customers and segments, per consecutive pair the customers between them
+    (`counts[i][j]`: in segment i, row k: not yet a customer, then in segment j), and with
+    `publish_rows` each customer's segment at every date (-1: not yet a customer)."""
+
+    dates: tuple[tuple[datetime.date, int, tuple[Segment, ...]], ...]
+    counts: tuple[np.ndarray, ...]
+    labels: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class _Clustered:
+    """A frame clustered in Spark: the segmentation, what the Table holds, and every row's segment
+    (`labels` in file order, only with `publish_rows`; `predicted` as a Spark frame, always)."""
+
+    result: Segmentation
+    labels: np.ndarray
+    features: pd.DataFrame
+    ids: tuple[str, ...] | None
+    personal: tuple[str, ...]  # up to 1,000 ids of the sample, for `personal_data`
+    predicted: Any  # `_row`, `_id` (where there is one) and `segment` (canonical) of every row
 
 
 def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentation, np.ndarray]:
     """The table's accounting, its segmentation, and the segment of every row (file order; none unless
     `publish_rows`), computed in Spark."""
-    session = _session(root, config)
-    from pyspark.ml.clustering import KMeans
-    from pyspark.ml.feature import VectorAssembler
+    session = spark_session(root, config)
     from pyspark.sql import functions as F
 
     frame = _read(session, root, config)
@@ -69,30 +102,170 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
     bad = checked.filter(~F.col("_valid")).count()
     origin = config.source or ""
     if bad and config.missing == "fail":
-        raise UserError(f"{origin}: {bad} row(s) with missing or non-numeric features (read by Spark, which "
-                        "does not report lines; fix the data or set missing: drop)")
+        raise UserError(f"{origin}: {formats.count(bad)} row(s) with missing or non-numeric features (read by "
+                        "Spark, which does not report lines; fix the data or set missing: drop)")
     frame = checked.filter(F.col("_valid")).drop("_valid")
     count = total - bad
     if count == 0:
         raise UserError(f"{origin}: no row has a number in every feature column")
+    if config.scale == "log":
+        below = frame.agg(*[F.sum((F.col(f"f{j}") < 0).cast("long")).alias(f"n{j}")
+                            for j in range(len(config.features))]).first()
+        assert below is not None
+        for j, name in enumerate(config.features):
+            if below[f"n{j}"]:
+                raise UserError(f"{origin}: column {name!r}: {formats.count(below[f'n{j}'])} negative value(s); "
+                                f"scale: log ({config.path}) needs values of 0 or more")
+    done = _cluster(frame, count, config)
+    table = Table(
+        features=done.features, ids=done.ids, rows_read=total,
+        dropped={"blank or non-numeric feature values": bad} if bad else {},
+        sha256=_digest(root, config), origin=origin, notes=(),
+        personal=personal_data(config.id_column, done.personal) if config.id_column else None,
+    )
+    checked.unpersist()
+    done.predicted.unpersist()
+    return table, done.result, done.labels
 
-    names = [f"f{j}" for j in range(len(config.features))]  # features by position: any name is safe
+
+def segment_log_spark(root: Path, config: DatasetConfig
+                      ) -> tuple[Table, Segmentation, np.ndarray, LogSummary, Dated | None]:
+    """A purchase log's customers derived and segmented in Spark, at as_of and at every snapshot date, and
+    the segment of every customer (none unless `publish_rows`)."""
+    assert config.transactions is not None
+    session = spark_session(root, config)
+    log = spark_customers.read_log(session, root, config)
+    as_of = config.as_of or log.last
+    spark_customers.check_dates(log, config, as_of)
+    frame, returns_only = spark_customers.customers(log, config, as_of)
+    count = frame.count()
+    done = _cluster(frame, count, config)
+    customer = config.transactions.customer
+    table = Table(features=done.features, ids=done.ids, rows_read=count, dropped={}, sha256=_digest(root, config),
+                  origin=log.origin, personal=personal_data(customer, done.personal))
+    summary = spark_customers.summary(log, config, as_of, count, returns_only)
+    dated = _follow(log, config, as_of, frame, done) if config.snapshots else None
+    for cached in (done.predicted, frame, log.frame):
+        cached.unpersist()
+    return table, done.result, done.labels, summary, dated
+
+
+def _follow(log: spark_customers.SparkLog, config: DatasetConfig, as_of: datetime.date, last: Any,
+            done: _Clustered) -> Dated:
+    """Every snapshot date before as_of segmented with the report's k; the customers between dates counted."""
+    from pyspark.sql import functions as F
+
+    k = done.result.k
+    dates, predictions = [], []
+    for date in config.snapshots:
+        if date == as_of:
+            dates.append((date, done.result.population.rows, done.result.segments))
+            predictions.append(done.predicted)
+            continue
+        frame, _ = spark_customers.customers(log, config, date, within=last)
+        distinct = frame.select(*[f"f{j}" for j in range(len(config.features))]).distinct().limit(k).count()
+        if distinct < k:
+            raise UserError(f"{config.path}: snapshots: {k} segments need at least {k} distinct customers; on "
+                            f"{date.isoformat()} there are {distinct}")
+        segments, predicted = _segments_at(frame, k, config)
+        frame.unpersist()
+        dates.append((date, int(sum(s.size for s in segments)), segments))
+        predictions.append(predicted)
+    counts = []
+    for earlier, later in itertools.pairwise(predictions):
+        moved = later.select("_id", F.col("segment").alias("to")).join(
+            earlier.select("_id", F.col("segment").alias("from")), "_id", "left")
+        table = np.zeros((k + 1, k), dtype=np.int64)
+        for row in moved.groupBy("from", "to").count().collect():
+            table[k if row["from"] is None else int(row["from"]), int(row["to"])] = row["count"]
+        counts.append(table)
+    labels = None
+    if config.publish_rows:
+        every = done.predicted.select("_row", "_id")
+        for column, predicted in enumerate(predictions):
+            every = every.join(predicted.select("_id", F.col("segment").alias(f"d{column}")), "_id", "left")
+        got = every.orderBy("_row").select(*[F.coalesce(F.col(f"d{c}"), F.lit(-1)).alias(f"d{c}")
+                                             for c in range(len(predictions))]).toArrow()
+        labels = np.column_stack([got.column(c).to_numpy() for c in range(got.num_columns)]).astype(np.int64)
+    for predicted in predictions:
+        predicted.unpersist()
+    return Dated(tuple(dates), tuple(counts), labels)
+
+
+def _segments_at(frame: Any, k: int, config: DatasetConfig) -> tuple[tuple[Segment, ...], Any]:
+    """A snapshot's customers clustered with k alone (its own scaling, n_init restarts): its segments in
+    canonical order, and every customer's segment (`_id`, `segment`)."""
+    from pyspark.ml.clustering import KMeans
+    from pyspark.sql import functions as F
+
+    names = [f"f{j}" for j in range(len(config.features))]
+    count = frame.count()
+    vectors, _, _, _ = _vectors(frame, names, config)
+    best = None
+    for run in range(config.n_init):
+        fitted = KMeans(k=k, seed=config.random_state + run, maxIter=MAX_ITER, tol=TOLERANCE,
+                        featuresCol="features", predictionCol="cluster").fit(vectors)
+        if best is None or fitted.summary.trainingCost < best.summary.trainingCost:
+            best = fitted
+    assert best is not None
+    predicted = best.transform(vectors)
+    sums = predicted.groupBy("cluster").agg(F.count(F.lit(1)).alias("n"),
+                                            *[F.sum(n).alias(f"o{j}") for j, n in enumerate(names)],
+                                            *[F.sum(f"s{j}").alias(f"m{j}") for j in range(len(names))]).collect()
+    sizes = np.zeros(k, dtype=np.int64)
+    originals, scaled = np.zeros((k, len(names))), np.zeros((k, len(names)))
+    for row in sums:
+        cluster = int(row["cluster"])
+        sizes[cluster] = row["n"]
+        originals[cluster] = [row[f"o{j}"] / row["n"] for j in range(len(names))]
+        scaled[cluster] = [row[f"m{j}"] / row["n"] for j in range(len(names))]
+    renumber = canonical_order(sizes, scaled)
+    segments = tuple(sorted((Segment(number=int(renumber[c]), size=int(sizes[c]), share=float(sizes[c] / count),
+                                     center={f: float(originals[c, j]) for j, f in enumerate(config.features)})
+                             for c in range(k)), key=lambda s: s.number))
+    numbers = F.array(*[F.lit(int(v)) for v in renumber])
+    segmented = predicted.select("_id", F.element_at(numbers, F.col("cluster") + 1).alias("segment")).persist()
+    segmented.count()  # kept before the vectors (and the date's customers) are let go
+    vectors.unpersist()
+    return segments, segmented
+
+
+def _vectors(frame: Any, names: list[str], config: DatasetConfig) -> tuple[Any, np.ndarray, np.ndarray, Affine]:
+    """The rows with their scaled features (`s0`..) and as one vector column; the means and standard
+    deviations of the features; the scaling, as the local engine's `scaling` fits it."""
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.sql import functions as F
+
     stats = frame.agg(*[F.avg(n).alias(f"mean{j}") for j, n in enumerate(names)],
                       *[F.stddev_pop(n).alias(f"std{j}") for j, n in enumerate(names)]).first()
     assert stats is not None
     mean = np.array([stats[f"mean{j}"] for j in range(len(names))], dtype=float)
     spread = np.array([stats[f"std{j}"] for j in range(len(names))], dtype=float)
     shift, width = _scaling(frame, names, config.scale, mean, spread)
-    scaled = [((F.col(n) - float(shift[j])) / float(width[j])).alias(f"s{j}") for j, n in enumerate(names)]
+    logged = config.scale == "log"
+    scaled = [(((F.log1p(n) if logged else F.col(n)) - float(shift[j])) / float(width[j])).alias(f"s{j}")
+              for j, n in enumerate(names)]
+    ids = ["_id"] if "_id" in frame.columns else []
     vectors = VectorAssembler(inputCols=[f"s{j}" for j in range(len(names))], outputCol="features").transform(
-        frame.select("_row", *names, *scaled, *(["_id"] if config.id_column else []))).persist()
+        frame.select("_row", *names, *scaled, *ids)).persist()
+    affine = Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width), log=logged)
+    return vectors, mean, spread, affine
+
+
+def _cluster(frame: Any, count: int, config: DatasetConfig) -> _Clustered:
+    """Scale, cluster and summarise a frame of `_row`, features `f0`.. (and `_id`) in Spark."""
+    from pyspark.ml.clustering import KMeans
+    from pyspark.sql import functions as F
+
+    names = [f"f{j}" for j in range(len(config.features))]  # features by position: any name is safe
+    vectors, mean, spread, affine = _vectors(frame, names, config)
 
     # The sample: a seeded draw, sorted by value so what follows does not depend on its order.
     fraction = min(1.0, 1.5 * SPARK_SAMPLE / count)
     drawn_frame = vectors.sample(False, fraction, seed=config.random_state).orderBy("_row").limit(SPARK_SAMPLE)
     local = _numbers(drawn_frame.select(*names))
     local = local[np.lexsort(local.T[::-1])]
-    points = (local - shift) / width
+    points = affine.apply(local)
 
     solutions: dict[int, _Solution] = {}
     for k in k_values(points[:FIT_SAMPLE], config):
@@ -125,26 +298,21 @@ def segment_spark(root: Path, config: DatasetConfig) -> tuple[Table, Segmentatio
 
     labels, table_frame, ids = _rows(predicted, names, config, renumber) if config.publish_rows else (
         np.zeros(0, dtype=np.int8), pd.DataFrame(index=pd.RangeIndex(count)), None)
-    table = Table(
-        features=table_frame, ids=ids, rows_read=total,
-        dropped={"blank or non-numeric feature values": bad} if bad else {},
-        sha256=_digest(root, config), origin=origin, notes=(),
-        personal=_personal(drawn_frame, config),
-    )
     result = segmentation(
         evidence,
-        {k: Solution(s.candidate, s.sizes, s.centers, (s.centers - shift) / width, s.sample)
-         for k, s in solutions.items()},
+        {k: Solution(s.candidate, s.sizes, s.centers, s.scaled, s.sample) for k, s in solutions.items()},
         segments,
         Population(rows=count, fitted=count, overall={f: float(mean[j]) for j, f in enumerate(config.features)},
                    spread={f: float(spread[j]) for j, f in enumerate(config.features)}),
         original=local, scaled=lambda rows: points[rows], fitted=points, seed=config.random_state,
         # What scorer.sql and the calculator apply: Spark's scaling and its own centres, in segment order.
-        scoring=Scoring(Affine(tuple(float(v) for v in shift), tuple(float(v) for v in width)),
-                        np.array(chosen.model.clusterCenters())[np.argsort(renumber)]))
+        scoring=Scoring(affine, np.array(chosen.model.clusterCenters())[np.argsort(renumber)]))
+    numbers = F.array(*[F.lit(int(v)) for v in renumber])
+    segmented = predicted.select("_row", *(["_id"] if "_id" in frame.columns else []),
+                                 F.element_at(numbers, F.col("cluster") + 1).alias("segment")).persist()
+    personal = _personal(drawn_frame) if "_id" in frame.columns else ()
     vectors.unpersist()
-    checked.unpersist()
-    return table, result, labels
+    return _Clustered(result, labels, table_frame, ids, personal, segmented)
 
 
 def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, points: np.ndarray,
@@ -190,10 +358,10 @@ def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, p
                           davies_bouldin=davies, min_share=float(sizes.min() / count), stability=ari,
                           reference=reference[0], reference_spread=reference[1], min_jaccard=smallest(jaccard),
                           silhouette_spread=spread)
-    return _Solution(candidate, model, renumber, sizes, originals, sample, jaccard)
+    return _Solution(candidate, model, renumber, sizes, originals, sample, jaccard, scaled)
 
 
-def _session(root: Path, config: DatasetConfig) -> Any:
+def spark_session(root: Path, config: DatasetConfig) -> Any:
     """The Spark session for this build, with the site's settings; clear errors without Java."""
     settings = spark_settings(root)
     java = Path(os.environ["JAVA_HOME"]) / "bin" / "java" if os.environ.get("JAVA_HOME") else None
@@ -257,7 +425,12 @@ def _scaling(frame: Any, names: list[str], method: str, mean: np.ndarray,
     """Shift and width per feature (scaled = (x - shift) / width), as the local engine's `scaling`."""
     from pyspark.sql import functions as F
 
-    if method == "standard":
+    if method == "log":  # standard scaling of log1p, as the local engine's
+        row = frame.agg(*[F.avg(F.log1p(n)).alias(f"mean{j}") for j, n in enumerate(names)],
+                        *[F.stddev_pop(F.log1p(n)).alias(f"std{j}") for j, n in enumerate(names)]).first()
+        shift = np.array([row[f"mean{j}"] for j in range(len(names))], dtype=float)
+        width = np.array([row[f"std{j}"] for j in range(len(names))], dtype=float)
+    elif method == "standard":
         shift, width = mean, spread
     elif method == "minmax":
         row = frame.agg(*[F.min(n).alias(f"lo{j}") for j, n in enumerate(names)],
@@ -277,10 +450,11 @@ def _scaling(frame: Any, names: list[str], method: str, mean: np.ndarray,
 def _rows(predicted: Any, names: list[str], config: DatasetConfig,
           renumber: np.ndarray) -> tuple[np.ndarray, pd.DataFrame, tuple[str, ...] | None]:
     """Every row with its segment, in file order, for `assignments.csv`."""
-    columns = ["_row", *names, "cluster", *(["_id"] if config.id_column else [])]
+    identified = "_id" in predicted.columns
+    columns = ["_row", *names, "cluster", *(["_id"] if identified else [])]
     rows = predicted.select(*columns).orderBy("_row").toArrow()
     features = pd.DataFrame({f: rows.column(n).to_numpy() for f, n in zip(config.features, names, strict=True)})
-    ids = tuple("" if v is None else str(v) for v in rows.column("_id").to_pylist()) if config.id_column else None
+    ids = tuple("" if v is None else str(v) for v in rows.column("_id").to_pylist()) if identified else None
     labels = renumber[rows.column("cluster").to_numpy()].astype(np.int8 if len(renumber) < 128 else np.int16)
     return labels, features, ids
 
@@ -291,14 +465,13 @@ def _numbers(frame: Any) -> np.ndarray:
     return np.column_stack([table.column(j).to_numpy() for j in range(table.num_columns)]).astype(float)
 
 
-def _personal(sample: Any, config: DatasetConfig) -> str | None:
-    if not config.id_column:
-        return None
-    cells = tuple("" if v is None else str(v) for v in sample.select("_id").limit(1000).toArrow().column(0).to_pylist())
-    return personal_data(config.id_column, cells)
+def _personal(sample: Any) -> tuple[str, ...]:
+    """Up to 1,000 ids of the sample: enough to tell whether they look like personal data."""
+    return tuple("" if v is None else str(v) for v in sample.select("_id").limit(1000).toArrow().column(0).to_pylist())
 
 
 def _digest(root: Path, config: DatasetConfig) -> str:
-    return "" if config.source is None or is_uri(config.source) else source_digest(root, config)
+    source = config.transactions.source if config.transactions is not None else config.source
+    return "" if source is None or is_uri(source) else source_digest(root, config)
 
 

@@ -303,9 +303,11 @@ def test_a_bad_log_is_one_line(make_project: MakeProject, log: str, changes: dic
      "tenure, average_order (did you mean 'frequency'?)"),
     ({"as_of": "2024-08-31"},
      f"{SHOWN}: snapshots: the last date 2024-09-30 must be as_of (2024-08-31), or leave as_of out"),
-    ({"engine": "spark"},
-     f"{SHOWN}: engine: engine: spark does not read transactions; the local engine derives the customers from the "
-     "log (use engine: local)"),
+    ({"engine": "spark", "transactions": "\n  source: s3a://shop/log.xlsx\n  customer: c\n  date: d\n  amount: a"},
+     f"{SHOWN}: transactions: source: engine: spark reads .csv, .tsv, .parquet files; use engine: local for .xlsx"),
+    ({"transactions": "\n  source: s3a://shop/log.parquet\n  customer: c\n  date: d\n  amount: a"},
+     f"{SHOWN}: transactions: source: 's3a://shop/log.parquet' is a URI: only engine: spark reads URIs; the local "
+     "engine reads project files"),
     ({"id_column": "customer"},
      f"{SHOWN}: id_column: not used with transactions: the customer column (transactions.customer) is the id"),
     ({"as_of": "30/06/2024", "snapshots": ""},
