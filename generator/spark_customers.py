@@ -23,6 +23,7 @@ from generator.formats import count, exact, plural
 from generator.purchases import EPOCH, MAX_PLACES, LeftOut, LogSummary
 
 # strptime directives -> Java DateTimeFormatter letters (Spark's patterns); a pair for fixed widths.
+PIVOT = 2069  # a two-digit year from 69 on is in the 1900s, as strptime reads it
 DIRECTIVES = {"Y": ("yyyy", "yyyy"), "y": ("yy", "yy"), "m": ("M", "MM"), "d": ("d", "dd"), "H": ("H", "HH"),
               "I": ("h", "hh"), "M": ("m", "mm"), "S": ("s", "ss"), "p": ("a", "a"), "b": ("MMM", "MMM"),
               "B": ("MMMM", "MMMM"), "f": ("SSSSSS", "SSSSSS"), "j": ("D", "DDD")}
@@ -88,7 +89,11 @@ def read_log(session: Any, root: Path, config: DatasetConfig) -> SparkLog:
         blank_day = shown == ""
         parsed = (F.try_to_timestamp(shown, F.lit(java_pattern(log.date_format))) if log.date_format
                   else shown.try_cast("timestamp"))
-        day = F.unix_date(F.to_date(parsed))
+        when = F.to_date(parsed)
+        if log.date_format and "%y" in re.findall(r"%.", log.date_format):
+            # Java reads a two-digit year as 2000-2099; Python and DuckDB read 69-99 as 1969-1999.
+            when = F.when(F.year(when) >= PIVOT, F.add_months(when, -1200)).otherwise(when)
+        day = F.unix_date(when)
     selected = [text(log.customer).alias("_cust"), day.alias("_day"), blank_day.alias("_blank_day"),
                 shown.alias("_date_text")]
     for j, name in enumerate(log.money):

@@ -157,6 +157,21 @@ def test_datetimes_in_other_forms_give_the_same_customers(project: Path, form: s
     pd.testing.assert_frame_equal(found.reset_index(drop=True), local.features)
 
 
+def test_two_digit_years_read_as_strptime_reads_them(project: Path) -> None:
+    """`%y`: 69-99 are 1969-1999 and 00-68 are 2000-2068 in Spark as in Python and DuckDB (Java's own
+    reading would put 97 in 2097 and every customer in the future)."""
+    frame = line_items()
+    frame["when"] = frame["when"] - pd.DateOffset(years=14)  # 2010-2011 -> 1996-1997
+    (project / "content" / "data" / "nineties.csv").write_text(write(frame, "month-first"), encoding="utf-8")
+    text = retail(features=FEATURES, as_of="", transactions=block("month-first", source="content/data/nineties.csv"))
+    found, log = derived(project, dataset(project, text.replace("title:", "engine: spark\ntitle:")))
+    local = load_customers(project, dataset(project, text))
+    assert (log.first, log.last) == (local.summary.first, local.summary.last)
+    assert log.last.year == frame["when"].max().year
+    assert tuple(found.index) == local.table.ids
+    pd.testing.assert_frame_equal(found.reset_index(drop=True), local.table.features)
+
+
 def test_returns_exclude_in_spark(project: Path) -> None:
     text = retail(engine="spark", features=FEATURES, transactions=block("iso", returns="exclude"))
     found, log = derived(project, dataset(project, text))
