@@ -294,10 +294,13 @@ def _source(connection: duckdb.DuckDBPyConnection, root: Path, log: Transactions
         raw = found.head
         names = [str(name) for name in raw.frame.columns]
         _check_wanted(wanted, names, log.source)
-        rows = (f"read_csv({_literal(str(found.path))}, delim = {_literal(found.delimiter)}, header = true, "
-                f"quote = '\"', escape = '\"', all_varchar = true, null_padding = true, "
-                f"names = [{', '.join(map(_literal, names))}])")
-        numbered = f"(SELECT row_number() OVER () - 1 AS row_, * FROM {rows})"
+        cells = (f"read_csv({_literal(str(found.path))}, delim = {_literal(found.delimiter)}, header = true, "
+                 f"quote = '\"', escape = '\"', all_varchar = true, null_padding = true, "
+                 f"names = [{', '.join(map(_literal, names))}])")
+        # A row blank in every column (a spreadsheet's padding, `,,,`) is no row, as `data` reads it.
+        kept = "NOT (" + " AND ".join(f"coalesce(trim({_name(name)}), '') = ''" for name in names) + ")"
+        rows = f"(SELECT * FROM {cells} WHERE {kept})"
+        numbered = f"(SELECT row_number() OVER () - 1 AS row_, * FROM {rows})"  # `places` skips blank rows too
         relation = connection.sql(f"SELECT * FROM {rows}")
         places = found.places
     else:

@@ -251,6 +251,19 @@ def test_a_big_log_gives_the_same_customers(make_project: MakeProject) -> None:
     assert np.allclose(table.features["monetary"], expected["monetary"], rtol=1e-9)
 
 
+def test_rows_blank_in_every_column_are_no_rows(make_project: MakeProject) -> None:
+    """A log exported from a spreadsheet often ends in rows of delimiters: they are skipped, not customers
+    without a name (which `missing: fail` would refuse)."""
+    log = purchase_log()
+    padded = log.replace("\n", "\n,,\n", 3) + ",,\n,,\n"
+    root = make_project({"shop": shop(snapshots="")}, {LOG: padded})
+    found = load_customers(root, load_dataset(root, root / SHOWN))
+    expected = expected_customers(log, "2024-09-30")
+    assert found.table.ids == tuple(expected.index)
+    assert found.table.features["frequency"].tolist() == expected["frequency"].tolist()
+    assert found.summary.rows == len(log.splitlines()) - 1
+
+
 def test_order_counts_purchases(make_project: MakeProject) -> None:
     log = "id,when,paid,order\n007,2024-01-01,5,A\n007,2024-01-01,6,B\n007,2024-01-02,1,B\n008,2024-01-02,2,C\n"
     config = ("title: T\ntransactions:\n  source: content/data/o.csv\n  customer: id\n  date: when\n  amount: paid\n"
@@ -279,6 +292,10 @@ BAD_LOG = "customer,date,amount\n001,2024-01-01,5\n002,2024-13-01,6\n003,2024-02
 @pytest.mark.parametrize(("log", "changes", "message"), [
     (BAD_LOG, {}, f"{LOG}: column 'date', line 3: '2024-13-01' is not a date in an ISO date such as 1998-06-30 "
                   "(set transactions.date_format for other forms) (1 such row(s))"),
+    # Rows blank in every column (a spreadsheet's padding) are no rows: the line is still the file's.
+    ("customer,date,amount\n001,2024-01-01,5\n,,\n , ,\n002,2024-13-01,6\n,,\n", {},
+     f"{LOG}: column 'date', line 5: '2024-13-01' is not a date in an ISO date such as 1998-06-30 "
+     "(set transactions.date_format for other forms) (1 such row(s))"),
     ("customer,date,amount\n001,2024-01-01,5\n002,2024-01-02,$6\n", {},
      f"{LOG}: column 'amount', line 3: '$6' is not an amount (a plain number such as 12.50) (1 such row(s))"),
     ("customer,date,amount\n001,20240101,5\n002,2024-01-02,6\n",
