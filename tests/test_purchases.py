@@ -264,6 +264,16 @@ def test_rows_blank_in_every_column_are_no_rows(make_project: MakeProject) -> No
     assert found.summary.rows == len(log.splitlines()) - 1
 
 
+def test_cells_are_trimmed_of_every_kind_of_space(make_project: MakeProject) -> None:
+    """Tabs and no-break spaces around an id (a spreadsheet's export) are trimmed as spaces are, as
+    Python's str.strip() trims them: one customer, not three."""
+    log = "customer,date,amount\n007,2024-01-01,5\n007\t,2024-01-02,6\n\u00a0007\u00a0,2024-01-03,1\n008,2024-01-02,2\n"
+    root = make_project({"shop": shop(snapshots="")}, {LOG: log})
+    table = load_customers(root, load_dataset(root, root / SHOWN)).table
+    assert table.ids == ("007", "008")
+    assert table.features["frequency"].tolist() == [3.0, 1.0]
+
+
 def test_order_counts_purchases(make_project: MakeProject) -> None:
     log = "id,when,paid,order\n007,2024-01-01,5,A\n007,2024-01-01,6,B\n007,2024-01-02,1,B\n008,2024-01-02,2,C\n"
     config = ("title: T\ntransactions:\n  source: content/data/o.csv\n  customer: id\n  date: when\n  amount: paid\n"
