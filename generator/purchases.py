@@ -47,8 +47,10 @@ from generator.formats import count, exact, plural
 
 EPOCH = datetime.date(1970, 1, 1)
 MAX_PLACES = 6  # decimals an amount is counted in at most (a float with more is rounded to millionths)
-# What Python's str.strip() takes off a cell (tabs, no-break spaces...), as DuckDB's trim() characters.
-SPACES = "'" + "".join(c for c in map(chr, range(0x110000)) if c.isspace()) + "'"
+# What Python's str.strip() takes off a cell (tabs, no-break spaces...): DuckDB's trim() with these characters
+# is slow, so it runs only on the cells a regular expression finds with one at either end (a few, if any).
+SPACES = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+PADDED = f"'^[{SPACES}]|[{SPACES}]$'"
 MEMORY = "2GB"  # DuckDB's limit: group-bys beyond it spill to a temporary folder
 MARKS_HEAD = 100_000  # rows of a Parquet log its number marks (of text amounts) are detected on
 KEPT = "NOT left_"  # the rows customers are derived from (a bad cell stops the build before)
@@ -300,7 +302,7 @@ def _source(connection: duckdb.DuckDBPyConnection, root: Path, log: Transactions
                  f"quote = '\"', escape = '\"', all_varchar = true, null_padding = true, "
                  f"names = [{', '.join(map(_literal, names))}])")
         # A row blank in every column (a spreadsheet's padding, `,,,`) is no row, as `data` reads it.
-        kept = "NOT (" + " AND ".join(f"coalesce(trim({_name(name)}, {SPACES}), '') = ''" for name in names) + ")"
+        kept = "NOT (" + " AND ".join(f"coalesce({_stripped(_name(name))}, '') = ''" for name in names) + ")"
         rows = f"(SELECT * FROM {cells} WHERE {kept})"
         numbered = f"(SELECT row_number() OVER () - 1 AS row_, * FROM {rows})"  # `places` skips blank rows too
         relation = connection.sql(f"SELECT * FROM {rows}")
@@ -541,7 +543,12 @@ def _decimals(cell: str) -> str:
 
 def _trimmed(column: str, types: Mapping[str, str]) -> str:
     """A column's cells as text: text trimmed of spaces, other types as DuckDB writes them."""
-    return f"trim({_name(column)}, {SPACES})" if types[column] == "VARCHAR" else f"CAST({_name(column)} AS VARCHAR)"
+    return _stripped(_name(column)) if types[column] == "VARCHAR" else f"CAST({_name(column)} AS VARCHAR)"
+
+
+def _stripped(cell: str) -> str:
+    """Text without the white space at either end, as str.strip() takes it off."""
+    return f"CASE WHEN regexp_matches({cell}, {PADDED}) THEN trim({cell}, '{SPACES}') ELSE {cell} END"
 
 
 def _text(cell: object) -> str:
