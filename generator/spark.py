@@ -195,30 +195,13 @@ def _follow(log: spark_customers.SparkLog, config: DatasetConfig, as_of: datetim
 def _segments_at(frame: Any, k: int, config: DatasetConfig) -> tuple[tuple[Segment, ...], Any]:
     """A snapshot's customers clustered with k alone (its own scaling, n_init restarts): its segments in
     canonical order, and every customer's segment (`_id`, `segment`)."""
-    from pyspark.ml.clustering import KMeans
     from pyspark.sql import functions as F
 
     names = [f"f{j}" for j in range(len(config.features))]
     count = frame.count()
     vectors, _, _, _ = _vectors(frame, names, config)
-    best = None
-    for run in range(config.n_init):
-        fitted = KMeans(k=k, seed=config.random_state + run, maxIter=MAX_ITER, tol=TOLERANCE,
-                        featuresCol="features", predictionCol="cluster").fit(vectors)
-        if best is None or fitted.summary.trainingCost < best.summary.trainingCost:
-            best = fitted
-    assert best is not None
-    predicted = best.transform(vectors)
-    sums = predicted.groupBy("cluster").agg(F.count(F.lit(1)).alias("n"),
-                                            *[F.sum(n).alias(f"o{j}") for j, n in enumerate(names)],
-                                            *[F.sum(f"s{j}").alias(f"m{j}") for j in range(len(names))]).collect()
-    sizes = np.zeros(k, dtype=np.int64)
-    originals, scaled = np.zeros((k, len(names))), np.zeros((k, len(names)))
-    for row in sums:
-        cluster = int(row["cluster"])
-        sizes[cluster] = row["n"]
-        originals[cluster] = [row[f"o{j}"] / row["n"] for j in range(len(names))]
-        scaled[cluster] = [row[f"m{j}"] / row["n"] for j in range(len(names))]
+    predicted = _best_fit(vectors, k, config).transform(vectors)
+    sizes, originals, scaled = _means(predicted, names, k)
     renumber = canonical_order(sizes, scaled)
     segments = tuple(sorted((Segment(number=int(renumber[c]), size=int(sizes[c]), share=float(sizes[c] / count),
                                      center={f: float(originals[c, j]) for j, f in enumerate(config.features)})
@@ -254,7 +237,6 @@ def _vectors(frame: Any, names: list[str], config: DatasetConfig) -> tuple[Any, 
 
 def _cluster(frame: Any, count: int, config: DatasetConfig) -> _Clustered:
     """Scale, cluster and summarise a frame of `_row`, features `f0`.. (and `_id`) in Spark."""
-    from pyspark.ml.clustering import KMeans
     from pyspark.sql import functions as F
 
     names = [f"f{j}" for j in range(len(config.features))]  # features by position: any name is safe
@@ -269,14 +251,7 @@ def _cluster(frame: Any, count: int, config: DatasetConfig) -> _Clustered:
 
     solutions: dict[int, _Solution] = {}
     for k in k_values(points[:FIT_SAMPLE], config):
-        best = None
-        for run in range(config.n_init):
-            fitted = KMeans(k=k, seed=config.random_state + run, maxIter=MAX_ITER, tol=TOLERANCE,
-                            featuresCol="features", predictionCol="cluster").fit(vectors)
-            if best is None or fitted.summary.trainingCost < best.summary.trainingCost:
-                best = fitted
-        assert best is not None
-        solutions[k] = _summarise(best, vectors, names, k, count, points, config)
+        solutions[k] = _summarise(_best_fit(vectors, k, config), vectors, names, k, count, points, config)
     evidence = choose(tuple(s.candidate for s in solutions.values()), config,
                       silhouette_sampled=len(points) < count or len(points) > SILHOUETTE_SAMPLE,
                       stability_sampled=len(points) < count or len(points) > STABILITY_SAMPLE)
@@ -315,12 +290,25 @@ def _cluster(frame: Any, count: int, config: DatasetConfig) -> _Clustered:
     return _Clustered(result, labels, table_frame, ids, personal, segmented)
 
 
-def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, points: np.ndarray,
-               config: DatasetConfig) -> _Solution:
-    """One k's measures: sizes, means and sums of squares from Spark, the rest on the sample."""
+def _best_fit(vectors: Any, k: int, config: DatasetConfig) -> Any:
+    """Spark MLlib's K-Means with k, the best of n_init seeded restarts (the lowest within sum of squares)."""
+    from pyspark.ml.clustering import KMeans
+
+    best = None
+    for run in range(config.n_init):
+        fitted = KMeans(k=k, seed=config.random_state + run, maxIter=MAX_ITER, tol=TOLERANCE,
+                        featuresCol="features", predictionCol="cluster").fit(vectors)
+        if best is None or fitted.summary.trainingCost < best.summary.trainingCost:
+            best = fitted
+    assert best is not None
+    return best
+
+
+def _means(predicted: Any, names: list[str], k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per Spark cluster of `predicted`: its size, and the mean of its rows in original units (`names`) and
+    as K-Means saw them (`s0`..)."""
     from pyspark.sql import functions as F
 
-    predicted = model.transform(vectors)
     width = len(names)
     sums = predicted.groupBy("cluster").agg(
         F.count(F.lit(1)).alias("n"),
@@ -333,6 +321,17 @@ def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, p
         sizes[cluster] = row["n"]
         originals[cluster] = [row[f"o{j}"] / row["n"] for j in range(width)]
         scaled[cluster] = [row[f"m{j}"] / row["n"] for j in range(width)]
+    return sizes, originals, scaled
+
+
+def _summarise(model: Any, vectors: Any, names: list[str], k: int, count: int, points: np.ndarray,
+               config: DatasetConfig) -> _Solution:
+    """One k's measures: sizes, means and sums of squares from Spark, the rest on the sample."""
+    from pyspark.sql import functions as F
+
+    predicted = model.transform(vectors)
+    width = len(names)
+    sizes, originals, scaled = _means(predicted, names, k)
     # Distances to the segment means (not to Spark's last centres), summed per segment.
     means = F.array(*[F.array(*[F.lit(float(v)) for v in scaled[c]]) for c in range(k)])
     squared = reduce(operator.add, [(F.col(f"s{j}") - F.element_at(F.element_at(means, F.col("cluster") + 1), j + 1))
