@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from generator import cache
+from generator import cache, purchases
 from generator.build import generate, validate
 from generator.config import load_dataset
 from generator.errors import UserError
@@ -262,6 +262,10 @@ def test_rows_blank_in_every_column_are_no_rows(make_project: MakeProject) -> No
     assert found.table.ids == tuple(expected.index)
     assert found.table.features["frequency"].tolist() == expected["frequency"].tolist()
     assert found.summary.rows == len(log.splitlines()) - 1
+
+
+def test_the_spaces_trimmed_are_those_str_strip_takes_off() -> None:
+    assert sorted(purchases.SPACES) == [c for c in map(chr, range(0x110000)) if c.isspace()]
 
 
 def test_cells_are_trimmed_of_every_kind_of_space(make_project: MakeProject) -> None:
