@@ -393,26 +393,11 @@ def spark_session(root: Path, config: DatasetConfig) -> Any:
 
 def _read(session: Any, root: Path, config: DatasetConfig) -> Any:
     """The configured columns, features as doubles (cells that are not numbers become null)."""
-    from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     assert config.source is not None
-    location = config.source if is_uri(config.source) else str((root / config.source).resolve())
-    suffix = Path(config.source).suffix.lower()
-    try:
-        if suffix == ".parquet":
-            raw = session.read.parquet(location)
-        else:
-            raw = session.read.csv(location, header=True, sep="\t" if suffix == ".tsv" else ",",
-                                   inferSchema=False, encoding="UTF-8", multiLine=False, mode="PERMISSIVE")
-    except AnalysisException as error:
-        raise UserError(f"{config.source}: Spark cannot read it: {str(error).splitlines()[0][:160]}") from None
-    columns = list(raw.columns)
     wanted = [*config.features, *([config.id_column] if config.id_column else [])]
-    for name in wanted:
-        if name not in columns:
-            raise UserError(f"{config.source}: no column {name!r}; the columns are: "
-                            f"{', '.join(columns)[:100]} ({config.path} names it)")
+    raw = spark_customers.source_frame(session, root, config.source, wanted, str(config.path))
     selected = [F.col(f"`{f}`").try_cast("double").alias(f"f{j}") for j, f in enumerate(config.features)]
     if config.id_column:
         selected.append(F.col(f"`{config.id_column}`").cast("string").alias("_id"))

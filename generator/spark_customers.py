@@ -43,17 +43,14 @@ class SparkLog:
     last: datetime.date
 
 
-def read_log(session: Any, root: Path, config: DatasetConfig) -> SparkLog:
-    """The log's customer, date, amount (and order) columns, parsed in Spark; rows left out counted."""
+def source_frame(session: Any, root: Path, source: str, wanted: list[str], named_by: str) -> Any:
+    """A CSV, TSV or Parquet file (a project path or any URI Spark reads) as a Spark frame of text cells
+    (CSV) or typed columns (Parquet); a user's error, one line, when Spark cannot read it or a `wanted`
+    column (named by the `named_by` key) is missing."""
     from pyspark.errors import AnalysisException
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
-    log = config.transactions
-    assert log is not None
-    origin = log.source
-    location = log.source if is_uri(log.source) else str((root / log.source).resolve())
-    suffix = Path(log.source).suffix.lower()
+    location = source if is_uri(source) else str((root / source).resolve())
+    suffix = Path(source).suffix.lower()
     try:
         if suffix == ".parquet":
             raw = session.read.parquet(location)
@@ -61,13 +58,25 @@ def read_log(session: Any, root: Path, config: DatasetConfig) -> SparkLog:
             raw = session.read.csv(location, header=True, sep="\t" if suffix == ".tsv" else ",", inferSchema=False,
                                    encoding="UTF-8", multiLine=False, mode="PERMISSIVE")
     except AnalysisException as error:
-        raise UserError(f"{origin}: Spark cannot read it: {str(error).splitlines()[0][:160]}") from None
+        raise UserError(f"{source}: Spark cannot read it: {str(error).splitlines()[0][:160]}") from None
     columns = list(raw.columns)
-    wanted = [name for name in (log.customer, log.date, *log.money, log.order) if name is not None]
     for name in wanted:
         if name not in columns:
-            raise UserError(f"{origin}: no column {name!r}; the columns are: {shorten(', '.join(columns), 100)} "
-                            "(transactions names it)")
+            raise UserError(f"{source}: no column {name!r}; the columns are: {shorten(', '.join(columns), 100)} "
+                            f"({named_by} names it)")
+    return raw
+
+
+def read_log(session: Any, root: Path, config: DatasetConfig) -> SparkLog:
+    """The log's customer, date, amount (and order) columns, parsed in Spark; rows left out counted."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    log = config.transactions
+    assert log is not None
+    origin = log.source
+    wanted = [name for name in (log.customer, log.date, *log.money, log.order) if name is not None]
+    raw = source_frame(session, root, log.source, wanted, "transactions")
     types = {field.name: field.dataType for field in raw.schema.fields}
 
     def cell(name: str) -> Any:
