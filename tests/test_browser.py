@@ -161,7 +161,11 @@ def search(page: Page, engine: Engine, word: str) -> list[str]:
     expect(page.locator(engine.search_input)).to_be_focused()
     page.keyboard.type(word)
     expect(page.locator(engine.search_result).first).to_be_visible()
-    return [link.get_attribute("href") or "" for link in page.locator(engine.search_result).all()]
+    # Read every link in one step: the list re-renders while typing settles (and as it scrolls), so a
+    # link counted first may be gone when read one at a time.
+    links: list[str] = page.locator(engine.search_result).evaluate_all(
+        "links => links.map(link => link.getAttribute('href') || '')")
+    return links
 
 
 def segment_word(site: Path) -> str:
