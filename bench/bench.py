@@ -131,11 +131,16 @@ class Case:
     notes: list[str] = field(default_factory=list)
 
 
-def _resident_bytes(pid: int) -> int:
-    """A process's proportional set size (PSS): its resident memory, with every page it shares
-    with other processes (the same libraries loaded by a build and its workers) divided among
-    them, so that the sum over processes counts each page once. VmRSS where PSS is unavailable."""
-    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+def _resident_bytes(pid: int, proportional: bool) -> int:
+    """A process's resident memory: its proportional set size (PSS) if `proportional`, every page
+    it shares with other processes (the same libraries loaded by a build and its workers) divided
+    among them, so that the sum over processes counts each page once; else VmRSS (shared pages
+    counted in full). VmRSS where PSS is unavailable.
+
+    PSS costs: the kernel walks the process's page tables under its memory lock, some 8 ms for a
+    400 MB worker, stalling its page faults meanwhile; VmRSS is a counter, read in 0.1 ms."""
+    sources = (("smaps_rollup", "Pss:"), ("status", "VmRSS:")) if proportional else (("status", "VmRSS:"),)
+    for name, key in sources:
         try:
             text = Path(f"/proc/{pid}/{name}").read_text(encoding="ascii", errors="replace")
         except OSError:
@@ -156,9 +161,9 @@ def _busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def _session_resident_bytes(session: int) -> tuple[int, int]:
-    """Resident bytes and number of the processes in a session: a build and the workers it starts."""
-    total = count = 0
+def _session(session: int) -> list[int]:
+    """The processes of a session: a build and the workers it starts."""
+    members = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -167,9 +172,33 @@ def _session_resident_bytes(session: int) -> tuple[int, int]:
         except (OSError, IndexError):
             continue
         if len(fields) > 3 and fields[3] == str(session):
-            total += _resident_bytes(int(entry.name))
-            count += 1
-    return total, count
+            members.append(int(entry.name))
+    return members
+
+
+class _Sampler:
+    """The peak resident memory of a session's processes together, sampled cheaply.
+
+    Each sample sums VmRSS; the proportional sum (PSS, shared pages counted once: the peak
+    reported) is read only when that cheap sum sets a new high by PEAK_STEP. Reading PSS at
+    every sample took a quarter of a core on this 2-core machine (some 25 ms every 0.1 s for a
+    build and its two workers) and slowed the build it measured by about 1 s in 16."""
+
+    PEAK_STEP = 1.02
+
+    def __init__(self, session: int) -> None:
+        self.session = session
+        self.peak = self.most = 0  # PSS bytes; processes at once
+        self.resident = 0  # the latest VmRSS sum
+        self._high = 0  # the VmRSS sum at the last PSS reading
+
+    def sample(self) -> None:
+        members = _session(self.session)
+        self.most = max(self.most, len(members))
+        self.resident = sum(_resident_bytes(pid, proportional=False) for pid in members)
+        if self.resident > self._high * self.PEAK_STEP:
+            self._high = self.resident
+            self.peak = max(self.peak, sum(_resident_bytes(pid, proportional=True) for pid in members))
 
 
 def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: float, max_rss_gb: float) -> Run:
@@ -182,19 +211,18 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: f
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err,  # noqa: S603
                                    start_new_session=True)
         problem = ""
-        tree_peak = most = 0
+        sampler = _Sampler(process.pid)  # its session id is its pid
         try:
             while True:
                 pid, status, usage = os.wait4(process.pid, os.WNOHANG)
                 if pid:
                     break
                 elapsed = time.perf_counter() - start
-                resident, count = _session_resident_bytes(process.pid)  # its session id is its pid
-                tree_peak, most = max(tree_peak, resident), max(most, count)
+                sampler.sample()
                 if not problem and elapsed > timeout:
                     problem = f"killed after {timeout:.0f} s (--timeout)"
                     os.killpg(process.pid, signal.SIGKILL)
-                elif not problem and resident > max_rss_gb * 1e9:
+                elif not problem and sampler.resident > max_rss_gb * 1e9:
                     problem = f"killed above {max_rss_gb:g} GB resident (--max-rss-gb)"
                     os.killpg(process.pid, signal.SIGKILL)
                 time.sleep(0.02 if elapsed < 2 else 0.1)
@@ -216,9 +244,9 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], timeout: f
     if process.returncode != 0 and not problem:
         lines = [line for line in stderr.splitlines() if line.strip()]
         problem = f"exit {process.returncode}: " + " | ".join(lines[-3:])
-    return Run(seconds=seconds, process_peak_mb=usage.ru_maxrss * 1024 / MB, tree_peak_mb=tree_peak / MB,
+    return Run(seconds=seconds, process_peak_mb=usage.ru_maxrss * 1024 / MB, tree_peak_mb=sampler.peak / MB,
                cpu_seconds=cpu, returncode=process.returncode, stdout=stdout, problem=problem,
-               processes=max(most, 1), others_cores=max(others, 0.0) / seconds if seconds > 0 else 0.0)
+               processes=max(sampler.most, 1), others_cores=max(others, 0.0) / seconds if seconds > 0 else 0.0)
 
 
 def build_env() -> dict[str, str]:
@@ -313,6 +341,13 @@ class Settings:
     baseline: bool
     baseline_threads: int
     rebuild: bool
+    keep: bool = False  # leave every case's project and tables in the workspace (--keep)
+
+    def discard(self, *folders: Path) -> None:
+        """Remove a case's folders, unless asked to keep them."""
+        if not self.keep:
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def mkdocs_build(project: Path, settings: Settings) -> Run:
@@ -370,7 +405,7 @@ def single_case(rows: int, fmt: str, table: Path, work: Path, settings: Settings
         else:
             measure_baseline(case, table, chosen, work, settings)
     finally:
-        shutil.rmtree(project, ignore_errors=True)
+        settings.discard(project)
     return case
 
 
@@ -424,8 +459,7 @@ def many_small_case(count: int, rows: int, work: Path, settings: Settings) -> Ca
             else:
                 case.notes.append(f"baseline failed: {case.baseline.problem}")
     finally:
-        shutil.rmtree(project, ignore_errors=True)
-        shutil.rmtree(tables, ignore_errors=True)
+        settings.discard(project, tables)
     return case
 
 
@@ -451,8 +485,7 @@ def site_case(rows: int, work: Path, settings: Settings) -> Case:
         if settings.baseline:
             measure_baseline(case, paths["parquet"], chosen, work, settings)
     finally:
-        shutil.rmtree(project, ignore_errors=True)
-        shutil.rmtree(work / "site-tables", ignore_errors=True)
+        settings.discard(project, work / "site-tables")
     return case
 
 
@@ -499,7 +532,7 @@ def serve_case(work: Path, settings: Settings) -> Case:
         case.notes.append(f"the rebuild computed: {', '.join(case.serve_computed) or 'nothing'}; MkDocs reported "
                           f"{case.serve_build_seconds} s for it")
     finally:
-        shutil.rmtree(project, ignore_errors=True)
+        settings.discard(project)
     return case
 
 
@@ -972,7 +1005,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = sorted(set(arguments.sizes or (QUICK_SIZES if arguments.quick else DEFAULT_SIZES)))
     settings = Settings(timeout=arguments.timeout, max_rss_gb=arguments.max_rss_gb,
                         baseline=not arguments.no_baseline, baseline_threads=arguments.baseline_threads,
-                        rebuild=not arguments.no_rebuild)
+                        rebuild=not arguments.no_rebuild, keep=arguments.keep)
     shown = ["bench/bench.py", *(argv if argv is not None else sys.argv[1:])]
     header = Header(command=" ".join(shown), started=datetime.now(UTC), load=os.getloadavg()[0], commit=commit(),
                     baseline_threads=settings.baseline_threads)
@@ -1000,7 +1033,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     cases.append(case)
                     print(summary(case), flush=True)
                     record(finished=False)
-                for path in paths.values():
+                for path in paths.values() if not arguments.keep else ():
                     path.unlink(missing_ok=True)
             count = arguments.small_datasets
             if count is None:
