@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "both palettes from one drawing)")
     print(f"  {'all':16} {totals[0]:6.3f} {totals[1]:6.3f}")
     began = time.process_time()
-    illustrations.illustrate(config, result, named)
+    illustrations.illustrate(config, result, named)()
     print(f"  (one illustrate() call: {time.process_time() - began:.3f} s)")
     return 0
 

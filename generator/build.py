@@ -128,8 +128,9 @@ def analyse(config: DatasetConfig, loaded: Table | Customers | None, pool: Execu
             flows, moves = follow(customers, config, result, labels, pool)
     named = profile(result, config)
     versions = {"generator": __version__} | {name: metadata.version(name) for name in cache.LIBRARIES}
-    report = Report(config, table.accounting, result, named, illustrate(config, result, named, pool, flows),
-                    versions, rules=explain(table, result, labels, config), scorer=scorer_sql(config, result, table),
+    charts = illustrate(config, result, named, pool, flows)  # drawn in the pool while the rules are found here
+    rules, scorer = explain(table, result, labels, config), scorer_sql(config, result, table)
+    report = Report(config, table.accounting, result, named, charts(), versions, rules=rules, scorer=scorer,
                     purchases=purchases, migration=flows)
     if not config.publish_rows:
         return report

@@ -88,13 +88,15 @@ class _Drawings:
         self.jobs.append((draw, tuple(charts), options))
         return [(f"\0chart {job}.{n} light".encode(), f"\0chart {job}.{n} dark".encode()) for n in range(len(charts))]
 
-    def draw(self, pool: Executor | None) -> dict[bytes, bytes]:
+    def draw(self, pool: Executor | None) -> Callable[[], dict[bytes, bytes]]:
+        """Queue every chart in `pool` now (if given); the drawings by placeholder when the result is
+        called (drawn then, without a pool)."""
         drawn = (pool.map(_draw, self.jobs) if pool is not None else map(_draw, self.jobs))
-        found: dict[bytes, bytes] = {}
-        for job, pairs in enumerate(drawn):
-            for n, (light, dark) in enumerate(pairs):
-                found[f"\0chart {job}.{n} light".encode()] = light
-                found[f"\0chart {job}.{n} dark".encode()] = dark
+
+        def found() -> dict[bytes, bytes]:
+            return {f"\0chart {job}.{n} {theme}".encode(): png
+                    for job, pairs in enumerate(drawn) for n, pair in enumerate(pairs)
+                    for theme, png in zip(("light", "dark"), pair, strict=True)}
         return found
 
 
@@ -124,8 +126,9 @@ class Illustrations:
 
 
 def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile, ...],
-               pool: Executor | None = None, migration: Migration | None = None) -> Illustrations:
-    """Draw every chart of a report (in `pool`'s processes, if given) and describe each."""
+               pool: Executor | None = None, migration: Migration | None = None) -> Callable[[], Illustrations]:
+    """Plan every chart of a report and describe each; with a `pool`, its processes start drawing
+    them at once, and the caller may work meanwhile. The charts come when the result is called."""
     charts = _Drawings()
     planned = Illustrations(
         maps=_maps(config, result, named, charts),
@@ -135,19 +138,23 @@ def illustrate(config: DatasetConfig, result: Segmentation, named: tuple[Profile
         profiles=_profiles(config, result, named, charts),
         flows=_flows(migration, named, charts, config.suppress_below) if migration is not None else None,
     )
-    drawn = charts.draw(pool)
+    drawing = charts.draw(pool)
 
-    def filled(image: Image) -> Image:
-        return replace(image, content=drawn[image.content], dark=drawn[image.dark])
+    def drawn() -> Illustrations:
+        found = drawing()
 
-    return Illustrations(
-        maps=tuple(filled(image) for image in planned.maps),
-        diagnostics=filled(planned.diagnostics),
-        candidates=filled(planned.candidates),
-        distributions=filled(planned.distributions),
-        profiles=filled(planned.profiles),
-        flows=filled(planned.flows) if planned.flows is not None else None,
-    )
+        def filled(image: Image) -> Image:
+            return replace(image, content=found[image.content], dark=found[image.dark])
+
+        return Illustrations(
+            maps=tuple(filled(image) for image in planned.maps),
+            diagnostics=filled(planned.diagnostics),
+            candidates=filled(planned.candidates),
+            distributions=filled(planned.distributions),
+            profiles=filled(planned.profiles),
+            flows=filled(planned.flows) if planned.flows is not None else None,
+        )
+    return drawn
 
 
 CHART_KINDS = ("candidate maps", "box plots", "k charts", "two maps", "profiles")
@@ -165,7 +172,7 @@ def draw_kind(kind: str, config: DatasetConfig, result: Segmentation, named: tup
         "profiles": lambda: _profiles(config, result, named, charts),
     }
     plans[kind]()
-    return len(charts.draw(None)) // 2
+    return len(charts.draw(None)()) // 2
 
 
 Format = Callable[[float], str]
