@@ -34,6 +34,8 @@ PHONE_COLUMN = 358
 SMALLEST_TEXT = 9.0
 MAX_MARKER_AREA = 25.0  # the largest marker of stacked customers, in multiples of a single customer's
 PNG_COLOURS = 128  # colours of a saved chart (PNG palette); anti-aliased edges stay smooth
+LIBRARIES = ("matplotlib.backends.backend_agg", "matplotlib.figure", "PIL.Image")  # for a worker to import
+# before its first chart (see `scheduler`)
 PNG_LEVEL = 4  # zlib compression of a saved chart: 6 took 40% longer for files 8% smaller (bench/README.md)
 
 
@@ -672,13 +674,6 @@ def _close(figure: Figure) -> None:
     its function returns, as no pyplot keeps it. (`Figure.clear` would first rebuild every axes.)"""
     from matplotlib.backend_bases import FigureCanvasBase
     FigureCanvasBase(figure)
-
-
-def preload() -> None:
-    """Import matplotlib and Pillow now (a worker, before its first chart)."""
-    import matplotlib.backends.backend_agg
-    import matplotlib.figure  # noqa: F401
-    import PIL.Image  # noqa: F401
 
 
 def png(figure: Figure) -> bytes:

@@ -15,7 +15,9 @@ import numpy as np
 if TYPE_CHECKING:  # scikit-learn loads when something is computed, not for cached reports
     from sklearn.cluster import KMeans
 
-__all__ = ["KMeans", "canonical_labels", "canonical_numbers", "canonical_order", "kmeans", "segment_means"]
+__all__ = ["LIBRARY", "KMeans", "canonical_labels", "canonical_numbers", "canonical_order", "kmeans", "segment_means"]
+
+LIBRARY = "sklearn.cluster"  # by name, for a worker to import before its first fit (see `scheduler`)
 
 
 def kmeans(k: int, n_init: int, seed: int) -> KMeans:

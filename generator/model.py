@@ -24,6 +24,7 @@ from generator.config import DEFAULT_N_CLUSTERS, DatasetConfig
 from generator.data import Table
 from generator.errors import UserError
 from generator.formats import count
+from generator.kmeans import LIBRARY as KMEANS_LIBRARY
 from generator.kmeans import canonical_numbers, canonical_order, kmeans, segment_means
 from generator.measures import indices_from_sums, skewed
 from generator.recommendation import Candidate, band, recommend, smallest
@@ -43,9 +44,12 @@ from generator.segmentation import (
 if TYPE_CHECKING:
     from generator.kmeans import KMeans
 
-__all__ = ["choose", "k_values", "segment"]
+__all__ = ["LIBRARIES", "choose", "k_values", "segment"]
 
 EVIDENCE_RANGE = DEFAULT_N_CLUSTERS  # the k evaluated beside a fixed n_clusters, to show the evidence
+# The libraries a dataset's analysis loads as it runs, by name: a worker process imports them before its
+# first task (see `scheduler`).
+LIBRARIES = ("scipy.optimize", "sklearn.decomposition", "sklearn.metrics", "sklearn.tree", KMEANS_LIBRARY)
 SPARK_SAMPLE = 20_000  # rows the Spark engine brings back for the charts and the per-row measures
 
 
@@ -114,14 +118,6 @@ def segment(table: Table, config: DatasetConfig, pool: Executor | None = None, *
         original=given, scaled=rows.scaled, fitted=rows.fit, seed=config.random_state,
         scoring=Scoring(rows.affine, chosen.fitted), cautions=Cautions(check, skew))
     return result, chosen.labels
-
-
-def preload() -> None:
-    """Import scikit-learn's and scipy's parts used here now (a worker, before its first task)."""
-    import scipy.optimize  # noqa: F401
-    import sklearn.decomposition
-    import sklearn.metrics  # noqa: F401
-    kmeans(2, 1, 0)  # sklearn.cluster, through the one module that imports it
 
 
 def k_values(scaled: np.ndarray, config: DatasetConfig) -> list[int]:

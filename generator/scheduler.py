@@ -2,26 +2,30 @@
 
 The build's pipeline (`build.generate`) asks this module for every report and the tutorial.
 What the cache holds is loaded; the rest runs in one pool of processes, one per core: the
-biggest datasets first, one at a time with their k and charts spread over the pool (a big table
-gets every core while the rest queues); then the tutorial, and the small datasets side by side
-when there are at least as many as cores, else one at a time spread over the pool. One small
-dataset and nothing else to compute runs in this process: starting workers would cost more than
-it saves. Under `mkdocs serve`, the hook starts workers once (`start_workers`), with the
-libraries loaded, and passes them to every rebuild, so an edit computes at once on every core.
+biggest datasets first, one at a time with their k and charts spread over the pool. The tutorial
+and the small datasets, each one whole, queue behind the big table's fits, so the workers take
+them while this process assigns the big table's rows and finds its rules. Without a big table,
+the small datasets run side by side when there are at least as many as cores, else one at a
+time spread over the pool. One small dataset and nothing else to compute runs in this process:
+starting workers would cost more than it saves. Workers are forked from a server that imported
+the libraries once (`WORKER_MODULES`). Under `mkdocs serve`, the hook starts workers once
+(`start_workers`) and passes them to every rebuild, so an edit computes at once on every core.
 Every fit runs on one thread, so the results are the same bytes whichever process computes them.
 """
-
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from generator import cache, figures, model
 from generator.config import DatasetConfig
@@ -34,6 +38,8 @@ Load = Callable[[Path, DatasetConfig], Table | Customers]  # a table, or custome
 # One dataset's report from its table (None: the engine reads the data itself), using the pool if given.
 Analyse = Callable[[Path, DatasetConfig, Table | Customers | None, Executor | None], Report]
 Log = Callable[[str], None]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 BIG_ROWS = 20_000  # a dataset of this many rows or more is analysed alone, first, across every core
@@ -75,11 +81,10 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
     busy = (tutorial is None or bool(missing)) and not alone
     with ExitStack() as stack:
         pool: Executor | None = (workers if workers is not None and (busy or alone) else
-                                 stack.enter_context(ProcessPoolExecutor(cores, mp_context=get_context("spawn")))
+                                 stack.enter_context(ProcessPoolExecutor(cores, mp_context=_context()))
                                  if busy and cores > 1 else None)
         if pool is not None and pool is not workers:
-            for _ in range(cores):
-                pool.submit(_preload)  # the workers import the libraries while tables load
+            _start(pool, cores)  # the workers start while tables load
         tables = [load(root, config) if report is None and config.engine == "local" else None
                   for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
         reports: dict[int, Report] = {}
@@ -101,21 +106,66 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
 
         sizes = [size(tables[i]) for i in todo]
         big, small = ([todo[i] for i in part] for part in order(sizes))
-        for index in big:  # each with its k and charts across the pool, while the rest waits
-            done(index, *_timed(analyse, root, configs[index], tables[index], pool))
-        running = pool.submit(lesson) if pool is not None and tutorial is None else None
-        if pool is not None and len(small) >= cores:  # whole datasets side by side
-            futures = {pool.submit(_timed, analyse, root, configs[i], tables[i], None): i for i in small}
-            for future in as_completed(futures):
-                done(futures[future], *future.result())
-        else:  # fewer datasets than cores: each one's k and charts side by side
-            for index in small:
-                done(index, *_timed(analyse, root, configs[index], tables[index], pool))
-        if tutorial is None:
-            tutorial = running.result() if running is not None else lesson()
-            if store:
-                store.store(tutorial_entry, tutorial)
+        queued: dict[Future[tuple[Report, float]], int] = {}
+        running: list[Future[Tutorial]] = []
+
+        def queue_the_rest() -> None:
+            """The tutorial and every small dataset, each one whole, into the pool's queue behind
+            what is there: the workers take them as soon as they are free."""
+            assert pool is not None
+            if running or queued:
+                return
+            if tutorial is None:
+                running.append(pool.submit(lesson))
+            queued.update({pool.submit(_timed, analyse, root, configs[i], tables[i], None): i for i in small})
+
+        try:
+            for index in big:  # each with its k and charts across the pool; the rest queues behind its fits,
+                # so the workers take it while this process works on the big table's rows alone
+                share = _Announcing(pool, queue_the_rest) if pool is not None else None
+                done(index, *_timed(analyse, root, configs[index], tables[index], share))
+            if pool is not None and (big or len(small) >= cores):  # whole datasets side by side
+                queue_the_rest()
+                for future in as_completed(queued):
+                    done(queued[future], *future.result())
+            else:  # fewer datasets than cores, nothing big: each one's k and charts side by side
+                for index in small:
+                    done(index, *_timed(analyse, root, configs[index], tables[index], pool))
+            if tutorial is None:
+                tutorial = running[0].result() if running else lesson()
+                if store:
+                    store.store(tutorial_entry, tutorial)
+        finally:  # after an error, what has not started is dropped: a kept pool (`mkdocs serve`) is
+            # free for the next build (every future is done otherwise, and cancelling it does nothing)
+            pending: list[Future[Any]] = [*queued, *running]
+            for waiting in pending:
+                waiting.cancel()
     return [reports[index] for index in range(len(configs))], tutorial
+
+
+class _Announcing(Executor):
+    """`pool`, calling `then` once, just after the first work is queued in it (a big table's fits):
+    whatever `then` queues waits behind that work, and takes the cores the table leaves free."""
+
+    def __init__(self, pool: Executor, then: Callable[[], None]) -> None:
+        self._pool = pool
+        self._then: Callable[[], None] | None = then
+
+    def _announce(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then()
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future = self._pool.submit(fn, *args, **kwargs)
+        self._announce()
+        return future
+
+    def map(self, fn: Callable[..., T], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[T]:
+        results = self._pool.map(fn, *iterables, timeout=timeout, chunksize=chunksize)  # queued at once
+        self._announce()
+        return results
 
 
 def _small_file(root: Path, config: DatasetConfig) -> bool:
@@ -130,9 +180,32 @@ def _small_file(root: Path, config: DatasetConfig) -> bool:
 SMALL_FILE = 1_000_000  # bytes of a data file below which its dataset counts as small before it loads
 
 
+# What a worker runs (a dataset's analysis, a big table's fits and charts, the tutorial) and the
+# libraries they load: imported once by the server that forks every worker, or by each spawned worker.
+WORKER_MODULES = ("generator.build", "generator.tutorial", *model.LIBRARIES, *figures.LIBRARIES)
+
+
 def _preload() -> None:
-    model.preload()
-    figures.preload()
+    for name in WORKER_MODULES:
+        importlib.import_module(name)
+
+
+def _start(pool: Executor, cores: int) -> None:
+    """Start a pool's `cores` workers now, from a thread of their own: a worker starts with its
+    first task, and the first one waits for the fork server to import WORKER_MODULES (some 2 s)."""
+    threading.Thread(target=lambda: [pool.submit(_preload) for _ in range(cores)], daemon=True).start()
+
+
+def _context() -> BaseContext:
+    """Worker processes forked from a server that imported WORKER_MODULES once (Linux, macOS), so
+    no worker imports them again; spawned where there is no fork server (Windows). The server
+    starts with a fresh interpreter, like a spawned process: no thread, lock or OpenMP state of
+    this one is forked."""
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    context = get_context("forkserver")
+    context.set_forkserver_preload(list(WORKER_MODULES))
+    return context
 
 
 def start_workers(cores: int | None = None) -> ProcessPoolExecutor | None:
@@ -142,9 +215,8 @@ def start_workers(cores: int | None = None) -> ProcessPoolExecutor | None:
     cores = cores or os.cpu_count() or 1
     if cores < 2:
         return None
-    workers = ProcessPoolExecutor(cores, mp_context=get_context("spawn"), initializer=_quiet)
-    for _ in range(cores):
-        workers.submit(_preload)
+    workers = ProcessPoolExecutor(cores, mp_context=_context(), initializer=_quiet)
+    _start(workers, cores)
     threading.Thread(target=_preload, daemon=True).start()
     return workers
 

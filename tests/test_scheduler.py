@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,3 +91,65 @@ def test_kept_workers_serve_every_later_build_of_the_process(tmp_path: Path) -> 
         kept.shutdown()
     build(1)
     assert pools[3] is None
+
+
+class Recording(Executor):
+    """An executor that runs nothing and records what was queued, in order."""
+
+    def __init__(self) -> None:
+        self.queued: list[str] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.queued.append(str(args[0]))
+        return Future()
+
+    def map(self, fn: Callable[..., Any], *iterables: Iterable[Any], timeout: float | None = None,
+            chunksize: int = 1) -> Iterator[Any]:
+        self.queued += [str(value) for value in next(iter(iterables))]
+        return iter(())
+
+
+def test_announcing_pool_calls_back_once_right_after_the_first_work_is_queued() -> None:
+    pool = Recording()
+    calls: list[int] = []
+
+    def then() -> None:
+        calls.append(len(pool.queued))
+        pool.submit(int, "then")
+
+    announcing = scheduler._Announcing(pool, then)
+    announcing.map(int, ["fit 3", "fit 2"])
+    announcing.submit(int, "chart")
+    announcing.map(int, ["chart 2"])
+    assert calls == [2]  # once, when the first two were queued
+    assert pool.queued == ["fit 3", "fit 2", "then", "chart", "chart 2"]
+
+
+def note_and_wait(root: Path, config: DatasetConfig, loaded: Table | Customers | None,
+                  pool: Executor | None) -> Report:
+    """The big dataset queues work in the pool, then waits (up to a minute) for a small dataset to have
+    run meanwhile; a small one leaves its mark. Module level: the small ones run in workers."""
+    if config.id == "huge":
+        assert pool is not None
+        assert list(pool.map(abs, [-1, -2])) == [1, 2]  # its own work first (a big table's fits)
+        deadline = time.monotonic() + 60
+        while not (root / "small.ran").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (root / "huge.saw").write_text(str((root / "small.ran").exists()), encoding="utf-8")
+    else:
+        (root / f"{config.id}.ran").write_text("yes", encoding="utf-8")
+    return SimpleNamespace(config=config)  # type: ignore[return-value]
+
+
+def test_small_datasets_run_while_the_big_one_is_still_computed(tmp_path: Path) -> None:
+    """The tutorial and the small datasets queue behind the big table's first work in the pool, so
+    the workers take them while this process still works on the big table (its rows, its rules)."""
+    rows = {"small": 30, "huge": 50_000}
+    configs = [DatasetConfig(id=name, path=f"{name}.yml", title=name, features=("a", "b"), data={"a": (1.0,)})
+               for name in rows]
+    reports, tutorial = scheduler.run(tmp_path, configs, None, lambda line: None,
+                                      lambda root, config: table(rows[config.id]), note_and_wait, tutorial_text,
+                                      cores=2)
+    assert (tmp_path / "huge.saw").read_text(encoding="utf-8") == "True"
+    assert [report.config.id for report in reports] == ["small", "huge"]
+    assert tutorial == "tutorial"  # type: ignore[comparison-overlap]
