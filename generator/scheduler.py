@@ -122,7 +122,7 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
         try:
             for index in big:  # each with its k and charts across the pool; the rest queues behind its fits,
                 # so the workers take it while this process works on the big table's rows alone
-                share = _Announcing(pool, queue_the_rest) if pool is not None else None
+                share = Announcing(pool, queue_the_rest) if pool is not None else None
                 done(index, *_timed(analyse, root, configs[index], tables[index], share))
             if pool is not None and (big or len(small) >= cores):  # whole datasets side by side
                 queue_the_rest()
@@ -143,7 +143,7 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
     return [reports[index] for index in range(len(configs))], tutorial
 
 
-class _Announcing(Executor):
+class Announcing(Executor):
     """`pool`, calling `then` once, just after the first work is queued in it (a big table's fits):
     whatever `then` queues waits behind that work, and takes the cores the table leaves free."""
 

@@ -117,7 +117,7 @@ def test_announcing_pool_calls_back_once_right_after_the_first_work_is_queued() 
         calls.append(len(pool.queued))
         pool.submit(int, "then")
 
-    announcing = scheduler._Announcing(pool, then)
+    announcing = scheduler.Announcing(pool, then)
     announcing.map(int, ["fit 3", "fit 2"])
     announcing.submit(int, "chart")
     announcing.map(int, ["chart 2"])
