@@ -113,27 +113,42 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
             _tidy(ax, font, xlabel=chart.xlabel, ylabel=chart.ylabel)
             stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
-            legend = figure.legend(handles=_handles(range(len(chart.names)), labels),
-                                   title=_legend_title(stacks, [chart]), fontsize=font, title_fontsize=font,
-                                   frameon=False, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
-            _place(figure, [ax], font, below=_height(figure, legend))
+            _place(figure, [ax], font, below=_key(figure, labels, _legend_title(stacks, [chart]), font))
             return themed(figure)
         finally:
             _close(figure)
 
 
-def _height(figure: Figure, artist: Any) -> float:
-    """An artist's height in inches, measured with the renderer that will draw the figure (matplotlib
-    keeps the text sizes it measured there, so its texts are laid out once)."""
-    renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
-    height: float = artist.get_window_extent(renderer).height / figure.dpi
-    return height
+def _title(ax: Any, text: str, font: float, left: bool = False) -> None:
+    """A title above an axes (centred, or at its left edge), placed by offset (`Axes.set_title` would
+    measure every tick label to find its place)."""
+    ax.text(0.0 if left else 0.5, 1.0, plain(text), transform=_offset(ax, ax.transAxes, 0, 5),
+            ha="left" if left else "center", va="bottom", fontsize=font)
 
 
-def _title(ax: Any, text: str, font: float) -> None:
-    """A title above an axes, placed by offset (`Axes.set_title` would measure every tick label to
-    find its place)."""
-    ax.text(0.5, 1.0, plain(text), transform=_offset(ax, ax.transAxes, 0, 5), ha="center", va="bottom", fontsize=font)
+KEY_HANDLE = 20.0  # points: the length of a line in a key
+KEY_PAD = 4.0  # points between a key's handle and its label
+KEY_GAP = 12.0  # points between two entries of a key
+
+
+def _key_above(ax: Any, entries: Sequence[tuple[str, dict[str, Any]]], font: float, measure: _Measure) -> None:
+    """A key on the right of the line above an axes (where a left-aligned `_title` leaves room): each
+    entry a short line or marker drawn with the given Line2D options, then its label; entries right
+    to left from the axes' right edge. Placed from the labels' measured widths, where matplotlib's
+    Legend searching the "best" place took a quarter of the chart's time; it never covers the data."""
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import Affine2D, ScaledTranslation
+    corner = Affine2D().scale(ax.figure.dpi / 72) + ScaledTranslation(1, 1, ax.transAxes)  # points from the corner
+    right = 0.0
+    for label, options in reversed(entries):
+        ax.text(right, 5, plain(label), transform=corner, ha="right", va="bottom", fontsize=font)
+        right -= measure.size(plain(label))[0] * 72 + KEY_PAD
+        middle = 5 + measure.height * 72 * 0.35
+        line = options.get("linestyle") != "none"
+        xs = [right - KEY_HANDLE, right - KEY_HANDLE / 2, right] if line else [right - KEY_HANDLE / 2]
+        handle: dict[str, Any] = {"markevery": [1]} if line and "marker" in options else {}
+        ax.add_artist(Line2D(xs, [middle] * len(xs), transform=corner, clip_on=False, **handle, **options))
+        right -= KEY_HANDLE + KEY_GAP
 
 
 def _offset(ax: Any, transform: Any, right: float, up: float) -> Any:
@@ -298,10 +313,8 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
                 _axis(ax, "y", y_values, font, () if n % columns == 0 else None, marked=False)
             figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
             figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
-            figure.legend(handles=_handles(range(most), [str(n) for n in range(most)]),
-                          title=_legend_title(stacks, charts), fontsize=font, title_fontsize=font, frameon=False,
-                          loc="lower center", bbox_to_anchor=(0.5, 0.02 / height), ncols=legend_columns,
-                          columnspacing=1.0, handletextpad=0.2, handlelength=1.0)
+            _key(figure, [str(n) for n in range(most)], _legend_title(stacks, charts), font, bottom=0.02,
+                 columns=legend_columns, compact=True)
             return themed(figure)
         finally:
             _close(figure)
@@ -460,12 +473,39 @@ def _shift(right: float, up: float) -> Any:
     return Affine2D().translate(right, up)
 
 
-def _handles(numbers: Sequence[int] | range, labels: Sequence[str]) -> list[Any]:
-    """Legend entries: each segment's marker in its colour."""
+def _key(figure: Figure, labels: Sequence[str], title: str, font: float, bottom: float = 0.0, columns: int = 1,
+         compact: bool = False, lines: bool = False) -> float:
+    """A legend at the bottom of `figure`, `bottom` inches up: its title centred, then every segment's
+    marker in its colour (on a short line of it, with `lines`) beside its label, in `columns` columns
+    filled column by column; its height in inches. Drawn without matplotlib's Legend (boxes packed
+    and every text laid out three times, a sixth of a map's time): the texts are placed from their
+    widths, measured once."""
     from matplotlib.lines import Line2D
     colours = THEMES["light"]
-    return [Line2D([], [], linestyle="none", marker=style(number)[1], markersize=7, color=style(number)[0],
-                   markeredgecolor=colours.halo, label=label) for number, label in zip(numbers, labels, strict=True)]
+    measure = _Measure(font)
+    width, height = figure.get_size_inches()
+    em = font / 72
+    handle, pad, spacing = (1.0 * em, 0.2 * em, 1.0 * em) if compact else (2.0 * em, 0.8 * em, 2.0 * em)
+    rows = -(-len(labels) // columns)
+    pitch = measure.height + 0.5 * em
+    parts = [labels[c * rows:(c + 1) * rows] for c in range(columns)]
+    widths = [handle + pad + measure.widest(part) for part in parts]
+    left = (width - sum(widths) - spacing * (len(parts) - 1)) / 2
+    top = bottom + 0.4 * em + rows * pitch + 0.5 * em + measure.height
+    figure.text(0.5, (top - 0.05 * em) / height, title, ha="center", va="top", fontsize=font)
+    first = top - measure.height - 0.5 * em - pitch / 2  # the middle of the first row
+    for c, part in enumerate(parts):
+        for r, label in enumerate(part):
+            number, y = c * rows + r, (first - r * pitch) / height
+            colour, marker = style(number)
+            x = [left / width, (left + handle / 2) / width, (left + handle) / width]
+            figure.add_artist(Line2D(x if lines else x[1:2], [y] * (3 if lines else 1), transform=figure.transFigure,
+                                     linestyle="-" if lines else "none", linewidth=2, marker=marker,
+                                     markevery=[1] if lines else None, markersize=7, color=colour,
+                                     markeredgecolor=colour if lines else colours.halo))
+            figure.text((left + handle + pad) / width, y, label, ha="left", va="center_baseline", fontsize=font)
+        left += widths[c] + spacing
+    return top
 
 
 def _legend_title(stacks: bool, charts: Sequence[Scatter]) -> str:
@@ -491,7 +531,8 @@ class Diagnostics:
 
 
 def diagnostics(chart: Diagnostics) -> Pair:
-    """Three panels over k, one above the other: inertia with its elbow, mean silhouette, and stability."""
+    """Three panels over k, one above the other: inertia with its elbow, mean silhouette, and stability;
+    each titled on the left, its key on the right of the title's line."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
     colours = THEMES["light"]
@@ -503,33 +544,37 @@ def diagnostics(chart: Diagnostics) -> Pair:
             panels = figure.subplots(3, 1, sharex=True)
             series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
                       ("Stability (adjusted Rand)", chart.stability))
-            for ax, (title, values) in zip(panels, series, strict=True):
+            keys: list[list[tuple[str, dict[str, Any]]]] = [[], [], []]
+            chosen = {"marker": "o", "markerfacecolor": "none", "markeredgecolor": colours.palette[3],
+                      "markeredgewidth": 2.2}
+            for ax, key, (title, values) in zip(panels, keys, series, strict=True):
                 points = [(k, v) for k, v in zip(chart.ks, values, strict=True) if v is not None]
                 if points:
                     ks, ys = zip(*points, strict=True)
                     ax.plot(ks, ys, color=colours.palette[0], marker="o", linewidth=1.8)
                     for k, y in points:
                         if k == chart.chosen:
-                            ax.plot([k], [y], linestyle="none", marker="o", markersize=np.sqrt(160),
-                                    markerfacecolor="none", markeredgecolor=colours.palette[3], markeredgewidth=2.2,
-                                    zorder=3, label=f"chosen k = {k}")
-                _title(ax, title, font)
+                            ax.plot([k], [y], linestyle="none", markersize=np.sqrt(160), zorder=3, **chosen)
+                            key.append((f"chosen k = {k}", {"linestyle": "none", "markersize": 9, **chosen}))
+                _title(ax, title, font, left=True)
                 _tidy(ax, font, xlabel="k (number of segments)" if ax is panels[-1] else None)
                 _axis(ax, "x", list(chart.ks), font, [str(k) for k in chart.ks] if ax is panels[-1] else None)
+            guide = {"color": colours.guide, "linewidth": 1.2}
             if chart.knee is not None:
-                panels[0].axvline(chart.knee, color=colours.guide, linestyle=":", linewidth=1.2,
-                                  label=f"elbow k = {chart.knee}")
+                panels[0].axvline(chart.knee, linestyle=":", **guide)
+                keys[0].append((f"elbow k = {chart.knee}", {"linestyle": ":", **guide}))
             reference = [(k, r) for k, r in zip(chart.ks, chart.reference, strict=True) if r is not None]
             if reference:
                 ks, ys = zip(*reference, strict=True)
-                panels[1].plot(ks, ys, color=colours.guide, linestyle=":", marker=".", linewidth=1.2,
-                               label="structureless data")
-            panels[2].axhline(chart.stable_line, color=colours.guide, linestyle="--", linewidth=1.2,
-                              label="stable from here")
+                panels[1].plot(ks, ys, linestyle=":", marker=".", **guide)
+                keys[1].append(("structureless data", {"linestyle": ":", "marker": ".", **guide}))
+            panels[2].axhline(chart.stable_line, linestyle="--", **guide)
+            keys[2].append(("stable from here", {"linestyle": "--", **guide}))
             panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
             _place(figure, panels, font, titled=True)
-            for ax in panels:
-                ax.legend(fontsize=font, frameon=False, loc="best")
+            measure = _Measure(font)
+            for ax, key in zip(panels, keys, strict=True):
+                _key_above(ax, key, font, measure)
             return themed(figure)
         finally:
             _close(figure)
@@ -641,15 +686,13 @@ def profiles(chart: Profiles) -> Pair:
             ax = figure.add_subplot()
             positions = np.arange(len(chart.features))
             ax.axhline(0, color=colours.guide, linewidth=1, linestyle="--")
-            for number, name in enumerate(chart.names):
+            for number in range(len(chart.names)):
                 colour, marker = style(number)
-                ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7,
-                        label=plain(f"{number}: {name}"))
+                ax.plot(positions, chart.z[number], color=colour, marker=marker, linewidth=2, markersize=7)
             _tidy(ax, font, ylabel="centre vs average (standard deviations)")
             _axis(ax, "x", list(positions), font, chart.features, rotation=30 if len(positions) <= 4 else 45)
-            legend = figure.legend(title="Segment", fontsize=font, title_fontsize=font, frameon=False,
-                                   loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=1)
-            _place(figure, [ax], font, below=_height(figure, legend))
+            labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
+            _place(figure, [ax], font, below=_key(figure, labels, "Segment", font, lines=True))
             return themed(figure)
         finally:
             _close(figure)
