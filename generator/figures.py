@@ -362,22 +362,27 @@ class _Panel:
         self.figure.text(x, y, text, transform=self.transData if transform is None else transform, **options)
 
 
-def _locator() -> Any:
-    """The tick locator of a small axis: at most TICKS intervals, whatever the axis's length, so
-    its tick labels are known before the layout."""
+def _locator(intervals: int = TICKS) -> Any:
+    """The tick locator of a small axis: at most TICKS intervals (or `intervals`), whatever the axis's
+    length, so its tick labels are known before the layout. Above TICKS, at matplotlib's automatic
+    ticks' steps (1, 2, 2.5 or 5 times a power of ten)."""
     from matplotlib.ticker import MaxNLocator
-    return MaxNLocator(TICKS)
+    return MaxNLocator(intervals) if intervals <= TICKS else MaxNLocator(intervals, steps=[1, 2, 2.5, 5, 10])
 
 
-def _limits(values: np.ndarray) -> tuple[tuple[float, float], list[float]]:
-    """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its ticks."""
+DIAGNOSTIC_TICKS = 5  # at most this many tick intervals on a panel of the k chart
+
+
+def _limits(values: np.ndarray, intervals: int = TICKS) -> tuple[tuple[float, float], list[float]]:
+    """An axis's limits (the data and a 5% margin, as matplotlib's autoscale) and its ticks, at most
+    `intervals` of them."""
     finite = values[np.isfinite(values)]  # a withheld segment's percentiles are not numbers
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if high == low:
         low, high = low - 0.5, high + 0.5
     margin = 0.05 * (high - low)
     low, high = low - margin, high + margin
-    return (low, high), [float(v) for v in _locator().tick_values(low, high) if low <= v <= high]
+    return (low, high), [float(v) for v in _locator(intervals).tick_values(low, high) if low <= v <= high]
 
 
 class _Measure:
@@ -532,47 +537,72 @@ class Diagnostics:
 
 def diagnostics(chart: Diagnostics) -> Pair:
     """Three panels over k, one above the other: inertia with its elbow, mean silhouette, and stability;
-    each titled on the left, its key on the right of the title's line."""
+    each titled on the left, its key on the right of the title's line.
+
+    Laid out once without a layout engine, as `panels` is: each panel's limits and ticks are known
+    before drawing (`_limits`), so the margins come from the widest tick label, measured once."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import Bbox
     colours = THEMES["light"]
-    width = 6.4
+    width, height = 6.4, 8.4
     font = type_size(width)
+    series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
+              ("Stability (adjusted Rand)", chart.stability))
+    known = [[float(v) for v in values if v is not None] for _, values in series]
+    known[1] += [float(r) for r in chart.reference if r is not None]
+    stability = (min([0.0, *known[2]]), 1.05)
+    scales = [_limits(np.array(known[0]), DIAGNOSTIC_TICKS), _limits(np.array(known[1]), DIAGNOSTIC_TICKS),
+              (stability, _limits(np.array(stability), DIAGNOSTIC_TICKS)[1])]
+    scales[2] = (stability, [v for v in scales[2][1] if stability[0] <= v <= stability[1]])
+    x_limits, _ = _limits(np.array(chart.ks, dtype=float))
     with rc_context(colours.rc() | {"font.size": font}):
-        figure = Figure(figsize=(width, 8.4), dpi=DPI)
+        measure = _Measure(font)
+        line = measure.height
+        widest = max(measure.widest([tick(v) for v in values]) for _, values in scales)
+        left, right = 0.08 + widest + 0.1, 0.25
+        under = 0.08 + line + 0.05 + line + 0.1  # the x label, the tick labels
+        above, gap = 0.15 + line + 0.1, line + 0.15
+        plot = (height - under - above - 2 * gap) / 3
+        figure = Figure(figsize=(width, height), dpi=DPI)
         try:
-            panels = figure.subplots(3, 1, sharex=True)
-            series = (("Inertia (lower = tighter)", chart.inertia), ("Mean silhouette", chart.silhouette),
-                      ("Stability (adjusted Rand)", chart.stability))
+            panels = []
+            for n, (y_limits, _) in enumerate(scales):
+                bottom = under + (2 - n) * (plot + gap)
+                box = Bbox.from_bounds(left / width, bottom / height, (width - left - right) / width, plot / height)
+                panels.append(_Panel(figure, box, x_limits, y_limits))
             keys: list[list[tuple[str, dict[str, Any]]]] = [[], [], []]
-            chosen = {"marker": "o", "markerfacecolor": "none", "markeredgecolor": colours.palette[3],
-                      "markeredgewidth": 2.2}
-            for ax, key, (title, values) in zip(panels, keys, series, strict=True):
+            chosen: dict[str, Any] = {"marker": "o", "markerfacecolor": "none",
+                                      "markeredgecolor": colours.palette[3], "markeredgewidth": 2.2}
+            for ax, key, (title, values), (_, y_values) in zip(panels, keys, series, scales, strict=True):
                 points = [(k, v) for k, v in zip(chart.ks, values, strict=True) if v is not None]
                 if points:
                     ks, ys = zip(*points, strict=True)
-                    ax.plot(ks, ys, color=colours.palette[0], marker="o", linewidth=1.8)
+                    ax.add_line(Line2D(ks, ys, color=colours.palette[0], marker="o", linewidth=1.8))
                     for k, y in points:
                         if k == chart.chosen:
-                            ax.plot([k], [y], linestyle="none", markersize=np.sqrt(160), zorder=3, **chosen)
+                            ax.add_line(Line2D([k], [y], linestyle="none", markersize=np.sqrt(160), zorder=3,
+                                               **chosen))
                             key.append((f"chosen k = {k}", {"linestyle": "none", "markersize": 9, **chosen}))
                 _title(ax, title, font, left=True)
-                _tidy(ax, font, xlabel="k (number of segments)" if ax is panels[-1] else None)
                 _axis(ax, "x", list(chart.ks), font, [str(k) for k in chart.ks] if ax is panels[-1] else None)
-            guide = {"color": colours.guide, "linewidth": 1.2}
+                _axis(ax, "y", y_values, font)
+            panels[-1].text(0.5, -(line + 0.1 + 0.05) / plot, "k (number of segments)", transform=panels[-1].transAxes,
+                            ha="center", va="top", fontsize=font)
+            guide: dict[str, Any] = {"color": colours.guide, "linewidth": 1.2}
             if chart.knee is not None:
-                panels[0].axvline(chart.knee, linestyle=":", **guide)
+                panels[0].add_artist(Line2D([chart.knee] * 2, [0, 1], transform=panels[0].get_xaxis_transform(),
+                                            linestyle=":", **guide))
                 keys[0].append((f"elbow k = {chart.knee}", {"linestyle": ":", **guide}))
             reference = [(k, r) for k, r in zip(chart.ks, chart.reference, strict=True) if r is not None]
             if reference:
                 ks, ys = zip(*reference, strict=True)
-                panels[1].plot(ks, ys, linestyle=":", marker=".", **guide)
+                panels[1].add_line(Line2D(ks, ys, linestyle=":", marker=".", **guide))
                 keys[1].append(("structureless data", {"linestyle": ":", "marker": ".", **guide}))
-            panels[2].axhline(chart.stable_line, linestyle="--", **guide)
+            panels[2].add_artist(Line2D([0, 1], [chart.stable_line] * 2, transform=panels[2].get_yaxis_transform(),
+                                        linestyle="--", **guide))
             keys[2].append(("stable from here", {"linestyle": "--", **guide}))
-            panels[2].set_ylim(min(0.0, *(v for v in chart.stability if v is not None)), 1.05)
-            _place(figure, panels, font, titled=True)
-            measure = _Measure(font)
             for ax, key in zip(panels, keys, strict=True):
                 _key_above(ax, key, font, measure)
             return themed(figure)
