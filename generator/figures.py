@@ -101,22 +101,53 @@ def stacked(x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> tuple[np.ndarra
 
 def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
     """A scatterplot coloured by segment, each centre marked with its number. Customers sharing a
-    point are one marker whose area grows with their number (up to MAX_MARKER_AREA times)."""
+    point are one marker whose area grows with their number (up to MAX_MARKER_AREA times).
+
+    Drawn on a panel laid out once, as `panels` is: the limits (the data and a 5% margin) and the
+    ticks (as many as matplotlib's automatic ones for the plot's size) are known before drawing,
+    so the margins come from the widest tick label, measured once."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.transforms import Bbox
     colours = THEMES["light"]
-    font = type_size(size[0])
+    width, height = size
+    font = type_size(width)
+    xs = np.concatenate([chart.x, chart.centers[:, 0]])
+    ys = np.concatenate([chart.y, chart.centers[:, 1]])
     with rc_context(colours.rc() | {"font.size": font}):
+        measure = _Measure(font)
+        line = measure.height
         figure = Figure(figsize=size, dpi=DPI)
         try:
-            ax = figure.add_subplot()
-            _tidy(ax, font, xlabel=chart.xlabel, ylabel=chart.ylabel)
-            stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
-            _place(figure, [ax], font, below=_key(figure, labels, _legend_title(stacks, [chart]), font))
+            # Below the plot: the key, the x label, the tick labels.
+            under = _key_height(len(labels), font, measure) + 0.15 + line + 0.05 + line + 0.1
+            above, right = 0.15, 0.25
+            plot_height = height - under - above
+            y_limits, y_values = _limits(ys, _tick_space(plot_height, 2 * font))
+            left = 0.08 + line + 0.05 + measure.widest([tick(v) for v in y_values]) + 0.1
+            plot_width = width - left - right
+            x_limits, x_values = _limits(xs, _tick_space(plot_width, 3 * font))
+            ax = _Panel(figure, Bbox.from_bounds(left / width, under / height, plot_width / width,
+                                                 plot_height / height), x_limits, y_limits)
+            stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
+            _key(figure, labels, _legend_title(stacks, [chart]), font)
+            _axis(ax, "x", x_values, font)
+            _axis(ax, "y", y_values, font)
+            ax.text(0.5, -(line + 0.1 + 0.05) / plot_height, plain(chart.xlabel), transform=ax.transAxes,
+                    ha="center", va="top", fontsize=font)
+            ax.text(-(measure.widest([tick(v) for v in y_values]) + 0.1 + 0.05) / plot_width, 0.5,
+                    plain(chart.ylabel), transform=ax.transAxes, ha="center", va="bottom", rotation=90,
+                    rotation_mode="anchor", fontsize=font)
             return themed(figure)
         finally:
             _close(figure)
+
+
+def _tick_space(length: float, spacing: float) -> int:
+    """How many tick intervals matplotlib's automatic ticks allow on an axis `length` inches long,
+    one per `spacing` points (three times the font size across, twice along a vertical axis), 1 to 9."""
+    return max(1, min(9, int(length * 72 // spacing)))
 
 
 def _title(ax: Any, text: str, font: float, left: bool = False) -> None:
@@ -363,11 +394,11 @@ class _Panel:
 
 
 def _locator(intervals: int = TICKS) -> Any:
-    """The tick locator of a small axis: at most TICKS intervals (or `intervals`), whatever the axis's
-    length, so its tick labels are known before the layout. Above TICKS, at matplotlib's automatic
-    ticks' steps (1, 2, 2.5 or 5 times a power of ten)."""
+    """The tick locator of a small axis: at most TICKS intervals, whatever the axis's length, so its
+    tick labels are known before the layout; with other `intervals`, at most that many, at matplotlib's
+    automatic ticks' steps (1, 2, 2.5 or 5 times a power of ten)."""
     from matplotlib.ticker import MaxNLocator
-    return MaxNLocator(intervals) if intervals <= TICKS else MaxNLocator(intervals, steps=[1, 2, 2.5, 5, 10])
+    return MaxNLocator(intervals) if intervals == TICKS else MaxNLocator(intervals, steps=[1, 2, 2.5, 5, 10])
 
 
 DIAGNOSTIC_TICKS = 5  # at most this many tick intervals on a panel of the k chart
@@ -478,6 +509,12 @@ def _shift(right: float, up: float) -> Any:
     return Affine2D().translate(right, up)
 
 
+def _key_height(rows: int, font: float, measure: _Measure) -> float:
+    """The height in inches of a `_key` of `rows` rows."""
+    em = font / 72
+    return 0.4 * em + rows * (measure.height + 0.5 * em) + 0.5 * em + measure.height
+
+
 def _key(figure: Figure, labels: Sequence[str], title: str, font: float, bottom: float = 0.0, columns: int = 1,
          compact: bool = False, lines: bool = False) -> float:
     """A legend at the bottom of `figure`, `bottom` inches up: its title centred, then every segment's
@@ -496,7 +533,7 @@ def _key(figure: Figure, labels: Sequence[str], title: str, font: float, bottom:
     parts = [labels[c * rows:(c + 1) * rows] for c in range(columns)]
     widths = [handle + pad + measure.widest(part) for part in parts]
     left = (width - sum(widths) - spacing * (len(parts) - 1)) / 2
-    top = bottom + 0.4 * em + rows * pitch + 0.5 * em + measure.height
+    top = bottom + _key_height(rows, font, measure)
     figure.text(0.5, (top - 0.05 * em) / height, title, ha="center", va="top", fontsize=font)
     first = top - measure.height - 0.5 * em - pitch / 2  # the middle of the first row
     for c, part in enumerate(parts):
