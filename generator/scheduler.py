@@ -12,6 +12,7 @@ the libraries once (`WORKER_MODULES`). Under `mkdocs serve`, the hook starts wor
 (`start_workers`) and passes them to every rebuild, so an edit computes at once on every core.
 Every fit runs on one thread, so the results are the same bytes whichever process computes them.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -83,8 +84,9 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
         pool: Executor | None = (workers if workers is not None and (busy or alone) else
                                  stack.enter_context(ProcessPoolExecutor(cores, mp_context=_context()))
                                  if busy and cores > 1 else None)
-        if pool is not None and pool is not workers:
-            _start(pool, cores)  # the workers start while tables load
+        if pool is not None and pool is not workers:  # the workers start while tables load; if loading
+            # fails, the pool shuts down once they have started (a task queued after that would fail)
+            stack.callback(_start(pool, cores).join)
         tables = [load(root, config) if report is None and config.engine == "local" else None
                   for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
         reports: dict[int, Report] = {}
@@ -190,10 +192,13 @@ def _preload() -> None:
         importlib.import_module(name)
 
 
-def _start(pool: Executor, cores: int) -> None:
-    """Start a pool's `cores` workers now, from a thread of their own: a worker starts with its
-    first task, and the first one waits for the fork server to import WORKER_MODULES (some 2 s)."""
-    threading.Thread(target=lambda: [pool.submit(_preload) for _ in range(cores)], daemon=True).start()
+def _start(pool: Executor, cores: int) -> threading.Thread:
+    """Start a pool's `cores` workers now, from a thread of their own (returned, started): a worker
+    starts with its first task, and the first one waits for the fork server to import
+    WORKER_MODULES (some 2 s)."""
+    starting = threading.Thread(target=lambda: [pool.submit(_preload) for _ in range(cores)], daemon=True)
+    starting.start()
+    return starting
 
 
 def _context() -> BaseContext:

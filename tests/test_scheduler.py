@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -16,6 +17,7 @@ import pytest
 from generator import scheduler
 from generator.config import DatasetConfig
 from generator.data import Table
+from generator.errors import UserError
 from generator.purchases import Customers
 from generator.results import Report, Tutorial
 
@@ -153,3 +155,23 @@ def test_small_datasets_run_while_the_big_one_is_still_computed(tmp_path: Path) 
     assert (tmp_path / "huge.saw").read_text(encoding="utf-8") == "True"
     assert [report.config.id for report in reports] == ["small", "huge"]
     assert tutorial == "tutorial"  # type: ignore[comparison-overlap]
+
+
+def test_a_table_that_fails_to_load_stops_the_build_without_a_thread_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers start from a thread while tables load; a table's error shuts the pool down, and that
+    thread must not then fail on it (a traceback on the terminal for a user's mistake)."""
+    failed: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", failed.append)
+    configs = [DatasetConfig(id=name, path=f"{name}.yml", title=name, features=("a", "b"), data={"a": (1.0,)})
+               for name in ("one", "two")]
+
+    def load(root: Path, config: DatasetConfig) -> Table | Customers:
+        raise UserError(f"{config.path}: bad data")
+
+    before = set(threading.enumerate())
+    with pytest.raises(UserError, match=r"one\.yml: bad data"):
+        scheduler.run(tmp_path, configs, None, lambda line: None, load, note_and_wait, tutorial_text, cores=2)
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=60)
+    assert [str(args.exc_value) for args in failed] == []
