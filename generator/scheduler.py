@@ -22,7 +22,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack, suppress
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
@@ -84,8 +85,11 @@ def run(root: Path, configs: list[DatasetConfig], store: cache.FolderCache | Non
         pool: Executor | None = (workers if workers is not None and (busy or alone) else
                                  stack.enter_context(ProcessPoolExecutor(cores, mp_context=_context()))
                                  if busy and cores > 1 else None)
-        if pool is not None and pool is not workers:  # the workers start while tables load; if loading
-            # fails, the pool shuts down once they have started (a task queued after that would fail)
+        if pool is not None and pool is not workers:
+            # After an error or Ctrl-C, what is queued is dropped and what runs is waited for.
+            stack.callback(pool.shutdown, wait=False, cancel_futures=True)
+            # The workers start while tables load; if loading fails, the pool shuts down once they have
+            # started (a task queued after that would fail).
             stack.callback(_start(pool, cores).join)
         tables = [load(root, config) if report is None and config.engine == "local" else None
                   for config, report in zip(configs, cached, strict=True)]  # Spark reads its own
@@ -195,8 +199,20 @@ def _preload() -> None:
 def _start(pool: Executor, cores: int) -> threading.Thread:
     """Start a pool's `cores` workers now, from a thread of their own (returned, started): a worker
     starts with its first task, and the first one waits for the fork server to import
-    WORKER_MODULES (some 2 s)."""
-    starting = threading.Thread(target=lambda: [pool.submit(_preload) for _ in range(cores)], daemon=True)
+    WORKER_MODULES (some 2 s). The thread blocks Ctrl-C's signal, and the fork server it starts,
+    and every worker forked from it, inherit the block: Ctrl-C is this process's to handle (it
+    drops the queued work), and a fork server importing would otherwise stop with a traceback."""
+
+    def start() -> None:
+        if hasattr(signal, "pthread_sigmask"):  # not on Windows, where workers are spawned (`_quiet`)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # The pool may have shut down meanwhile, or its fork server stopped: the build's own use of
+        # the pool reports that, not this thread.
+        with suppress(RuntimeError, EOFError, BrokenProcessPool):
+            for _ in range(cores):
+                pool.submit(_preload)
+
+    starting = threading.Thread(target=start, daemon=True)
     starting.start()
     return starting
 

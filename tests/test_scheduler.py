@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -175,3 +176,22 @@ def test_a_table_that_fails_to_load_stops_the_build_without_a_thread_traceback(
     for thread in set(threading.enumerate()) - before:
         thread.join(timeout=60)
     assert [str(args.exc_value) for args in failed] == []
+
+
+def blocked_signals() -> set[int]:
+    """The signals blocked in the process running this (a worker)."""
+    return {int(number) for number in signal.pthread_sigmask(signal.SIG_BLOCK, set())}
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="workers are spawned where signals are not masked")
+def test_workers_leave_ctrl_c_to_the_build() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the build's, which drops the queued work,
+    and the workers', which must not stop with tracebacks of their own (nor their fork server, while
+    it imports the libraries)."""
+    kept = scheduler.start_workers(2)
+    assert kept is not None
+    try:
+        assert int(signal.SIGINT) in kept.submit(blocked_signals).result(timeout=60)
+    finally:
+        kept.shutdown()
+    assert int(signal.SIGINT) not in blocked_signals()  # this process still takes Ctrl-C
