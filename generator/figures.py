@@ -125,7 +125,8 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
             above, right = 0.15, 0.25
             plot_height = height - under - above
             y_limits, y_values = _limits(ys, _tick_space(plot_height, 2 * font))
-            left = 0.08 + line + 0.05 + measure.widest([tick(v) for v in y_values]) + 0.1
+            widest = measure.widest([tick(v) for v in y_values])
+            left = 0.08 + line + 0.05 + widest + 0.1
             plot_width = width - left - right
             x_limits, x_values = _limits(xs, _tick_space(plot_width, 3 * font))
             ax = _Panel(figure, Bbox.from_bounds(left / width, under / height, plot_width / width,
@@ -136,7 +137,7 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
             _axis(ax, "y", y_values, font)
             ax.text(0.5, -(line + 0.1 + 0.05) / plot_height, plain(chart.xlabel), transform=ax.transAxes,
                     ha="center", va="top", fontsize=font)
-            ax.text(-(measure.widest([tick(v) for v in y_values]) + 0.1 + 0.05) / plot_width, 0.5,
+            ax.text(-(widest + 0.1 + 0.05) / plot_width, 0.5,
                     plain(chart.ylabel), transform=ax.transAxes, ha="center", va="bottom", rotation=90,
                     rotation_mode="anchor", fontsize=font)
             return themed(figure)
@@ -519,9 +520,9 @@ def _key(figure: Figure, labels: Sequence[str], title: str, font: float, bottom:
          compact: bool = False, lines: bool = False) -> float:
     """A legend at the bottom of `figure`, `bottom` inches up: its title centred, then every segment's
     marker in its colour (on a short line of it, with `lines`) beside its label, in `columns` columns
-    filled column by column; its height in inches. Drawn without matplotlib's Legend (boxes packed
-    and every text laid out three times, a sixth of a map's time): the texts are placed from their
-    widths, measured once."""
+    filled column by column; returns where its top is, in inches from the figure's bottom. Drawn
+    without matplotlib's Legend (boxes packed and every text laid out three times, a sixth of a
+    map's time): the texts are placed from their widths, measured once."""
     from matplotlib.lines import Line2D
     colours = THEMES["light"]
     measure = _Measure(font)
