@@ -132,7 +132,7 @@ def scatter(chart: Scatter, size: tuple[float, float] = SIZE) -> Pair:
             ax = _Panel(figure, Bbox.from_bounds(left / width, under / height, plot_width / width,
                                                  plot_height / height), x_limits, y_limits)
             stacks = _marks(ax, chart, font, point_size=(40 if len(chart.x) <= 500 else 14))
-            _key(figure, labels, _legend_title(stacks, [chart]), font)
+            _key(figure, _Key(labels, _legend_title(stacks, [chart])), font)
             _axis(ax, "x", x_values, font)
             _axis(ax, "y", y_values, font)
             ax.text(0.5, -(line + 0.1 + 0.05) / plot_height, plain(chart.xlabel), transform=ax.transAxes,
@@ -345,8 +345,8 @@ def panels(charts: Sequence[Scatter], titles: Sequence[str]) -> Pair:
                 _axis(ax, "y", y_values, font, () if n % columns == 0 else None, marked=False)
             figure.supxlabel(plain(charts[0].xlabel), fontsize=font, y=(legend + 0.05) / height, va="bottom")
             figure.supylabel(plain(charts[0].ylabel), fontsize=font, x=0.08 / width, ha="left")
-            _key(figure, [str(n) for n in range(most)], _legend_title(stacks, charts), font, bottom=0.02,
-                 columns=legend_columns, compact=True)
+            _key(figure, _Key([str(n) for n in range(most)], _legend_title(stacks, charts), bottom=0.02,
+                              columns=legend_columns, compact=True), font)
             return themed(figure)
         finally:
             _close(figure)
@@ -516,36 +516,50 @@ def _key_height(rows: int, font: float, measure: _Measure) -> float:
     return 0.4 * em + rows * (measure.height + 0.5 * em) + 0.5 * em + measure.height
 
 
-def _key(figure: Figure, labels: Sequence[str], title: str, font: float, bottom: float = 0.0, columns: int = 1,
-         compact: bool = False, lines: bool = False) -> float:
-    """A legend at the bottom of `figure`, `bottom` inches up: its title centred, then every segment's
-    marker in its colour (on a short line of it, with `lines`) beside its label, in `columns` columns
-    filled column by column; returns where its top is, in inches from the figure's bottom. Drawn
-    without matplotlib's Legend (boxes packed and every text laid out three times, a sixth of a
-    map's time): the texts are placed from their widths, measured once."""
+@dataclass(frozen=True)
+class _Key:
+    """A key of segments (see `_key`): a label per segment, in segment order, under a title; placed
+    `bottom` inches up from the figure's bottom, in `columns` columns filled column by column;
+    `compact` (short handles, close columns: the small multiples' key); each handle the segment's
+    marker alone, or on a short line of its colour (`lines`: the profiles' lines)."""
+
+    labels: Sequence[str]
+    title: str
+    bottom: float = 0.0
+    columns: int = 1
+    compact: bool = False
+    lines: bool = False
+
+
+def _key(figure: Figure, key: _Key, font: float) -> float:
+    """Draw `key` at the bottom of `figure`: its title centred, then every segment's handle in its
+    colour and shape beside its label; returns where its top is, in inches from the figure's bottom.
+    Drawn without matplotlib's Legend (boxes packed and every text laid out three times, a sixth of
+    a map's time): the texts are placed from their widths, measured once."""
     from matplotlib.lines import Line2D
     colours = THEMES["light"]
     measure = _Measure(font)
     width, height = figure.get_size_inches()
     em = font / 72
-    handle, pad, spacing = (1.0 * em, 0.2 * em, 1.0 * em) if compact else (2.0 * em, 0.8 * em, 2.0 * em)
-    rows = -(-len(labels) // columns)
+    handle, pad, spacing = (1.0 * em, 0.2 * em, 1.0 * em) if key.compact else (2.0 * em, 0.8 * em, 2.0 * em)
+    rows = -(-len(key.labels) // key.columns)
     pitch = measure.height + 0.5 * em
-    parts = [labels[c * rows:(c + 1) * rows] for c in range(columns)]
+    parts = [key.labels[c * rows:(c + 1) * rows] for c in range(key.columns)]
     widths = [handle + pad + measure.widest(part) for part in parts]
     left = (width - sum(widths) - spacing * (len(parts) - 1)) / 2
-    top = bottom + _key_height(rows, font, measure)
-    figure.text(0.5, (top - 0.05 * em) / height, title, ha="center", va="top", fontsize=font)
+    top = key.bottom + _key_height(rows, font, measure)
+    figure.text(0.5, (top - 0.05 * em) / height, key.title, ha="center", va="top", fontsize=font)
     first = top - measure.height - 0.5 * em - pitch / 2  # the middle of the first row
     for c, part in enumerate(parts):
         for r, label in enumerate(part):
             number, y = c * rows + r, (first - r * pitch) / height
             colour, marker = style(number)
             x = [left / width, (left + handle / 2) / width, (left + handle) / width]
-            figure.add_artist(Line2D(x if lines else x[1:2], [y] * (3 if lines else 1), transform=figure.transFigure,
-                                     linestyle="-" if lines else "none", linewidth=2, marker=marker,
-                                     markevery=[1] if lines else None, markersize=7, color=colour,
-                                     markeredgecolor=colour if lines else colours.halo))
+            figure.add_artist(Line2D(x if key.lines else x[1:2], [y] * (3 if key.lines else 1),
+                                     transform=figure.transFigure, linestyle="-" if key.lines else "none",
+                                     linewidth=2, marker=marker,
+                                     markevery=[1] if key.lines else None, markersize=7, color=colour,
+                                     markeredgecolor=colour if key.lines else colours.halo))
             figure.text((left + handle + pad) / width, y, label, ha="left", va="center_baseline", fontsize=font)
         left += widths[c] + spacing
     return top
@@ -760,7 +774,7 @@ def profiles(chart: Profiles) -> Pair:
             _tidy(ax, font, ylabel="centre vs average (standard deviations)")
             _axis(ax, "x", list(positions), font, chart.features, rotation=30 if len(positions) <= 4 else 45)
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
-            _place(figure, [ax], font, below=_key(figure, labels, "Segment", font, lines=True))
+            _place(figure, [ax], font, below=_key(figure, _Key(labels, "Segment", lines=True), font))
             return themed(figure)
         finally:
             _close(figure)
