@@ -556,6 +556,7 @@ def serve_case(work: Path, settings: Settings) -> Case:
                 with suppress(ProcessLookupError):
                     os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
+                _reap_orphans(within=10)  # its fork server: not counted in a later case's CPU time
         case.notes.append(f"the rebuild computed: {', '.join(case.serve_computed) or 'nothing'}; MkDocs reported "
                           f"{case.serve_build_seconds} s for it")
     finally:
