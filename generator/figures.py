@@ -190,37 +190,26 @@ def _offset(ax: Any, transform: Any, right: float, up: float) -> Any:
     return transform + ScaledTranslation(right / 72, up / 72, ax.figure.dpi_scale_trans)
 
 
-def _place(figure: Figure, axes: Sequence[Any], font: float, below: float = 0.0, titled: bool = False) -> None:
-    """Axes stacked one above the other, sharing x, placed without a layout engine: room on the left
-    for the widest y tick label and the y label, below for the x tick labels, the x label and `below`
-    inches (a legend), above each for its title. The y ticks (and the x ticks, unless `_axis` drew
-    them already) are matplotlib's automatic ones for the axes' final size, drawn by `_axis`; tick
-    labels are measured once, with the renderer that draws them."""
+def _place(figure: Figure, ax: Any, font: float, below: float = 0.0) -> None:
+    """One axes placed without a layout engine: room on the left for the widest y tick label and the
+    y label, below for the x tick labels (`_axis` drew them), the x label and `below` inches (a
+    key). The y ticks are matplotlib's automatic ones for the axes' final height, drawn by `_axis`;
+    tick labels are measured once, with the renderer that draws them."""
     renderer = _canvas(figure).get_renderer()  # type: ignore[no-untyped-call]
     width, height = figure.get_size_inches()
     line = font / 72 * 1.25
-    bottom_axis = axes[-1]
-    automatic_x = not _texts(bottom_axis, "x")
-    ticks_x = max((t.get_window_extent(renderer).height for t in _texts(bottom_axis, "x")),
-                  default=_line_height(figure, font) if automatic_x else 0.0) / figure.dpi
-    x_label = _texts(bottom_axis, "xlabel")
+    ticks_x = max((t.get_window_extent(renderer).height for t in _texts(ax, "x")), default=0.0) / figure.dpi
+    x_label = _texts(ax, "xlabel")
     under = below + 0.08 + (line + 0.05 if x_label else 0.0) + ticks_x + 0.1
-    above = 0.15 + (line + 0.1 if titled else 0.0)
-    gap = line + 0.15 if titled else 0.15
-    plot = (height - under - above - gap * (len(axes) - 1)) / len(axes)
-    for n, ax in enumerate(axes):  # provisional width: the y ticks depend on the height alone
-        ax.set_position([0.2, (under + (len(axes) - 1 - n) * (plot + gap)) / height, 0.7, plot / height])
-        _axis(ax, "y", _automatic(ax.yaxis), font)
-    widest = max((t.get_window_extent(renderer).width for ax in axes for t in _texts(ax, "y")),
-                 default=0.0) / figure.dpi
-    y_labels = [t for ax in axes for t in _texts(ax, "ylabel")]
+    plot = height - under - 0.15
+    # A provisional width first: the automatic y ticks depend on the height alone.
+    ax.set_position([0.2, under / height, 0.7, plot / height])
+    _axis(ax, "y", _automatic(ax.yaxis), font)
+    widest = max((t.get_window_extent(renderer).width for t in _texts(ax, "y")), default=0.0) / figure.dpi
+    y_labels = _texts(ax, "ylabel")
     left = 0.08 + (line + 0.05 if y_labels else 0.0) + widest + 0.1
     right = 0.25
-    for n, ax in enumerate(axes):
-        ax.set_position([left / width, (under + (len(axes) - 1 - n) * (plot + gap)) / height,
-                         (width - left - right) / width, plot / height])
-    if automatic_x:
-        _axis(bottom_axis, "x", _automatic(bottom_axis.xaxis), font)
+    ax.set_position([left / width, under / height, (width - left - right) / width, plot / height])
     for text in y_labels:
         text.set_position((-(widest + 0.1 + 0.05) / (width - left - right), 0.5))
     for text in x_label:
@@ -230,15 +219,6 @@ def _place(figure: Figure, axes: Sequence[Any], font: float, below: float = 0.0,
 def _texts(ax: Any, tag: str) -> list[Any]:
     """The texts of `ax` that `_axis` or `_tidy` tagged: tick labels ("x", "y") or axis labels."""
     return [text for text in ax.texts if text.get_gid() == tag]
-
-
-def _line_height(figure: Figure, font: float) -> float:
-    """The height in pixels of one line of text (any single line: matplotlib sizes them alike)."""
-    from matplotlib.text import Text
-    probe = Text(0, 0, "0", fontsize=font)
-    probe.set_figure(figure)
-    height: float = probe.get_window_extent(_canvas(figure).get_renderer()).height  # type: ignore[no-untyped-call]
-    return height
 
 
 def _automatic(axis: Any) -> list[float]:
@@ -774,7 +754,7 @@ def profiles(chart: Profiles) -> Pair:
             _tidy(ax, font, ylabel="centre vs average (standard deviations)")
             _axis(ax, "x", list(positions), font, chart.features, rotation=30 if len(positions) <= 4 else 45)
             labels = [plain(f"{number}: {name}") for number, name in enumerate(chart.names)]
-            _place(figure, [ax], font, below=_key(figure, _Key(labels, "Segment", lines=True), font))
+            _place(figure, ax, font, below=_key(figure, _Key(labels, "Segment", lines=True), font))
             return themed(figure)
         finally:
             _close(figure)
